@@ -1,0 +1,892 @@
+//! The one error type of the workspace.
+//!
+//! [`Error`] is a `#[non_exhaustive]` enum whose large variants are boxed so `Result<T>` stays
+//! small. It answers the questions a caller asks of a failure through predicates rather than
+//! string matching: [`Error::is_retryable`], [`Error::retry_after`], [`Error::status`],
+//! [`Error::platform_code`], [`Error::log_id`], [`Error::category`]. Sources are kept as sources
+//! (never stringified), so `std::error::Error::source` walks the whole chain.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::StatusCode;
+
+use crate::webhook::WebhookError;
+
+/// A boxed error usable as a source.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// `Result` with [`Error`] as the default error.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Any failure of a connector operation.
+#[non_exhaustive]
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Configuration is missing or invalid (names the variable to set).
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// Input was rejected before any request (names the field and the rule).
+    #[error(transparent)]
+    Validation(#[from] ValidationError),
+    /// The platform answered with an error code in its envelope.
+    #[error(transparent)]
+    Api(Box<ApiError>),
+    /// A non-success HTTP status without a recognised platform envelope.
+    #[error(transparent)]
+    Http(Box<HttpError>),
+    /// The request failed below HTTP: connect, timeout, connection dropped.
+    #[error(transparent)]
+    Transport(Box<TransportError>),
+    /// The response body could not be decoded into the expected shape.
+    #[error(transparent)]
+    Decode(Box<DecodeError>),
+    /// The response body was larger than the configured cap; the rest was not read.
+    #[error("{platform}: response body exceeds the {limit}-byte cap (see TransportConfig::max_body_bytes)")]
+    BodyTooLarge {
+        /// Platform name.
+        platform: Cow<'static, str>,
+        /// The cap in bytes.
+        limit: u64,
+    },
+    /// The whole-operation deadline or the retry total-time limit ran out.
+    #[error("{platform} {operation}: gave up after {elapsed:?} (limit {limit:?}){}", last_suffix(.last))]
+    DeadlineExceeded {
+        /// Platform name.
+        platform: Cow<'static, str>,
+        /// Operation name.
+        operation: Cow<'static, str>,
+        /// The limit that ran out.
+        limit: Duration,
+        /// Time spent.
+        elapsed: Duration,
+        /// The last attempt's failure, if an attempt failed.
+        #[source]
+        last: Option<Box<Error>>,
+    },
+    /// A non-idempotent request failed after it may have reached the server: it was not replayed,
+    /// and whether it took effect is unknown. `context` carries what is needed to check.
+    #[error(transparent)]
+    OutcomeUnknown(Box<OutcomeUnknown>),
+    /// The refresh credential is dead; a user must authorize again.
+    #[error(transparent)]
+    ReauthRequired(Box<ReauthRequired>),
+    /// A webhook was rejected.
+    #[error(transparent)]
+    Webhook(#[from] WebhookError),
+    /// A credential or token store failed.
+    #[error(transparent)]
+    Store(Box<StoreError>),
+    /// The same failure delivered to several waiters (a single-flight token refresh).
+    #[error(transparent)]
+    Shared(Arc<Error>),
+}
+
+fn last_suffix(last: &Option<Box<Error>>) -> String {
+    match last {
+        Some(e) => format!("; last error: {e}"),
+        None => String::new(),
+    }
+}
+
+/// How a failure may be retried, before the operation's idempotency is known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetryClass {
+    /// The platform did not take the work (never sent, 429, "busy"): retry any operation.
+    Always,
+    /// The request may have been processed (timeout after send, 5xx, reset mid-response):
+    /// retry only idempotent operations.
+    IdempotentOnly,
+    /// Retrying cannot help (4xx, validation, auth, quota, decode).
+    Never,
+}
+
+/// A coarse category, for exit codes and dashboards.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Category {
+    /// Configuration or credentials missing/invalid.
+    Config,
+    /// Input rejected before sending.
+    Validation,
+    /// Authentication or authorization failed (tokens, scopes, re-authorization).
+    Auth,
+    /// The platform returned an error.
+    Api,
+    /// Network, timeout or deadline.
+    Network,
+    /// The response could not be decoded or was too large.
+    Decode,
+    /// Local storage.
+    Store,
+    /// Webhook verification or handling.
+    Webhook,
+    /// Outcome unknown: the request may or may not have taken effect.
+    Unknown,
+}
+
+impl Error {
+    /// How this failure may be retried; see [`RetryClass`].
+    pub fn retry_class(&self) -> RetryClass {
+        match self {
+            Error::Transport(t) => match (t.kind, t.request_sent) {
+                // A request that could not be built will not build better the second time.
+                (TransportErrorKind::Other, _) => RetryClass::Never,
+                (_, false) => RetryClass::Always,
+                (_, true) => RetryClass::IdempotentOnly,
+            },
+            Error::Http(h) => match h.status.as_u16() {
+                429 => RetryClass::Always,
+                408 | 500 | 502 | 503 | 504 => RetryClass::IdempotentOnly,
+                _ => RetryClass::Never,
+            },
+            Error::Api(a) => match a.kind {
+                ApiErrorKind::Busy | ApiErrorKind::RateLimited => RetryClass::Always,
+                ApiErrorKind::ServerError => RetryClass::IdempotentOnly,
+                _ => RetryClass::Never,
+            },
+            Error::Shared(e) => e.retry_class(),
+            _ => RetryClass::Never,
+        }
+    }
+
+    /// True when retrying may help, at least for an idempotent operation.
+    pub fn is_retryable(&self) -> bool {
+        self.retry_class() != RetryClass::Never
+    }
+
+    /// True when retrying is allowed for an operation of the given idempotency.
+    pub fn is_retryable_for(&self, idempotent: bool) -> bool {
+        match self.retry_class() {
+            RetryClass::Always => true,
+            RetryClass::IdempotentOnly => idempotent,
+            RetryClass::Never => false,
+        }
+    }
+
+    /// The delay the server asked for (`Retry-After`), if any.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Error::Http(h) => h.retry_after,
+            Error::Api(a) => a.retry_after,
+            Error::Shared(e) => e.retry_after(),
+            _ => None,
+        }
+    }
+
+    /// The HTTP status, when a response arrived.
+    pub fn status(&self) -> Option<StatusCode> {
+        match self {
+            Error::Http(h) => Some(h.status),
+            Error::Api(a) => a.status,
+            Error::OutcomeUnknown(o) => o.source.status(),
+            Error::ReauthRequired(r) => r.source.as_ref().and_then(|e| e.status()),
+            Error::DeadlineExceeded { last, .. } => last.as_ref().and_then(|e| e.status()),
+            Error::Shared(e) => e.status(),
+            _ => None,
+        }
+    }
+
+    /// The platform's own error code (`"10008"`, `"-1302"`), when the platform sent one.
+    pub fn platform_code(&self) -> Option<&str> {
+        match self {
+            Error::Api(a) => Some(&a.code),
+            Error::OutcomeUnknown(o) => o.source.platform_code(),
+            Error::ReauthRequired(r) => r.source.as_ref().and_then(|e| e.platform_code()),
+            Error::DeadlineExceeded { last, .. } => last.as_ref().and_then(|e| e.platform_code()),
+            Error::Shared(e) => e.platform_code(),
+            _ => None,
+        }
+    }
+
+    /// The platform's log/request id, to quote when contacting its support.
+    pub fn log_id(&self) -> Option<&str> {
+        match self {
+            Error::Api(a) => a.log_id.as_deref(),
+            Error::Http(h) => h.log_id.as_deref(),
+            Error::OutcomeUnknown(o) => o.source.log_id(),
+            Error::ReauthRequired(r) => r.source.as_ref().and_then(|e| e.log_id()),
+            Error::DeadlineExceeded { last, .. } => last.as_ref().and_then(|e| e.log_id()),
+            Error::Shared(e) => e.log_id(),
+            _ => None,
+        }
+    }
+
+    /// The platform error, if this is (or wraps) one.
+    pub fn api_error(&self) -> Option<&ApiError> {
+        match self {
+            Error::Api(a) => Some(a),
+            Error::OutcomeUnknown(o) => o.source.api_error(),
+            Error::ReauthRequired(r) => r.source.as_ref().and_then(|e| e.api_error()),
+            Error::DeadlineExceeded { last, .. } => last.as_ref().and_then(|e| e.api_error()),
+            Error::Shared(e) => e.api_error(),
+            _ => None,
+        }
+    }
+
+    /// The platform error kind, if this is (or wraps) a platform error.
+    pub fn api_kind(&self) -> Option<ApiErrorKind> {
+        self.api_error().map(|a| a.kind)
+    }
+
+    /// True when the platform said the access token is invalid or expired.
+    pub fn is_token_expired(&self) -> bool {
+        match self {
+            Error::Shared(e) => e.is_token_expired(),
+            Error::Api(a) => a.kind == ApiErrorKind::TokenExpired,
+            _ => false,
+        }
+    }
+
+    /// True when a user must authorize again.
+    pub fn is_reauth_required(&self) -> bool {
+        match self {
+            Error::ReauthRequired(_) => true,
+            Error::Api(a) => a.kind == ApiErrorKind::ReauthRequired,
+            Error::Shared(e) => e.is_reauth_required(),
+            _ => false,
+        }
+    }
+
+    /// True when the request may or may not have taken effect.
+    pub fn is_outcome_unknown(&self) -> bool {
+        match self {
+            Error::OutcomeUnknown(_) => true,
+            Error::Shared(e) => e.is_outcome_unknown(),
+            _ => false,
+        }
+    }
+
+    /// True for timeouts and exceeded deadlines.
+    pub fn is_timeout(&self) -> bool {
+        match self {
+            Error::Transport(t) => t.kind == TransportErrorKind::Timeout,
+            Error::DeadlineExceeded { .. } => true,
+            Error::OutcomeUnknown(o) => o.source.is_timeout(),
+            Error::Shared(e) => e.is_timeout(),
+            _ => false,
+        }
+    }
+
+    /// A coarse category, for exit codes.
+    pub fn category(&self) -> Category {
+        match self {
+            Error::Config(_) => Category::Config,
+            Error::Validation(_) => Category::Validation,
+            Error::Api(a) => match a.kind {
+                ApiErrorKind::TokenExpired
+                | ApiErrorKind::ReauthRequired
+                | ApiErrorKind::PermissionDenied => Category::Auth,
+                ApiErrorKind::InvalidCredentials => Category::Config,
+                _ => Category::Api,
+            },
+            Error::Http(h) if h.status == StatusCode::UNAUTHORIZED => Category::Auth,
+            Error::Http(_) => Category::Api,
+            Error::Transport(_) | Error::DeadlineExceeded { .. } => Category::Network,
+            Error::Decode(_) | Error::BodyTooLarge { .. } => Category::Decode,
+            Error::OutcomeUnknown(_) => Category::Unknown,
+            Error::ReauthRequired(_) => Category::Auth,
+            Error::Webhook(_) => Category::Webhook,
+            Error::Store(_) => Category::Store,
+            Error::Shared(e) => e.category(),
+        }
+    }
+
+    /// A configuration error naming the environment variable to set.
+    pub fn config_var(var: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::Config(ConfigError::var(var, message))
+    }
+
+    /// A configuration error not tied to one variable.
+    pub fn config(message: impl Into<String>) -> Self {
+        Error::Config(ConfigError::new(message))
+    }
+
+    /// A validation error naming the field and the rule it broke.
+    pub fn validation(field: impl Into<String>, rule: impl Into<String>) -> Self {
+        Error::Validation(ValidationError::new(field, rule))
+    }
+
+    /// A store error with a source.
+    pub fn store(message: impl Into<String>, source: impl Into<BoxError>) -> Self {
+        Error::Store(Box::new(StoreError {
+            message: message.into(),
+            source: Some(source.into()),
+        }))
+    }
+
+    /// A store error without a source.
+    pub fn store_msg(message: impl Into<String>) -> Self {
+        Error::Store(Box::new(StoreError {
+            message: message.into(),
+            source: None,
+        }))
+    }
+
+    /// Wraps a failure of a non-idempotent request whose outcome is unknown.
+    pub fn outcome_unknown(
+        platform: impl Into<Cow<'static, str>>,
+        operation: impl Into<Cow<'static, str>>,
+        context: Vec<(String, String)>,
+        source: Error,
+    ) -> Self {
+        Error::OutcomeUnknown(Box::new(OutcomeUnknown {
+            platform: platform.into(),
+            operation: operation.into(),
+            context,
+            source: Box::new(source),
+        }))
+    }
+}
+
+impl From<ApiError> for Error {
+    fn from(e: ApiError) -> Self {
+        Error::Api(Box::new(e))
+    }
+}
+
+impl From<HttpError> for Error {
+    fn from(e: HttpError) -> Self {
+        Error::Http(Box::new(e))
+    }
+}
+
+impl From<TransportError> for Error {
+    fn from(e: TransportError) -> Self {
+        Error::Transport(Box::new(e))
+    }
+}
+
+impl From<DecodeError> for Error {
+    fn from(e: DecodeError) -> Self {
+        Error::Decode(Box::new(e))
+    }
+}
+
+impl From<ReauthRequired> for Error {
+    fn from(e: ReauthRequired) -> Self {
+        Error::ReauthRequired(Box::new(e))
+    }
+}
+
+impl From<StoreError> for Error {
+    fn from(e: StoreError) -> Self {
+        Error::Store(Box::new(e))
+    }
+}
+
+/// Missing or invalid configuration.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("configuration error{}: {message}", var_suffix(.var))]
+pub struct ConfigError {
+    /// The environment variable to set or fix, when one is responsible.
+    pub var: Option<String>,
+    /// What is wrong and what is expected.
+    pub message: String,
+}
+
+fn var_suffix(var: &Option<String>) -> String {
+    match var {
+        Some(v) => format!(" in {v}"),
+        None => String::new(),
+    }
+}
+
+impl ConfigError {
+    /// An error about one environment variable.
+    pub fn var(var: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            var: Some(var.into()),
+            message: message.into(),
+        }
+    }
+
+    /// An error not tied to one variable.
+    pub fn new(message: impl Into<String>) -> Self {
+        Self {
+            var: None,
+            message: message.into(),
+        }
+    }
+}
+
+/// Input rejected before any request was sent.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid `{field}`: {rule}")]
+pub struct ValidationError {
+    /// The field (dotted path for nested input, `images[3]`).
+    pub field: String,
+    /// The rule it broke, phrased so the message reads "invalid `title`: at most 55 characters (got 60)".
+    pub rule: String,
+}
+
+impl ValidationError {
+    /// Builds the error.
+    pub fn new(field: impl Into<String>, rule: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            rule: rule.into(),
+        }
+    }
+}
+
+/// What a platform error code means to a client.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApiErrorKind {
+    /// The access token is invalid or expired: refresh once, replay once.
+    TokenExpired,
+    /// The refresh credential is dead: a user must authorize again.
+    ReauthRequired,
+    /// The app's own credentials (client key/secret, API key) are wrong: a configuration error.
+    InvalidCredentials,
+    /// A permission or scope is missing.
+    PermissionDenied,
+    /// The token does not belong to the account named in the request.
+    AccountMismatch,
+    /// The platform is busy and did not take the work: retryable for any operation.
+    Busy,
+    /// Too many requests: retry later, for any operation.
+    RateLimited,
+    /// A quota or daily limit is used up: not retryable.
+    QuotaExceeded,
+    /// The request was invalid.
+    InvalidRequest,
+    /// The object does not exist.
+    NotFound,
+    /// A server-side failure: retryable for idempotent operations only.
+    ServerError,
+    /// Anything else.
+    Other,
+}
+
+/// An error code returned by a platform in its response envelope.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    /// Platform name (`douyin`, `ths`, …).
+    pub platform: Cow<'static, str>,
+    /// The platform's code, as text (`"10008"`, `"-1302"`).
+    pub code: String,
+    /// The platform's message.
+    pub message: String,
+    /// What the code means to a client.
+    pub kind: ApiErrorKind,
+    /// HTTP status of the response.
+    pub status: Option<StatusCode>,
+    /// The platform's log/request id.
+    pub log_id: Option<String>,
+    /// A delay the platform asked for.
+    pub retry_after: Option<Duration>,
+    /// Extra detail (the missing scope, a sub-code).
+    pub detail: Option<String>,
+}
+
+impl ApiError {
+    /// Builds an error with the essentials; set the rest with the `with_*` methods.
+    pub fn new(
+        platform: impl Into<Cow<'static, str>>,
+        code: impl Into<String>,
+        message: impl Into<String>,
+        kind: ApiErrorKind,
+    ) -> Self {
+        Self {
+            platform: platform.into(),
+            code: code.into(),
+            message: message.into(),
+            kind,
+            status: None,
+            log_id: None,
+            retry_after: None,
+            detail: None,
+        }
+    }
+
+    /// Sets the log id.
+    pub fn with_log_id(mut self, log_id: Option<String>) -> Self {
+        self.log_id = log_id.filter(|s| !s.is_empty());
+        self
+    }
+
+    /// Sets the HTTP status.
+    pub fn with_status(mut self, status: StatusCode) -> Self {
+        self.status = Some(status);
+        self
+    }
+
+    /// Sets extra detail.
+    pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
+    }
+
+    /// Sets the requested retry delay.
+    pub fn with_retry_after(mut self, after: Option<Duration>) -> Self {
+        self.retry_after = after;
+        self
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} error {}: {}", self.platform, self.code, self.message)?;
+        if let Some(d) = &self.detail {
+            write!(f, " ({d})")?;
+        }
+        if let Some(l) = &self.log_id {
+            write!(f, " [log id {l}]")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+/// A non-success HTTP status with no platform envelope recognised.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{platform}: HTTP {status}{}", excerpt_suffix(.body_excerpt))]
+pub struct HttpError {
+    /// Platform name.
+    pub platform: Cow<'static, str>,
+    /// The status.
+    pub status: StatusCode,
+    /// The first bytes of the body (bounded, lossy UTF-8).
+    pub body_excerpt: String,
+    /// `Retry-After`, parsed and clamped.
+    pub retry_after: Option<Duration>,
+    /// A request id header, when the server sent one.
+    pub log_id: Option<String>,
+}
+
+fn excerpt_suffix(s: &str) -> String {
+    if s.is_empty() {
+        String::new()
+    } else {
+        format!(": {s}")
+    }
+}
+
+/// Where a request failed below HTTP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransportErrorKind {
+    /// Could not connect (DNS, refused, TLS handshake): the request never left.
+    Connect,
+    /// The attempt timed out.
+    Timeout,
+    /// The connection dropped while sending or receiving.
+    Interrupted,
+    /// Anything else reqwest reports (building the request, redirects…).
+    Other,
+}
+
+/// A failure below HTTP.
+#[derive(Debug, thiserror::Error)]
+#[error("{platform}: {} {}{}", kind_text(.kind), sent_text(.request_sent), src_suffix(.source))]
+pub struct TransportError {
+    /// Platform name.
+    pub platform: Cow<'static, str>,
+    /// What happened.
+    pub kind: TransportErrorKind,
+    /// Whether the request may have reached the server.
+    pub request_sent: bool,
+    /// The underlying error.
+    #[source]
+    pub source: Option<BoxError>,
+}
+
+fn kind_text(k: &TransportErrorKind) -> &'static str {
+    match k {
+        TransportErrorKind::Connect => "could not connect",
+        TransportErrorKind::Timeout => "request timed out",
+        TransportErrorKind::Interrupted => "connection interrupted",
+        TransportErrorKind::Other => "request failed",
+    }
+}
+
+fn sent_text(sent: &bool) -> &'static str {
+    if *sent {
+        "(the request may have reached the server)"
+    } else {
+        "(the request was not sent)"
+    }
+}
+
+fn src_suffix(s: &Option<BoxError>) -> String {
+    // The source stays in the chain; only its top line is shown here for a readable one-liner.
+    match s {
+        Some(e) => format!(": {e}"),
+        None => String::new(),
+    }
+}
+
+/// A response body that did not match the expected shape.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "{platform} {operation}: cannot decode response at `{path}`: {source}; body starts: {excerpt}"
+)]
+pub struct DecodeError {
+    /// Platform name.
+    pub platform: Cow<'static, str>,
+    /// Operation name.
+    pub operation: Cow<'static, str>,
+    /// The JSON path where decoding failed (`data.list[3].statistics`).
+    pub path: String,
+    /// A bounded slice of the raw body.
+    pub excerpt: String,
+    /// The serde error.
+    #[source]
+    pub source: serde_json::Error,
+}
+
+/// The most bytes of a body quoted in an error.
+pub const EXCERPT_LIMIT: usize = 512;
+
+/// A bounded, lossy UTF-8 excerpt of a body, cut on a character boundary.
+pub fn excerpt(body: &[u8]) -> String {
+    let cut = body.len().min(EXCERPT_LIMIT);
+    let mut s = String::from_utf8_lossy(&body[..cut]).into_owned();
+    if body.len() > cut {
+        // from_utf8_lossy may end in a replacement char when we cut inside a character.
+        if s.ends_with('\u{FFFD}') {
+            s.pop();
+        }
+        s.push('…');
+    }
+    s
+}
+
+/// Decodes JSON into `T`, keeping the failing path and a body excerpt.
+pub fn decode_json<T: serde::de::DeserializeOwned>(
+    platform: impl Into<Cow<'static, str>>,
+    operation: impl Into<Cow<'static, str>>,
+    body: &[u8],
+) -> Result<T> {
+    let de = &mut serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        Error::from(DecodeError {
+            platform: platform.into(),
+            operation: operation.into(),
+            path,
+            excerpt: excerpt(body),
+            source: e.into_inner(),
+        })
+    })
+}
+
+/// A non-idempotent request failed after it may have reached the server.
+#[derive(Debug, thiserror::Error)]
+#[error("{platform} {operation}: outcome unknown (the request may have been processed; it was not replayed){}: {source}", context_suffix(.context))]
+pub struct OutcomeUnknown {
+    /// Platform name.
+    pub platform: Cow<'static, str>,
+    /// Operation name.
+    pub operation: Cow<'static, str>,
+    /// What a caller needs to check whether it took effect (`video_id`, `open_id`, an idempotency key…).
+    pub context: Vec<(String, String)>,
+    /// The failure.
+    #[source]
+    pub source: Box<Error>,
+}
+
+fn context_suffix(c: &[(String, String)]) -> String {
+    if c.is_empty() {
+        return String::new();
+    }
+    let parts: Vec<String> = c.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    format!(" [{}]", parts.join(", "))
+}
+
+impl OutcomeUnknown {
+    /// A context value by key.
+    pub fn context(&self, key: &str) -> Option<&str> {
+        self.context
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// The refresh credential is dead; a user must authorize again.
+#[derive(Debug, thiserror::Error)]
+#[error("{platform}: re-authorization required{}: {reason}", account_suffix(.account))]
+pub struct ReauthRequired {
+    /// Platform name.
+    pub platform: Cow<'static, str>,
+    /// The account (Douyin open_id…), when known.
+    pub account: Option<String>,
+    /// Why.
+    pub reason: String,
+    /// The platform error that said so.
+    #[source]
+    pub source: Option<Box<Error>>,
+}
+
+fn account_suffix(a: &Option<String>) -> String {
+    match a {
+        Some(a) => format!(" for account {a}"),
+        None => String::new(),
+    }
+}
+
+/// A credential or token store failure.
+#[derive(Debug, thiserror::Error)]
+#[error("store: {message}")]
+pub struct StoreError {
+    /// What failed, naming the file or record.
+    pub message: String,
+    /// The underlying error.
+    #[source]
+    pub source: Option<BoxError>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn api(kind: ApiErrorKind) -> Error {
+        ApiError::new("douyin", "1", "m", kind).into()
+    }
+
+    #[test]
+    fn retry_table() {
+        let t = |sent| {
+            Error::from(TransportError {
+                platform: "p".into(),
+                kind: TransportErrorKind::Timeout,
+                request_sent: sent,
+                source: None,
+            })
+        };
+        assert_eq!(t(false).retry_class(), RetryClass::Always);
+        assert_eq!(t(true).retry_class(), RetryClass::IdempotentOnly);
+        let h = |s: u16| {
+            Error::from(HttpError {
+                platform: "p".into(),
+                status: StatusCode::from_u16(s).unwrap(),
+                body_excerpt: String::new(),
+                retry_after: None,
+                log_id: None,
+            })
+        };
+        assert_eq!(h(429).retry_class(), RetryClass::Always);
+        for s in [500, 502, 503, 504, 408] {
+            assert_eq!(h(s).retry_class(), RetryClass::IdempotentOnly, "{s}");
+        }
+        for s in [400, 401, 403, 404, 409, 422, 501] {
+            assert_eq!(h(s).retry_class(), RetryClass::Never, "{s}");
+        }
+        assert_eq!(api(ApiErrorKind::Busy).retry_class(), RetryClass::Always);
+        assert_eq!(
+            api(ApiErrorKind::RateLimited).retry_class(),
+            RetryClass::Always
+        );
+        assert_eq!(
+            api(ApiErrorKind::ServerError).retry_class(),
+            RetryClass::IdempotentOnly
+        );
+        for k in [
+            ApiErrorKind::QuotaExceeded,
+            ApiErrorKind::TokenExpired,
+            ApiErrorKind::ReauthRequired,
+            ApiErrorKind::InvalidCredentials,
+            ApiErrorKind::InvalidRequest,
+        ] {
+            assert_eq!(api(k).retry_class(), RetryClass::Never, "{k:?}");
+        }
+        assert!(!Error::validation("title", "required").is_retryable());
+        assert!(!t(true).is_retryable_for(false));
+        assert!(t(true).is_retryable_for(true));
+    }
+
+    #[test]
+    fn display_carries_code_message_and_log_id() {
+        let e: Error = ApiError::new(
+            "douyin",
+            "10008",
+            "access_token expired",
+            ApiErrorKind::TokenExpired,
+        )
+        .with_log_id(Some("2024LOG".into()))
+        .into();
+        assert_eq!(
+            e.to_string(),
+            "douyin error 10008: access_token expired [log id 2024LOG]"
+        );
+        assert_eq!(e.platform_code(), Some("10008"));
+        assert_eq!(e.log_id(), Some("2024LOG"));
+        assert!(e.is_token_expired());
+        let shared = Error::Shared(Arc::new(e));
+        assert!(shared.is_token_expired());
+        assert_eq!(shared.log_id(), Some("2024LOG"));
+    }
+
+    #[test]
+    fn config_and_validation_name_what_to_fix() {
+        assert_eq!(
+            Error::config_var("API_MAX_RETRIES", "expected a whole number, got \"x\"").to_string(),
+            "configuration error in API_MAX_RETRIES: expected a whole number, got \"x\""
+        );
+        assert_eq!(
+            Error::validation("title", "at most 55 characters (got 60)").to_string(),
+            "invalid `title`: at most 55 characters (got 60)"
+        );
+    }
+
+    #[test]
+    fn decode_keeps_path_and_bounded_excerpt() {
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Inner {
+            n: u32,
+        }
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Outer {
+            data: Vec<Inner>,
+        }
+        let mut body = br#"{"data":[{"n":1},{"n":"x"}],"pad":""#.to_vec();
+        body.extend(std::iter::repeat_n(b'a', 4096));
+        body.extend(b"\"}");
+        let err = decode_json::<Outer>("p", "op", &body).unwrap_err();
+        let Error::Decode(d) = &err else {
+            panic!("{err:?}")
+        };
+        assert_eq!(d.path, "data[1].n");
+        assert!(d.excerpt.len() <= EXCERPT_LIMIT + 3);
+        assert!(std::error::Error::source(&err).is_some());
+    }
+
+    #[test]
+    fn excerpt_cuts_on_char_boundary() {
+        let s = "抖".repeat(400);
+        let e = excerpt(s.as_bytes());
+        assert!(e.ends_with('…'));
+        assert!(!e.contains('\u{FFFD}'));
+    }
+
+    #[test]
+    fn outcome_unknown_carries_context_and_source() {
+        let inner = Error::from(TransportError {
+            platform: "douyin".into(),
+            kind: TransportErrorKind::Timeout,
+            request_sent: true,
+            source: None,
+        });
+        let e = Error::outcome_unknown(
+            "douyin",
+            "create_video",
+            vec![("video_id".into(), "v1".into())],
+            inner,
+        );
+        assert!(e.is_outcome_unknown());
+        assert!(e.is_timeout());
+        assert!(!e.is_retryable());
+        assert!(e.to_string().contains("video_id=v1"));
+        let Error::OutcomeUnknown(o) = &e else {
+            panic!()
+        };
+        assert_eq!(o.context("video_id"), Some("v1"));
+    }
+}

@@ -1,0 +1,858 @@
+//! The HTTP layer every connector uses: one reused reqwest `Client`, timeouts, a body cap,
+//! retries by the decision table, a platform envelope check, and one tracing span per operation.
+//!
+//! A platform crate builds a [`Transport`] once with its [`EnvelopeDecoder`] and sends
+//! [`Request`]s through it. A request names its operation and declares its [`Idempotency`];
+//! POST constructors take it as an argument so no write goes out without a decision.
+//!
+//! ```no_run
+//! use conn_core::transport::{Transport, TransportConfig, Request, NoEnvelope};
+//! use conn_core::retry::Idempotency;
+//! # async fn demo() -> conn_core::Result<()> {
+//! let t = Transport::new("example", TransportConfig::new("https://api.example.com")?, NoEnvelope)?;
+//! #[derive(serde::Deserialize)]
+//! struct Pong { ok: bool }
+//! let pong: Pong = t.execute_json(&Request::get("ping", "/ping")).await?;
+//! let created = t
+//!     .execute(&Request::post("create", "/things", Idempotency::NonIdempotent).json(&serde_json::json!({"a": 1}))?)
+//!     .await?;
+//! # let _ = (pong.ok, created); Ok(()) }
+//! ```
+
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use bytes::{Bytes, BytesMut};
+use http::header::{HeaderName, HeaderValue, CONTENT_TYPE, RETRY_AFTER};
+use http::{HeaderMap, Method, StatusCode};
+use tokio::time::Instant;
+use tracing::{field, Instrument, Span};
+
+use crate::env::Env;
+use crate::error::{
+    decode_json, excerpt, Error, HttpError, Result, TransportError, TransportErrorKind,
+};
+use crate::retry::{
+    classify, parse_retry_after, retry_with, GiveUpReason, Idempotency, RetryObserver, RetryPolicy,
+};
+use crate::secret::{sensitive_header, sensitive_header_str, Secret};
+use crate::stats::{self, PlatformStats};
+
+/// Default response body cap: 8 MiB.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
+
+/// Transport settings. [`TransportConfig::from_env`] reads `API_TIMEOUT` and the retry variables.
+#[derive(Debug, Clone)]
+pub struct TransportConfig {
+    /// Base URL; request paths are appended to it (its own path is kept).
+    pub base_url: url::Url,
+    /// TCP+TLS connect timeout.
+    pub connect_timeout: Duration,
+    /// Timeout of one attempt: sending, waiting and reading the whole body.
+    pub attempt_timeout: Duration,
+    /// Limit on the whole operation, retries and delays included. `None`: only the retry
+    /// policy's total-time limit applies.
+    pub operation_deadline: Option<Duration>,
+    /// `User-Agent` header.
+    pub user_agent: String,
+    /// Largest response body read; a larger one is a [`Error::BodyTooLarge`].
+    pub max_body_bytes: usize,
+    /// Retry policy for operations that do not override it.
+    pub retry: RetryPolicy,
+    /// Response headers that carry a request/log id, for errors without an envelope.
+    pub request_id_headers: Vec<HeaderName>,
+}
+
+impl TransportConfig {
+    /// Defaults for a base URL: 10 s connect, 30 s per attempt, 8 MiB body cap, default retry.
+    pub fn new(base_url: &str) -> Result<Self> {
+        Ok(Self {
+            base_url: parse_base_url(base_url, None)?,
+            connect_timeout: Duration::from_secs(10),
+            attempt_timeout: Duration::from_secs(30),
+            operation_deadline: None,
+            user_agent: concat!("connectors/", env!("CARGO_PKG_VERSION")).to_owned(),
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            retry: RetryPolicy::default(),
+            request_id_headers: vec![
+                HeaderName::from_static("x-tt-logid"),
+                HeaderName::from_static("x-request-id"),
+            ],
+        })
+    }
+
+    /// Defaults with `API_TIMEOUT` and `API_MAX_RETRIES`/`API_RETRY_DELAY`/`API_RETRY_STRATEGY`
+    /// applied. `base_url_var` names the variable the base URL came from, for error messages.
+    pub fn from_env(env: &Env, base_url: &str, base_url_var: Option<&str>) -> Result<Self> {
+        let mut cfg = Self {
+            base_url: parse_base_url(base_url, base_url_var)?,
+            ..Self::new("http://127.0.0.1")?
+        };
+        if let Some(t) = env.seconds("API_TIMEOUT")? {
+            if t.is_zero() {
+                return Err(Error::config_var(
+                    "API_TIMEOUT",
+                    "expected a timeout above 0 seconds",
+                ));
+            }
+            cfg.attempt_timeout = t;
+        }
+        cfg.retry = RetryPolicy::from_env(env)?;
+        Ok(cfg)
+    }
+
+    /// Sets the per-attempt timeout.
+    pub fn with_attempt_timeout(mut self, d: Duration) -> Self {
+        self.attempt_timeout = d;
+        self
+    }
+
+    /// Sets the whole-operation deadline.
+    pub fn with_operation_deadline(mut self, d: Option<Duration>) -> Self {
+        self.operation_deadline = d;
+        self
+    }
+
+    /// Sets the connect timeout.
+    pub fn with_connect_timeout(mut self, d: Duration) -> Self {
+        self.connect_timeout = d;
+        self
+    }
+
+    /// Sets the body cap.
+    pub fn with_max_body_bytes(mut self, n: usize) -> Self {
+        self.max_body_bytes = n;
+        self
+    }
+
+    /// Sets the retry policy.
+    pub fn with_retry(mut self, p: RetryPolicy) -> Self {
+        self.retry = p;
+        self
+    }
+
+    /// Sets the user agent.
+    pub fn with_user_agent(mut self, ua: impl Into<String>) -> Self {
+        self.user_agent = ua.into();
+        self
+    }
+}
+
+/// Parses and checks a base URL (http or https, no query or fragment).
+pub fn parse_base_url(s: &str, var: Option<&str>) -> Result<url::Url> {
+    let err = |msg: String| match var {
+        Some(v) => Error::config_var(v, msg),
+        None => Error::validation("base_url", msg),
+    };
+    let u = url::Url::parse(s.trim()).map_err(|e| err(format!("not a valid URL ({e}): {s:?}")))?;
+    if u.scheme() != "http" && u.scheme() != "https" {
+        return Err(err(format!("expected an http or https URL, got {s:?}")));
+    }
+    if u.query().is_some() || u.fragment().is_some() {
+        return Err(err(format!("a base URL takes no query or fragment: {s:?}")));
+    }
+    Ok(u)
+}
+
+/// Response facts handed to an [`EnvelopeDecoder`].
+#[derive(Debug, Clone, Copy)]
+pub struct ResponseParts<'a> {
+    /// Platform name.
+    pub platform: &'a str,
+    /// Operation name.
+    pub operation: &'a str,
+    /// HTTP status.
+    pub status: StatusCode,
+    /// Response headers.
+    pub headers: &'a HeaderMap,
+    /// The whole (capped) body.
+    pub body: &'a [u8],
+}
+
+impl ResponseParts<'_> {
+    /// `Retry-After`, parsed (seconds or HTTP-date).
+    pub fn retry_after(&self) -> Option<Duration> {
+        retry_after_of(self.headers)
+    }
+}
+
+fn retry_after_of(headers: &HeaderMap) -> Option<Duration> {
+    headers
+        .get(RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| parse_retry_after(v, SystemTime::now()))
+}
+
+/// Turns a platform's error envelope into a typed error.
+///
+/// Called for every response, whatever its status, before the status is checked: platforms such
+/// as Douyin answer errors with HTTP 200 and a code in the body. Return `None` when the body
+/// carries no platform error; the transport then fails non-2xx statuses with an [`HttpError`].
+pub trait EnvelopeDecoder: Send + Sync + fmt::Debug {
+    /// The platform error in this response, if any.
+    fn decode_error(&self, response: &ResponseParts<'_>) -> Option<Error>;
+}
+
+/// No envelope: only the HTTP status counts.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoEnvelope;
+
+impl EnvelopeDecoder for NoEnvelope {
+    fn decode_error(&self, _: &ResponseParts<'_>) -> Option<Error> {
+        None
+    }
+}
+
+/// One part of a multipart body. The data is `Bytes`, so rebuilding the form for a retry copies
+/// nothing.
+#[derive(Debug, Clone)]
+pub struct MultipartPart {
+    /// Field name.
+    pub name: String,
+    /// File name.
+    pub file_name: Option<String>,
+    /// Content type.
+    pub content_type: Option<String>,
+    /// The data.
+    pub data: Bytes,
+}
+
+/// A request body.
+#[derive(Debug, Clone, Default)]
+pub enum Body {
+    /// No body.
+    #[default]
+    Empty,
+    /// JSON, already serialised.
+    Json(Bytes),
+    /// `application/x-www-form-urlencoded`, already encoded.
+    Form(String),
+    /// Raw bytes with a content type.
+    Bytes {
+        /// Content type.
+        content_type: String,
+        /// Data.
+        data: Bytes,
+    },
+    /// `multipart/form-data`.
+    Multipart(Vec<MultipartPart>),
+}
+
+/// One operation's request. Cheap to clone; the transport sends the same request on every
+/// attempt, so an idempotency key is generated once per logical call.
+#[derive(Clone)]
+pub struct Request {
+    operation: Cow<'static, str>,
+    method: Method,
+    path: String,
+    query: Vec<(String, String)>,
+    headers: HeaderMap,
+    body: Body,
+    idempotency: Idempotency,
+    retry: Option<RetryPolicy>,
+    attempt_timeout: Option<Duration>,
+    context: Vec<(String, String)>,
+}
+
+impl fmt::Debug for Request {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Query values may be ids; header values may be secrets (HeaderValue's Debug already
+        // hides sensitive ones, but we print names only to be sure).
+        f.debug_struct("Request")
+            .field("operation", &self.operation)
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field(
+                "query",
+                &self.query.iter().map(|(k, _)| k).collect::<Vec<_>>(),
+            )
+            .field("headers", &self.headers.keys().collect::<Vec<_>>())
+            .field("idempotency", &self.idempotency)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Request {
+    /// A request with an explicit method and idempotency.
+    pub fn new(
+        operation: impl Into<Cow<'static, str>>,
+        method: Method,
+        path: impl Into<String>,
+        idempotency: Idempotency,
+    ) -> Self {
+        Self {
+            operation: operation.into(),
+            method,
+            path: path.into(),
+            query: Vec::new(),
+            headers: HeaderMap::new(),
+            body: Body::Empty,
+            idempotency,
+            retry: None,
+            attempt_timeout: None,
+            context: Vec::new(),
+        }
+    }
+
+    /// A GET (idempotent).
+    pub fn get(operation: impl Into<Cow<'static, str>>, path: impl Into<String>) -> Self {
+        Self::new(operation, Method::GET, path, Idempotency::Idempotent)
+    }
+
+    /// A POST; the caller says whether it is idempotent.
+    pub fn post(
+        operation: impl Into<Cow<'static, str>>,
+        path: impl Into<String>,
+        idempotency: Idempotency,
+    ) -> Self {
+        let mut r = Self::new(operation, Method::POST, path, Idempotency::NonIdempotent);
+        r = r.idempotency(idempotency);
+        r
+    }
+
+    /// Sets the idempotency; a [`Idempotency::Key`] also sets its header.
+    pub fn idempotency(mut self, idempotency: Idempotency) -> Self {
+        if let Idempotency::Key { header, key } = &idempotency {
+            if let Ok(v) = HeaderValue::from_str(key) {
+                self.headers.insert(header.clone(), v);
+            }
+        }
+        self.idempotency = idempotency;
+        self
+    }
+
+    /// Adds a query parameter (percent-encoded on the wire).
+    pub fn query(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.query.push((name.into(), value.into()));
+        self
+    }
+
+    /// Adds a plain header. Use [`Request::secret_header`] for anything secret.
+    pub fn header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+        self.headers.insert(name, value);
+        self
+    }
+
+    /// Adds a header carrying a secret, marked sensitive.
+    pub fn secret_header(mut self, name: HeaderName, secret: &Secret) -> Result<Self> {
+        let v = sensitive_header(secret)
+            .map_err(|_| Error::validation(name.as_str(), "secret is not a valid header value"))?;
+        self.headers.insert(name, v);
+        Ok(self)
+    }
+
+    /// `Authorization: Bearer <token>`, marked sensitive.
+    pub fn bearer(mut self, token: &Secret) -> Result<Self> {
+        let v = sensitive_header_str(&format!("Bearer {}", token.expose_secret()))
+            .map_err(|_| Error::validation("authorization", "token is not a valid header value"))?;
+        self.headers.insert(http::header::AUTHORIZATION, v);
+        Ok(self)
+    }
+
+    /// A JSON body.
+    pub fn json<T: serde::Serialize + ?Sized>(mut self, body: &T) -> Result<Self> {
+        let bytes = serde_json::to_vec(body)
+            .map_err(|e| Error::validation("body", format!("cannot be serialised as JSON: {e}")))?;
+        self.body = Body::Json(Bytes::from(bytes));
+        Ok(self)
+    }
+
+    /// A form body.
+    pub fn form<T: serde::Serialize + ?Sized>(mut self, body: &T) -> Result<Self> {
+        let s = serde_urlencoded::to_string(body)
+            .map_err(|e| Error::validation("body", format!("cannot be form-encoded: {e}")))?;
+        self.body = Body::Form(s);
+        Ok(self)
+    }
+
+    /// Any body.
+    pub fn body(mut self, body: Body) -> Self {
+        self.body = body;
+        self
+    }
+
+    /// Overrides the retry policy for this operation.
+    pub fn retry_policy(mut self, p: RetryPolicy) -> Self {
+        self.retry = Some(p);
+        self
+    }
+
+    /// Overrides the per-attempt timeout for this operation (uploads need longer).
+    pub fn attempt_timeout(mut self, d: Duration) -> Self {
+        self.attempt_timeout = Some(d);
+        self
+    }
+
+    /// Adds what a caller needs to check the outcome if it becomes unknown (`video_id`, …).
+    pub fn outcome_context(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.context.push((key.into(), value.into()));
+        self
+    }
+
+    /// The operation name.
+    pub fn operation(&self) -> &str {
+        &self.operation
+    }
+
+    /// The method.
+    pub fn method(&self) -> &Method {
+        &self.method
+    }
+
+    /// The path.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// Query parameters.
+    pub fn query_pairs(&self) -> &[(String, String)] {
+        &self.query
+    }
+
+    /// Headers.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    /// The body.
+    pub fn body_ref(&self) -> &Body {
+        &self.body
+    }
+
+    /// The idempotency.
+    pub fn idempotency_ref(&self) -> &Idempotency {
+        &self.idempotency
+    }
+}
+
+/// A successful response.
+#[derive(Debug, Clone)]
+pub struct Response {
+    /// Status (2xx).
+    pub status: StatusCode,
+    /// Headers.
+    pub headers: HeaderMap,
+    /// The whole body.
+    pub body: Bytes,
+    /// Attempts it took.
+    pub attempts: u32,
+    platform: Cow<'static, str>,
+    operation: Cow<'static, str>,
+}
+
+impl Response {
+    /// Decodes the body, keeping the failing JSON path and a body excerpt on error.
+    pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T> {
+        decode_json(self.platform.clone(), self.operation.clone(), &self.body)
+    }
+}
+
+/// The HTTP layer of one connector. Clones share the client, settings and counters.
+#[derive(Clone)]
+pub struct Transport {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    client: reqwest::Client,
+    platform: Cow<'static, str>,
+    cfg: TransportConfig,
+    envelope: Arc<dyn EnvelopeDecoder>,
+    stats: Arc<PlatformStats>,
+}
+
+impl fmt::Debug for Transport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Transport")
+            .field("platform", &self.inner.platform)
+            .field("base_url", &self.inner.cfg.base_url.as_str())
+            .field("envelope", &self.inner.envelope)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Transport {
+    /// Builds the transport and its reqwest client.
+    pub fn new(
+        platform: impl Into<Cow<'static, str>>,
+        cfg: TransportConfig,
+        envelope: impl EnvelopeDecoder + 'static,
+    ) -> Result<Self> {
+        let client = reqwest::Client::builder()
+            .connect_timeout(cfg.connect_timeout)
+            .user_agent(cfg.user_agent.clone())
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| Error::config(format!("cannot build the HTTP client: {e}")))?;
+        Ok(Self::with_client(platform, cfg, envelope, client))
+    }
+
+    /// Builds the transport over an existing client (to share a connection pool).
+    pub fn with_client(
+        platform: impl Into<Cow<'static, str>>,
+        cfg: TransportConfig,
+        envelope: impl EnvelopeDecoder + 'static,
+        client: reqwest::Client,
+    ) -> Self {
+        let platform = platform.into();
+        let stats = stats::for_platform(&platform);
+        Self {
+            inner: Arc::new(Inner {
+                client,
+                platform,
+                cfg,
+                envelope: Arc::new(envelope),
+                stats,
+            }),
+        }
+    }
+
+    /// Platform name.
+    pub fn platform(&self) -> &str {
+        &self.inner.platform
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &TransportConfig {
+        &self.inner.cfg
+    }
+
+    /// This platform's counters.
+    pub fn stats(&self) -> &Arc<PlatformStats> {
+        &self.inner.stats
+    }
+
+    /// The underlying client.
+    pub fn client(&self) -> &reqwest::Client {
+        &self.inner.client
+    }
+
+    /// The full URL of a path (base URL path kept; an absolute URL is used as is).
+    pub fn url_for(&self, path: &str, query: &[(String, String)]) -> Result<url::Url> {
+        let mut u = if path.starts_with("http://") || path.starts_with("https://") {
+            url::Url::parse(path)
+                .map_err(|e| Error::validation("path", format!("not a valid URL: {e}")))?
+        } else {
+            let base = self.inner.cfg.base_url.as_str().trim_end_matches('/');
+            let joined = format!("{base}/{}", path.trim_start_matches('/'));
+            url::Url::parse(&joined)
+                .map_err(|e| Error::validation("path", format!("not a valid path: {e}")))?
+        };
+        if !query.is_empty() {
+            u.query_pairs_mut()
+                .extend_pairs(query.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        }
+        Ok(u)
+    }
+
+    /// Sends a request with retries and returns the successful response.
+    ///
+    /// A non-idempotent request whose last failure may have reached the server comes back as
+    /// [`Error::OutcomeUnknown`] carrying the request's outcome context.
+    pub async fn execute(&self, req: &Request) -> Result<Response> {
+        let inner = &self.inner;
+        let span = tracing::info_span!(
+            "connector.request",
+            platform = %inner.platform,
+            operation = %req.operation,
+            method = %req.method,
+            path = %req.path,
+            attempt = field::Empty,
+            status = field::Empty,
+            platform_code = field::Empty,
+            latency_ms = field::Empty,
+            outcome = field::Empty,
+        );
+        self.execute_in(req).instrument(span).await
+    }
+
+    async fn execute_in(&self, req: &Request) -> Result<Response> {
+        let inner = &self.inner;
+        let start = Instant::now();
+        inner.stats.record_call();
+        let url = self.url_for(&req.path, &req.query)?;
+        let mut policy = req.retry.clone().unwrap_or_else(|| inner.cfg.retry.clone());
+        if let Some(d) = inner.cfg.operation_deadline {
+            policy.total_time_limit = Some(policy.total_time_limit.map_or(d, |t| t.min(d)));
+        }
+        let deadline = inner.cfg.operation_deadline.map(|d| start + d);
+        let idempotent = req.idempotency.is_idempotent();
+        let mut observer = Observer {
+            stats: &inner.stats,
+        };
+        let result = retry_with(
+            &policy,
+            |e: &Error| classify(e, idempotent),
+            &mut observer,
+            |attempt| self.attempt(req, &url, attempt, deadline),
+        )
+        .await;
+        let span = Span::current();
+        span.record("latency_ms", start.elapsed().as_millis() as u64);
+        match result {
+            Ok(resp) => {
+                inner.stats.record_success();
+                span.record("outcome", "ok");
+                Ok(resp)
+            }
+            Err(g) => {
+                inner.stats.record_failure();
+                if g.reason != GiveUpReason::NotRetryable {
+                    inner.stats.record_give_up();
+                }
+                span.record("outcome", "error");
+                let maybe_received =
+                    g.error.retry_class() == crate::error::RetryClass::IdempotentOnly;
+                let err = if g.reason == GiveUpReason::TimeLimit {
+                    Error::DeadlineExceeded {
+                        platform: inner.platform.clone(),
+                        operation: req.operation.clone(),
+                        limit: policy.total_time_limit.unwrap_or_default(),
+                        elapsed: g.elapsed,
+                        last: Some(Box::new(g.error)),
+                    }
+                } else {
+                    g.error
+                };
+                if !idempotent && maybe_received {
+                    let mut context = req.context.clone();
+                    if let Idempotency::Key { key, .. } = &req.idempotency {
+                        context.push(("idempotency_key".into(), key.clone()));
+                    }
+                    tracing::warn!(attempts = g.attempts, "non-idempotent request failed after it may have been received; not replayed");
+                    return Err(Error::outcome_unknown(
+                        inner.platform.clone(),
+                        req.operation.clone(),
+                        context,
+                        err,
+                    ));
+                }
+                tracing::debug!(attempts = g.attempts, reason = ?g.reason, error = %err, "operation failed");
+                Err(err)
+            }
+        }
+    }
+
+    async fn attempt(
+        &self,
+        req: &Request,
+        url: &url::Url,
+        attempt: u32,
+        deadline: Option<Instant>,
+    ) -> Result<Response> {
+        let inner = &self.inner;
+        let span = Span::current();
+        span.record("attempt", attempt);
+        let mut timeout = req.attempt_timeout.unwrap_or(inner.cfg.attempt_timeout);
+        if let Some(dl) = deadline {
+            let left = dl.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(self.timeout_error(true));
+            }
+            timeout = timeout.min(left);
+        }
+        let t0 = Instant::now();
+        let builder = self.build(req, url)?;
+        let max = inner.cfg.max_body_bytes;
+        let platform = inner.platform.clone();
+        let fut = async move {
+            let resp = builder
+                .send()
+                .await
+                .map_err(|e| map_reqwest(&platform, e, false))?;
+            let status = resp.status();
+            let headers = resp.headers().clone();
+            let body = read_capped(&platform, resp, max).await?;
+            Ok::<_, Error>((status, headers, body))
+        };
+        let outcome = tokio::time::timeout(timeout, fut).await;
+        let latency = t0.elapsed();
+        let (status, headers, body) = match outcome {
+            Err(_) => {
+                tracing::debug!(attempt, ?latency, "attempt timed out");
+                return Err(self.timeout_error(true));
+            }
+            Ok(Err(e)) => {
+                tracing::debug!(attempt, ?latency, error = %e, "attempt failed");
+                return Err(e);
+            }
+            Ok(Ok(parts)) => parts,
+        };
+        span.record("status", status.as_u16());
+        tracing::debug!(
+            attempt,
+            status = status.as_u16(),
+            latency_ms = latency.as_millis() as u64,
+            bytes = body.len(),
+            "response"
+        );
+        let parts = ResponseParts {
+            platform: &inner.platform,
+            operation: &req.operation,
+            status,
+            headers: &headers,
+            body: &body,
+        };
+        if let Some(err) = inner.envelope.decode_error(&parts) {
+            if let Some(code) = err.platform_code() {
+                span.record("platform_code", code);
+            }
+            return Err(err);
+        }
+        if !status.is_success() {
+            let log_id = inner.cfg.request_id_headers.iter().find_map(|h| {
+                headers
+                    .get(h)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned)
+            });
+            return Err(HttpError {
+                platform: inner.platform.clone(),
+                status,
+                body_excerpt: excerpt(&body),
+                retry_after: retry_after_of(&headers),
+                log_id,
+            }
+            .into());
+        }
+        Ok(Response {
+            status,
+            headers,
+            body,
+            attempts: attempt,
+            platform: inner.platform.clone(),
+            operation: req.operation.clone(),
+        })
+    }
+
+    /// Sends a request and decodes the JSON body into `T`.
+    pub async fn execute_json<T: serde::de::DeserializeOwned>(&self, req: &Request) -> Result<T> {
+        self.execute(req).await?.json()
+    }
+
+    fn timeout_error(&self, sent: bool) -> Error {
+        TransportError {
+            platform: self.inner.platform.clone(),
+            kind: TransportErrorKind::Timeout,
+            request_sent: sent,
+            source: None,
+        }
+        .into()
+    }
+
+    fn build(&self, req: &Request, url: &url::Url) -> Result<reqwest::RequestBuilder> {
+        let mut b = self
+            .inner
+            .client
+            .request(req.method.clone(), url.clone())
+            .headers(req.headers.clone());
+        b = match &req.body {
+            Body::Empty => b,
+            Body::Json(bytes) => b
+                .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
+                .body(bytes.clone()),
+            Body::Form(s) => b
+                .header(
+                    CONTENT_TYPE,
+                    HeaderValue::from_static("application/x-www-form-urlencoded"),
+                )
+                .body(s.clone()),
+            Body::Bytes { content_type, data } => b
+                .header(
+                    CONTENT_TYPE,
+                    HeaderValue::from_str(content_type).map_err(|_| {
+                        Error::validation("content_type", "not a valid header value")
+                    })?,
+                )
+                .body(data.clone()),
+            Body::Multipart(parts) => {
+                let mut form = reqwest::multipart::Form::new();
+                for p in parts {
+                    let len = p.data.len() as u64;
+                    let mut part = reqwest::multipart::Part::stream_with_length(
+                        reqwest::Body::from(p.data.clone()),
+                        len,
+                    );
+                    if let Some(f) = &p.file_name {
+                        part = part.file_name(f.clone());
+                    }
+                    if let Some(ct) = &p.content_type {
+                        part = part.mime_str(ct).map_err(|_| {
+                            Error::validation(
+                                format!("{}.content_type", p.name),
+                                "not a valid MIME type",
+                            )
+                        })?;
+                    }
+                    form = form.part(p.name.clone(), part);
+                }
+                b.multipart(form)
+            }
+        };
+        Ok(b)
+    }
+}
+
+struct Observer<'a> {
+    stats: &'a PlatformStats,
+}
+
+impl RetryObserver for Observer<'_> {
+    fn on_attempt(&mut self, _attempt: u32) {
+        self.stats.record_attempt();
+    }
+    fn on_retry(&mut self, attempt: u32, delay: Duration) {
+        self.stats.record_retry();
+        tracing::info!(attempt, delay_ms = delay.as_millis() as u64, "retrying");
+    }
+}
+
+async fn read_capped(platform: &str, mut resp: reqwest::Response, max: usize) -> Result<Bytes> {
+    let too_large = || Error::BodyTooLarge {
+        platform: platform.to_owned().into(),
+        limit: max as u64,
+    };
+    let declared = resp.content_length();
+    if declared.is_some_and(|n| n > max as u64) {
+        return Err(too_large());
+    }
+    let cap = declared.map_or(8 * 1024, |n| n as usize).min(max);
+    let mut buf = BytesMut::with_capacity(cap);
+    while let Some(chunk) = resp
+        .chunk()
+        .await
+        .map_err(|e| map_reqwest(platform, e, true))?
+    {
+        if buf.len() + chunk.len() > max {
+            return Err(too_large());
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(buf.freeze())
+}
+
+/// Classifies a reqwest error: did the request leave, and what kind of failure is it?
+fn map_reqwest(platform: &str, e: reqwest::Error, reading_body: bool) -> Error {
+    let (kind, sent) = if e.is_connect() {
+        (TransportErrorKind::Connect, false)
+    } else if e.is_builder() {
+        (TransportErrorKind::Other, false)
+    } else if e.is_timeout() {
+        (TransportErrorKind::Timeout, true)
+    } else if reading_body || e.is_body() || e.is_decode() || e.is_request() {
+        (TransportErrorKind::Interrupted, true)
+    } else {
+        (TransportErrorKind::Other, true)
+    };
+    TransportError {
+        platform: platform.to_owned().into(),
+        kind,
+        request_sent: sent,
+        // reqwest's error may print the URL, which can hold query ids but never our secrets:
+        // tokens travel in headers or bodies, never in the query.
+        source: Some(Box::new(e.without_url())),
+    }
+    .into()
+}
