@@ -344,7 +344,7 @@ impl RetryObserver for () {}
 pub async fn retry_with<T, E, F, Fut, C>(
     policy: &RetryPolicy,
     mut classify: C,
-    observer: &mut dyn RetryObserver,
+    observer: &mut (dyn RetryObserver + Send),
     mut op: F,
 ) -> std::result::Result<T, GaveUp<E>>
 where

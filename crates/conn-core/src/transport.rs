@@ -856,3 +856,48 @@ fn map_reqwest(platform: &str, e: reqwest::Error, reading_body: bool) -> Error {
     }
     .into()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send<T: Send>(_: &T) {}
+
+    #[test]
+    fn operation_futures_are_send() {
+        // Connectors are used from multi-threaded runtimes and spawned tasks.
+        let t = Transport::new(
+            "t",
+            TransportConfig::new("http://127.0.0.1:1").unwrap(),
+            NoEnvelope,
+        )
+        .unwrap();
+        let req = Request::get("op", "/");
+        assert_send(&t.execute(&req));
+        assert_send(&t.execute_json::<serde_json::Value>(&req));
+    }
+
+    #[test]
+    fn request_debug_shows_header_names_only() {
+        let r = Request::get("op", "/p")
+            .secret_header(
+                HeaderName::from_static("access-token"),
+                &Secret::new("act.SECRET"),
+            )
+            .unwrap()
+            .query("open_id", "o1");
+        let d = format!("{r:?}");
+        assert!(d.contains("access-token") && !d.contains("SECRET") && !d.contains("o1"));
+        assert!(r.headers()["access-token"].is_sensitive());
+    }
+
+    #[test]
+    fn base_urls_are_checked() {
+        assert!(parse_base_url("ftp://x", Some("X_BASE_URL"))
+            .unwrap_err()
+            .to_string()
+            .contains("X_BASE_URL"));
+        assert!(parse_base_url("https://x/?a=1", None).is_err());
+        assert!(parse_base_url("https://open.douyin.com", None).is_ok());
+    }
+}
