@@ -1,0 +1,339 @@
+//! The client: `publish` and `stats` through a profile.
+
+use std::fmt;
+use std::sync::Arc;
+
+use conn_core::error::{excerpt, DecodeError, RetryClass};
+use conn_core::retry::Idempotency;
+use conn_core::transport::{Request, Response, Transport};
+use conn_core::{Error, Result};
+use http::HeaderName;
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use serde_json::Value;
+
+use crate::auth::Authenticator;
+use crate::config::ContentConfig;
+use crate::model::{Content, ContentStats, Published};
+use crate::profile::{
+    code_text, HttpMethod, Pointer, Profile, ProfileEnvelope, DEFAULT_PUBLISH_API_METHOD,
+    DEFAULT_STATS_API_METHOD,
+};
+
+/// Characters left as they are in a path segment (RFC 3986 unreserved).
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// A content-platform client for one profile. Cheap to clone (one shared HTTP client).
+///
+/// ```no_run
+/// use conn_content::{Content, ContentClient};
+/// # async fn demo() -> conn_core::Result<()> {
+/// // XIAOHONGSHU_BASE_URL and XIAOHONGSHU_ACCESS_TOKEN must be set.
+/// let client = ContentClient::from_env("xiaohongshu")?;
+/// let note = Content::new("周末去哪儿", "杭州三日游攻略")
+///     .with_images(["https://img.example.com/1.jpg"])
+///     .with_tags(["旅行"]);
+/// let published = client.publish(&note).await?;
+/// let stats = client.stats(&published.id).await?;
+/// println!("{} views", stats.views.unwrap_or(0));
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct ContentClient {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    profile: Profile,
+    transport: Transport,
+    auth: Authenticator,
+}
+
+impl fmt::Debug for ContentClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ContentClient")
+            .field("profile", &self.inner.profile.name)
+            .field("transport", &self.inner.transport)
+            .field("auth", &self.inner.auth)
+            .finish()
+    }
+}
+
+impl ContentClient {
+    /// A client for the configuration.
+    pub fn new(config: ContentConfig) -> Result<Self> {
+        let profile = config.profile().clone();
+        let auth = Authenticator::new(&profile, config.credentials(), config.clock().clone())?;
+        let transport = Transport::new(
+            profile.name.clone(),
+            config.transport().clone(),
+            ProfileEnvelope {
+                envelope: profile.envelope.clone(),
+            },
+        )?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                profile,
+                transport,
+                auth,
+            }),
+        })
+    }
+
+    /// A client for the named profile from the process environment
+    /// (see [`crate::config`]).
+    pub fn from_env(profile: &str) -> Result<Self> {
+        Self::new(ContentConfig::from_env(profile)?)
+    }
+
+    /// The profile.
+    pub fn profile(&self) -> &Profile {
+        &self.inner.profile
+    }
+
+    /// The transport (counters, settings).
+    pub fn transport(&self) -> &Transport {
+        &self.inner.transport
+    }
+
+    pub(crate) fn authenticator(&self) -> &Authenticator {
+        &self.inner.auth
+    }
+
+    /// Publishes `content` after checking the profile's limits.
+    ///
+    /// Publishing is not idempotent. Without an idempotency header in the profile, a publish
+    /// that may have reached the server and failed (timeout after sending, 5xx, connection
+    /// dropped) is not replayed and comes back as [`Error::OutcomeUnknown`] whose context
+    /// holds `profile` and `title`: check the platform before publishing again. With an
+    /// idempotency header, a key generated once for this call is sent on every attempt, so
+    /// those failures are retried; if the retries run out the error is `OutcomeUnknown` with
+    /// the `idempotency_key` too, and [`ContentClient::publish_with_key`] resumes safely.
+    pub async fn publish(&self, content: &Content) -> Result<Published> {
+        let idem = match self.idempotency_header()? {
+            Some(h) => Idempotency::new_key(h),
+            None => Idempotency::NonIdempotent,
+        };
+        self.publish_inner(content, idem).await
+    }
+
+    /// Publishes with a caller-chosen idempotency key (to resume a publish whose outcome is
+    /// unknown). Fails when the profile has no idempotency header.
+    pub async fn publish_with_key(
+        &self,
+        content: &Content,
+        key: impl Into<String>,
+    ) -> Result<Published> {
+        let Some(header) = self.idempotency_header()? else {
+            return Err(Error::config_var(
+                self.inner.profile.env_var("IDEMPOTENCY_HEADER"),
+                format!(
+                    "profile `{}` has no idempotency header, so a key cannot be sent",
+                    self.inner.profile.name
+                ),
+            ));
+        };
+        let key = key.into();
+        if key.is_empty() || http::HeaderValue::from_str(&key).is_err() {
+            return Err(Error::validation(
+                "idempotency_key",
+                "must be a non-empty header value",
+            ));
+        }
+        self.publish_inner(content, Idempotency::Key { header, key })
+            .await
+    }
+
+    fn idempotency_header(&self) -> Result<Option<HeaderName>> {
+        let p = &self.inner.profile;
+        p.idempotency_header
+            .as_deref()
+            .map(|h| {
+                HeaderName::from_bytes(h.as_bytes()).map_err(|_| {
+                    Error::config_var(
+                        p.env_var("IDEMPOTENCY_HEADER"),
+                        format!("{h:?} is not a valid header name"),
+                    )
+                })
+            })
+            .transpose()
+    }
+
+    #[tracing::instrument(
+        name = "content.publish",
+        skip_all,
+        fields(profile = %self.inner.profile.name, title_chars = content.title.chars().count())
+    )]
+    async fn publish_inner(&self, content: &Content, idem: Idempotency) -> Result<Published> {
+        let p = &self.inner.profile;
+        p.limits.check(content)?;
+        let body = p.mapping.build(&p.name, content)?;
+        let key = match &idem {
+            Idempotency::Key { key, .. } => Some(key.clone()),
+            _ => None,
+        };
+        let req = Request::new("publish", p.publish.method.as_http(), &p.publish.path, idem)
+            .outcome_context("profile", p.name.clone())
+            .outcome_context("title", content.title.clone());
+        let api_method = p
+            .publish
+            .api_method
+            .as_deref()
+            .unwrap_or(DEFAULT_PUBLISH_API_METHOD);
+        let req = self.inner.auth.authorize(req, Some(body), api_method)?;
+        let resp = match self.inner.transport.execute(&req).await {
+            Ok(r) => r,
+            Err(e) => return Err(self.publish_failure(e, content, key.as_deref())),
+        };
+        let raw: Value = resp.json()?;
+        let id = match p.response.id.get(&raw) {
+            Some(Value::String(s)) if !s.is_empty() => s.clone(),
+            Some(v @ Value::Number(_)) => code_text(v),
+            other => {
+                return Err(decode_error(
+                    p,
+                    "publish",
+                    &p.response.id,
+                    &resp,
+                    format!(
+                        "no content id at `{}` (found {}); the content may have been published",
+                        p.response.id,
+                        other.map_or("nothing".to_owned(), |v| v.to_string())
+                    ),
+                ))
+            }
+        };
+        tracing::info!(content_id = %id, "published");
+        Ok(Published {
+            id,
+            profile: p.name.clone(),
+            idempotency_key: key,
+            raw,
+        })
+    }
+
+    /// A keyed publish whose retries ran out after the request may have been received is just
+    /// as unknown as an unkeyed one; say so, with the key to resume with.
+    fn publish_failure(&self, e: Error, content: &Content, key: Option<&str>) -> Error {
+        let Some(key) = key else { return e };
+        let maybe_received = match &e {
+            Error::DeadlineExceeded { last: Some(l), .. } => {
+                l.retry_class() == RetryClass::IdempotentOnly
+            }
+            other => other.retry_class() == RetryClass::IdempotentOnly,
+        };
+        if !maybe_received || e.is_outcome_unknown() {
+            return e;
+        }
+        Error::outcome_unknown(
+            self.inner.profile.name.clone(),
+            "publish",
+            vec![
+                ("profile".into(), self.inner.profile.name.clone()),
+                ("title".into(), content.title.clone()),
+                ("idempotency_key".into(), key.to_owned()),
+            ],
+            e,
+        )
+    }
+
+    /// The counters of a published item. Idempotent: retried per the retry policy.
+    #[tracing::instrument(name = "content.stats", skip_all, fields(profile = %self.inner.profile.name, content_id = %content_id))]
+    pub async fn stats(&self, content_id: &str) -> Result<ContentStats> {
+        let p = &self.inner.profile;
+        if content_id.trim().is_empty() {
+            return Err(Error::validation("content_id", "required (got an empty value)"));
+        }
+        let ep = &p.stats;
+        let mut body = None;
+        let path = if ep.path.contains("{id}") {
+            ep.path
+                .replace("{id}", &utf8_percent_encode(content_id, SEGMENT).to_string())
+        } else {
+            ep.path.clone()
+        };
+        let mut req = Request::new(
+            "stats",
+            ep.method.as_http(),
+            path,
+            Idempotency::Idempotent,
+        );
+        if !ep.path.contains("{id}") {
+            match ep.method {
+                HttpMethod::Get => req = req.query(ep.id_field.clone(), content_id),
+                HttpMethod::Post | HttpMethod::Put => {
+                    let mut b = Value::Object(Default::default());
+                    Pointer::new(&ep.id_field)
+                        .set(&mut b, Value::String(content_id.to_owned()))
+                        .map_err(|e| {
+                            Error::config(format!("profile `{}`: stats id_field: {e}", p.name))
+                        })?;
+                    body = Some(b);
+                }
+            }
+        } else if ep.method != HttpMethod::Get {
+            body = Some(Value::Object(Default::default()));
+        }
+        let api_method = ep.api_method.as_deref().unwrap_or(DEFAULT_STATS_API_METHOD);
+        let req = self.inner.auth.authorize(req, body, api_method)?;
+        let resp = self.inner.transport.execute(&req).await?;
+        let raw: Value = resp.json()?;
+        let mut stats = ContentStats {
+            content_id: content_id.to_owned(),
+            ..ContentStats::default()
+        };
+        for (name, ptr) in p.response.stats.fields() {
+            let Some(ptr) = ptr else { continue };
+            let value = match ptr.get(&raw) {
+                None | Some(Value::Null) => None,
+                Some(Value::Number(n)) => n.as_u64().or_else(|| {
+                    // 12.0 is a count; 1.5 or -1 is not.
+                    n.as_f64()
+                        .filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f < 1e18)
+                        .map(|f| f as u64)
+                }),
+                Some(Value::String(s)) => s.trim().parse::<u64>().ok(),
+                Some(_) => None,
+            };
+            let present = !matches!(ptr.get(&raw), None | Some(Value::Null));
+            if present && value.is_none() {
+                return Err(decode_error(
+                    p,
+                    "stats",
+                    ptr,
+                    &resp,
+                    format!("`{name}` at `{ptr}` is not a non-negative whole number"),
+                ));
+            }
+            let slot = match name {
+                "views" => &mut stats.views,
+                "likes" => &mut stats.likes,
+                "comments" => &mut stats.comments,
+                "shares" => &mut stats.shares,
+                _ => &mut stats.favorites,
+            };
+            *slot = value;
+        }
+        stats.raw = raw;
+        Ok(stats)
+    }
+}
+
+fn decode_error(
+    p: &Profile,
+    operation: &'static str,
+    at: &Pointer,
+    resp: &Response,
+    msg: String,
+) -> Error {
+    Error::from(DecodeError {
+        platform: p.name.clone().into(),
+        operation: operation.into(),
+        path: at.to_string(),
+        excerpt: excerpt(&resp.body),
+        source: <serde_json::Error as serde::de::Error>::custom(msg),
+    })
+}

@@ -1,0 +1,465 @@
+//! Configuration: a [`Profile`], its [`Credentials`] and transport settings, from code or from
+//! environment variables.
+//!
+//! ## Variables of a profile
+//!
+//! `<P>` is the profile name upper-cased with `-` as `_` (`xiaohongshu` → `XIAOHONGSHU`,
+//! `my-blog` → `MY_BLOG`).
+//!
+//! | variable | default | meaning |
+//! |---|---|---|
+//! | `<P>_BASE_URL` | **none** | the endpoint's base URL; required |
+//! | `<P>_AUTH` | inferred, see below | `bearer`, `api_key`, `xhs_sign` or `none` |
+//! | `<P>_ACCESS_TOKEN` | | bearer token; also `accessToken` for `xhs_sign` |
+//! | `<P>_API_KEY` | | API key |
+//! | `<P>_API_KEY_HEADER` | `X-API-Key` | header carrying the API key |
+//! | `<P>_APP_ID`, `<P>_APP_SECRET` | | Xiaohongshu open-platform `appId` / `appSecret` for `xhs_sign` |
+//! | `<P>_PUBLISH_PATH` | the profile's | publish path |
+//! | `<P>_STATS_PATH` | the profile's | stats path (`{id}` is replaced by the id) |
+//! | `<P>_STATS_METHOD` | the profile's | `GET` or `POST` |
+//! | `<P>_IDEMPOTENCY_HEADER` | none | header for a per-publish idempotency key, if the endpoint honours one |
+//!
+//! Without `<P>_AUTH` the scheme is inferred: `<P>_APP_ID` and `<P>_APP_SECRET` set →
+//! `xhs_sign`; else the profile's own scheme when its credential is set; else `api_key` when
+//! `<P>_API_KEY` is set; else `bearer` when `<P>_ACCESS_TOKEN` is set; else the profile's
+//! scheme, and the missing credential is reported by name. `API_TIMEOUT`, `API_MAX_RETRIES`,
+//! `API_RETRY_DELAY` and `API_RETRY_STRATEGY` apply as everywhere.
+//!
+//! ## Custom profiles
+//!
+//! - `CONTENT_PROFILES=name1,name2` declares profiles of the generic shape
+//!   ([`Profile::custom`]), configured by the variables above.
+//! - `CONTENT_PROFILES_FILE=/path/profiles.json` defines profiles in full. Each entry is a JSON
+//!   merge patch over the built-in of the same name, or over the generic profile, so it only
+//!   says what differs. Secrets never go in the file: they come from the variables.
+//!
+//! ```json
+//! {"profiles": [
+//!   {"name": "myblog",
+//!    "base_url": "https://blog.example.com/api",
+//!    "auth": {"type": "api_key", "header": "X-Blog-Key"},
+//!    "publish": {"method": "POST", "path": "/posts"},
+//!    "stats": {"method": "GET", "path": "/posts/{id}/stats"},
+//!    "mapping": {"title": "/post/title", "body": "/post/html",
+//!                "images": {"pointer": "/post/images", "shape": {"objects": "url"}},
+//!                "tags": {"pointer": "/post/tags", "shape": {"joined": ","}},
+//!                "fixed": {"/post/status": "published"}},
+//!    "response": {"id": "/data/post/id", "stats": {"views": "/data/reads"}},
+//!    "envelope": {"code": "/code", "success": 0, "message": "/message", "auth_codes": [401]},
+//!    "limits": {"title_max_chars": 80, "max_images": 4},
+//!    "idempotency_header": "Idempotency-Key"},
+//!   {"name": "zhihu", "limits": {"max_tags": 5}}
+//! ]}
+//! ```
+//!
+//! The variables still override a file's base URL, paths and auth.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::Duration;
+
+use conn_core::clock::{self, SharedClock};
+use conn_core::credentials::env_var_name;
+use conn_core::env::Env;
+use conn_core::retry::RetryPolicy;
+use conn_core::secret::{AccessToken, ApiKey, ClientSecret};
+use conn_core::transport::TransportConfig;
+use conn_core::{Error, Result};
+use serde_json::Value;
+
+use crate::auth::{Authenticator, Credentials};
+use crate::profile::{AuthScheme, Builtin, HttpMethod, Profile, DEFAULT_API_KEY_HEADER};
+
+/// The variable listing custom profile names.
+pub const PROFILES_VAR: &str = "CONTENT_PROFILES";
+/// The variable naming a JSON profile file.
+pub const PROFILES_FILE_VAR: &str = "CONTENT_PROFILES_FILE";
+
+/// A profile with its credentials and transport settings: everything a
+/// [`ContentClient`](crate::ContentClient) needs. `Debug` shows no secret.
+///
+/// ```
+/// use conn_content::{ContentConfig, Credentials, Profile};
+/// let cfg = ContentConfig::new(
+///     Profile::zhihu().with_base_url("https://gateway.example.com/zhihu"),
+///     Credentials::bearer("my-token"),
+/// ).unwrap();
+/// assert!(!format!("{cfg:?}").contains("my-token"));
+/// // A built-in has no base URL: the error names the variable to set.
+/// let err = ContentConfig::new(Profile::zhihu(), Credentials::bearer("t")).unwrap_err();
+/// assert!(err.to_string().contains("ZHIHU_BASE_URL"));
+/// ```
+#[derive(Clone)]
+pub struct ContentConfig {
+    profile: Profile,
+    credentials: Credentials,
+    transport: TransportConfig,
+    clock: SharedClock,
+}
+
+impl fmt::Debug for ContentConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ContentConfig")
+            .field("profile", &self.profile)
+            .field("credentials", &self.credentials)
+            .field("transport", &self.transport)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ContentConfig {
+    /// A configuration with default transport settings. Fails when the profile is invalid, has
+    /// no base URL (naming `<P>_BASE_URL`) or lacks a credential its scheme needs (naming it).
+    pub fn new(profile: Profile, credentials: Credentials) -> Result<Self> {
+        Self::build(profile, credentials, None)
+    }
+
+    fn build(profile: Profile, credentials: Credentials, env: Option<&Env>) -> Result<Self> {
+        profile.validate()?;
+        let var = profile.env_var("BASE_URL");
+        let Some(base) = profile.base_url.as_deref() else {
+            return Err(Error::config_var(
+                var.clone(),
+                format!(
+                    "profile `{}` has no base URL. None of Xiaohongshu, Zhihu and Toutiao \
+                     documents a server-side publishing API, so there is no default: set {var} \
+                     to an endpoint you have access to",
+                    profile.name
+                ),
+            ));
+        };
+        let transport = match env {
+            Some(env) => TransportConfig::from_env(env, base, Some(&var))?,
+            None => TransportConfig::new(base)?,
+        };
+        let clock = clock::system();
+        Authenticator::new(&profile, &credentials, clock.clone())?;
+        Ok(Self {
+            profile,
+            credentials,
+            transport,
+            clock,
+        })
+    }
+
+    /// The named profile from the process environment (see the [module docs](self)).
+    pub fn from_env(name: &str) -> Result<Self> {
+        Self::from_env_with(&Env::process(), name)
+    }
+
+    /// The named profile from `env`.
+    pub fn from_env_with(env: &Env, name: &str) -> Result<Self> {
+        let profile = profile_from_env(env, name)?;
+        let credentials = credentials_from_env(env, &profile);
+        Self::build(profile, credentials, Some(env))
+    }
+
+    /// Every profile that has a base URL (from its variable or the profile file): the built-ins,
+    /// the file's and `CONTENT_PROFILES`'. Profiles without one are not configured and skipped.
+    pub fn configured_from_env(env: &Env) -> Result<Vec<Self>> {
+        let mut out = Vec::new();
+        for name in profile_names(env)? {
+            let profile = profile_from_env(env, &name)?;
+            if profile.base_url.is_some() {
+                out.push(Self::from_env_with(env, &name)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Replaces the transport settings; the base URL stays the profile's.
+    pub fn with_transport(mut self, transport: TransportConfig) -> Self {
+        let base = self.transport.base_url.clone();
+        self.transport = TransportConfig {
+            base_url: base,
+            ..transport
+        };
+        self
+    }
+
+    /// Sets the retry policy.
+    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
+        self.transport.retry = retry;
+        self
+    }
+
+    /// Sets the per-attempt timeout.
+    pub fn with_attempt_timeout(mut self, d: Duration) -> Self {
+        self.transport.attempt_timeout = d;
+        self
+    }
+
+    /// Sets the whole-operation deadline.
+    pub fn with_operation_deadline(mut self, d: Option<Duration>) -> Self {
+        self.transport.operation_deadline = d;
+        self
+    }
+
+    /// Sets the clock used for signing timestamps.
+    pub fn with_clock(mut self, clock: SharedClock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The profile.
+    pub fn profile(&self) -> &Profile {
+        &self.profile
+    }
+
+    /// The credentials.
+    pub fn credentials(&self) -> &Credentials {
+        &self.credentials
+    }
+
+    /// The transport settings.
+    pub fn transport(&self) -> &TransportConfig {
+        &self.transport
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> &SharedClock {
+        &self.clock
+    }
+}
+
+/// The profile definitions of `CONTENT_PROFILES_FILE`, by name (each a merge patch).
+fn file_profiles(env: &Env) -> Result<BTreeMap<String, Value>> {
+    let Some(path) = env.get(PROFILES_FILE_VAR) else {
+        return Ok(BTreeMap::new());
+    };
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        Error::config_var(PROFILES_FILE_VAR, format!("cannot read {path:?}: {e}"))
+    })?;
+    let doc: Value = serde_json::from_str(&text).map_err(|e| {
+        Error::config_var(PROFILES_FILE_VAR, format!("{path:?} is not valid JSON: {e}"))
+    })?;
+    let entries = match doc {
+        Value::Array(a) => a,
+        Value::Object(mut o) => match o.remove("profiles") {
+            Some(Value::Array(a)) => a,
+            _ => {
+                return Err(Error::config_var(
+                    PROFILES_FILE_VAR,
+                    format!("{path:?}: expected {{\"profiles\": [...]}} or an array of profiles"),
+                ))
+            }
+        },
+        _ => {
+            return Err(Error::config_var(
+                PROFILES_FILE_VAR,
+                format!("{path:?}: expected {{\"profiles\": [...]}} or an array of profiles"),
+            ))
+        }
+    };
+    let mut out = BTreeMap::new();
+    for (i, e) in entries.into_iter().enumerate() {
+        let Some(name) = e.get("name").and_then(Value::as_str).map(str::to_owned) else {
+            return Err(Error::config_var(
+                PROFILES_FILE_VAR,
+                format!("{path:?}: profile {i} has no \"name\""),
+            ));
+        };
+        if out.insert(name.clone(), e).is_some() {
+            return Err(Error::config_var(
+                PROFILES_FILE_VAR,
+                format!("{path:?}: profile `{name}` is defined twice"),
+            ));
+        }
+    }
+    Ok(out)
+}
+
+fn listed_profiles(env: &Env) -> Vec<String> {
+    env.get(PROFILES_VAR)
+        .map(|v| {
+            v.split(',')
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The names of every known profile: built-ins, then the profile file's, then
+/// `CONTENT_PROFILES`' (each once).
+pub fn profile_names(env: &Env) -> Result<Vec<String>> {
+    let mut names: Vec<String> = Builtin::ALL.iter().map(|b| b.name().to_owned()).collect();
+    for n in file_profiles(env)?.into_keys().chain(listed_profiles(env)) {
+        if !names.contains(&n) {
+            names.push(n);
+        }
+    }
+    Ok(names)
+}
+
+/// The named profile with the profile file and the `<P>_*` variables applied (no secrets).
+pub fn profile_from_env(env: &Env, name: &str) -> Result<Profile> {
+    let file = file_profiles(env)?;
+    let mut profile = match (Profile::builtin(name), file.get(name)) {
+        (base, Some(patch)) => base
+            .unwrap_or_else(|| Profile::custom(name))
+            .patched(patch)?,
+        (Some(b), None) => b,
+        (None, None) if listed_profiles(env).iter().any(|n| n == name) => Profile::custom(name),
+        (None, None) => {
+            return Err(Error::config_var(
+                PROFILES_VAR,
+                format!(
+                    "unknown content profile `{name}`: the built-ins are xiaohongshu, zhihu and \
+                     toutiao; add `{name}` to {PROFILES_VAR} or define it in {PROFILES_FILE_VAR}"
+                ),
+            ))
+        }
+    };
+    let name = profile.name.clone();
+    let var = |s: &str| env_var_name(&name, s);
+    if let Some(u) = env.get(&var("BASE_URL")) {
+        profile.base_url = Some(u);
+    }
+    if let Some(p) = env.get(&var("PUBLISH_PATH")) {
+        profile.publish.path = p;
+    }
+    if let Some(p) = env.get(&var("STATS_PATH")) {
+        profile.stats.path = p;
+    }
+    if let Some(m) = env.get(&var("STATS_METHOD")) {
+        profile.stats.method = match HttpMethod::parse(&m) {
+            Some(HttpMethod::Put) | None => {
+                return Err(Error::config_var(
+                    var("STATS_METHOD"),
+                    format!("expected GET or POST, got {m:?}"),
+                ))
+            }
+            Some(x) => x,
+        };
+    }
+    if let Some(h) = env.get(&var("IDEMPOTENCY_HEADER")) {
+        profile.idempotency_header = Some(h);
+    }
+    let key_header = env
+        .get(&var("API_KEY_HEADER"))
+        .or_else(|| profile.api_key_header().map(str::to_owned))
+        .unwrap_or_else(|| DEFAULT_API_KEY_HEADER.to_owned());
+    let xhs_version = match &profile.auth {
+        AuthScheme::XhsSign { version } => version.clone(),
+        _ => crate::profile::XHS_SIGN_VERSION.to_owned(),
+    };
+    let has = |s: &str| env.is_set(&var(s));
+    profile.auth = if let Some(a) = env.get(&var("AUTH")) {
+        match a.to_ascii_lowercase().as_str() {
+            "none" => AuthScheme::None,
+            "bearer" => AuthScheme::Bearer,
+            "api_key" | "api-key" | "apikey" => AuthScheme::ApiKey { header: key_header },
+            "xhs_sign" | "xhs-sign" => AuthScheme::XhsSign {
+                version: xhs_version,
+            },
+            _ => {
+                return Err(Error::config_var(
+                    var("AUTH"),
+                    format!("expected bearer, api_key, xhs_sign or none, got {a:?}"),
+                ))
+            }
+        }
+    } else if has("APP_ID") && has("APP_SECRET") {
+        AuthScheme::XhsSign {
+            version: xhs_version,
+        }
+    } else {
+        let own_is_set = match &profile.auth {
+            AuthScheme::None => true,
+            AuthScheme::Bearer => has("ACCESS_TOKEN"),
+            AuthScheme::ApiKey { .. } => has("API_KEY"),
+            AuthScheme::XhsSign { .. } => false,
+        };
+        if own_is_set {
+            profile.auth.clone()
+        } else if has("API_KEY") {
+            AuthScheme::ApiKey { header: key_header }
+        } else if has("ACCESS_TOKEN") {
+            AuthScheme::Bearer
+        } else {
+            profile.auth.clone()
+        }
+    };
+    if let AuthScheme::ApiKey { header } = &mut profile.auth {
+        if let Some(h) = env.get(&var("API_KEY_HEADER")) {
+            *header = h;
+        }
+    }
+    Ok(profile)
+}
+
+/// The profile's credentials from `<P>_ACCESS_TOKEN`, `<P>_API_KEY`, `<P>_APP_ID` and
+/// `<P>_APP_SECRET`.
+pub fn credentials_from_env(env: &Env, profile: &Profile) -> Credentials {
+    Credentials {
+        access_token: env
+            .secret(&profile.env_var("ACCESS_TOKEN"))
+            .map(AccessToken::from),
+        api_key: env.secret(&profile.env_var("API_KEY")).map(ApiKey::from),
+        app_id: env.get(&profile.env_var("APP_ID")),
+        app_secret: env
+            .secret(&profile.env_var("APP_SECRET"))
+            .map(ClientSecret::from),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use conn_core::env::MapEnv;
+
+    fn env(pairs: &[(&str, &str)]) -> Env {
+        Env::from_source(pairs.iter().copied().collect::<MapEnv>())
+    }
+
+    #[test]
+    fn auth_is_inferred_from_the_credentials_set() {
+        let p = profile_from_env(
+            &env(&[("XIAOHONGSHU_APP_ID", "a"), ("XIAOHONGSHU_APP_SECRET", "s")]),
+            "xiaohongshu",
+        )
+        .unwrap();
+        assert_eq!(p.auth, AuthScheme::xhs_sign());
+        let p = profile_from_env(
+            &env(&[("ZHIHU_API_KEY", "k"), ("ZHIHU_API_KEY_HEADER", "X-Zh")]),
+            "zhihu",
+        )
+        .unwrap();
+        assert_eq!(
+            p.auth,
+            AuthScheme::ApiKey {
+                header: "X-Zh".into()
+            }
+        );
+        let p = profile_from_env(
+            &env(&[("TOUTIAO_ACCESS_TOKEN", "t"), ("TOUTIAO_API_KEY", "k")]),
+            "toutiao",
+        )
+        .unwrap();
+        assert_eq!(p.auth, AuthScheme::Bearer);
+        let p = profile_from_env(
+            &env(&[("TOUTIAO_ACCESS_TOKEN", "t"), ("TOUTIAO_AUTH", "none")]),
+            "toutiao",
+        )
+        .unwrap();
+        assert_eq!(p.auth, AuthScheme::None);
+        let e = profile_from_env(&env(&[("TOUTIAO_AUTH", "oauth")]), "toutiao").unwrap_err();
+        assert!(e.to_string().contains("TOUTIAO_AUTH"), "{e}");
+    }
+
+    #[test]
+    fn unknown_profiles_and_bad_methods_name_the_variable() {
+        let e = profile_from_env(&env(&[]), "weibo").unwrap_err();
+        assert!(e.to_string().contains("CONTENT_PROFILES"), "{e}");
+        let e = profile_from_env(&env(&[("ZHIHU_STATS_METHOD", "PATCH")]), "zhihu").unwrap_err();
+        assert!(e.to_string().contains("ZHIHU_STATS_METHOD"), "{e}");
+    }
+
+    #[test]
+    fn missing_credential_is_named() {
+        let e = ContentConfig::from_env_with(&env(&[("ZHIHU_BASE_URL", "http://127.0.0.1:1")]), "zhihu")
+            .unwrap_err();
+        assert!(e.to_string().contains("ZHIHU_ACCESS_TOKEN"), "{e}");
+    }
+}
