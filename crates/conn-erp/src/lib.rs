@@ -1,1 +1,332 @@
-//! Placeholder: filled in by its issue.
+//! # conn-erp
+//!
+//! A generic ERP REST connector replacing the original system's `ERPAPIConnector`: financial
+//! data for a period, the order list (as a [`futures::Stream`] over four pagination styles),
+//! order detail, and order creation with an idempotency key. Authentication is pluggable: static
+//! headers (API key, Basic, ERPNext token, bearer) and request signing (聚水潭 / 旺店通
+//! sorted-concatenation MD5, Kingdee canonical-request HMAC-SHA256), or a signer of your own.
+//! Amounts are exact decimals ([`Money`]), never floats.
+//!
+//! ## Quick start
+//!
+//! ```no_run
+//! use conn_erp::{Client, NewOrder, OrderQuery, Period};
+//! use futures::TryStreamExt;
+//!
+//! # async fn demo() -> conn_core::Result<()> {
+//! // ERP_API_URL=http://localhost:8013 ERP_API_KEY=…  (or ERP_USERNAME/ERP_PASSWORD, or
+//! // ERP_AUTH_MODE=jst_md5 ERP_APP_KEY=… ERP_APP_SECRET=…)
+//! let erp = Client::from_env()?;
+//!
+//! let jan = erp.financial_data(&Period::month(2024, 1)?).await?;
+//! println!("revenue {:?}", jan.revenue);
+//!
+//! let mut orders = erp.list_orders(OrderQuery::new().filter("status", "paid"));
+//! while let Some(order) = orders.try_next().await? {
+//!     println!("{} {:?}", order.id, order.total_amount);
+//! }
+//!
+//! let created = erp
+//!     .create_order(&NewOrder::new("ACME").item("SKU-1", "2".parse().unwrap(), "9.90".parse()?))
+//!     .await?;
+//! println!("created {} (key {:?})", created.id, created.idempotency_key);
+//! # Ok(()) }
+//! ```
+//!
+//! Or build the configuration in code with [`Config::builder`].
+//!
+//! ## Auth modes (`ERP_AUTH_MODE`)
+//!
+//! | mode | sends | targets | variables |
+//! |---|---|---|---|
+//! | `api_key` | `X-API-Key: key` (`ERP_API_KEY_HEADER`) | the original system's own ERP | `ERP_API_KEY` |
+//! | `basic` | `Authorization: Basic …` | the original system's own ERP, Odoo/Dolibarr behind Basic | `ERP_USERNAME`, `ERP_PASSWORD` |
+//! | `token` | `Authorization: token key:secret` | ERPNext / Frappe | `ERP_API_KEY`, `ERP_API_SECRET` |
+//! | `bearer` | `Authorization: Bearer key` | Odoo API keys | `ERP_API_KEY` |
+//! | `jst_md5` | `app_key, timestamp, charset, version, [access_token], biz, sign` | 聚水潭 | `ERP_APP_KEY`, `ERP_APP_SECRET`, `ERP_ACCESS_TOKEN` |
+//! | `wdt_md5` | `appkey, timestamp, [access_token], biz, sign` | 旺店通旗舰版 | `ERP_APP_KEY`, `ERP_APP_SECRET` |
+//! | `kingdee_hmac` | `X-Api-ClientID`, `X-Api-Nonce`, `X-Api-Timestamp`, `X-Api-Signature` | Kingdee API gateway | `ERP_APP_KEY`, `ERP_APP_SECRET` |
+//! | `none` | nothing | an ERP on a trusted network | |
+//!
+//! Unset, the mode is inferred (`ERP_API_KEY` → `api_key`, `ERP_USERNAME`+`ERP_PASSWORD` →
+//! `basic`, nothing → `none`); contradictory settings are a configuration error naming the
+//! variables. Signing schemes use their own `ERP_APP_KEY`/`ERP_APP_SECRET` pair rather than
+//! reusing `ERP_API_KEY`, so a leftover key of another mode is reported, not silently signed with.
+//!
+//! ### Signing rules
+//!
+//! - **Sorted-concatenation MD5** ([`auth::SortedMd5Signer`]): drop `sign`, sort the parameters by
+//!   key, concatenate `key + value`, wrap with the secret as prefix (聚水潭) or prefix and suffix
+//!   (旺店通), MD5, lowercase hex. The business payload travels as compact JSON in `biz`;
+//!   timestamp in seconds.
+//! - **Canonical-request HMAC-SHA256** ([`auth::KingdeeHmacSigner`]):
+//!   `METHOD\npath\nsorted-query\nx-api-nonce:n\nx-api-timestamp:ms\n`, and
+//!   `X-Api-Signature = base64(hex(HMAC-SHA256(secret, string)))` (base64 of the lowercase hex
+//!   text).
+//!
+//! Timestamps and nonces come from the configured clock and [`auth::NonceSource`]
+//! ([`ConfigBuilder::clock`], [`ConfigBuilder::nonce_source`]), drawn once per logical call, so
+//! tests can pin them and every retry of a call carries the same signature.
+//!
+//! ### ⚠ Configurable details
+//!
+//! Where the public documentation leaves a detail open, it is configurable with a default:
+//!
+//! | detail | default | setting |
+//! |---|---|---|
+//! | MD5 app key parameter name | `app_key` (聚水潭), `appkey` (旺店通) | `ERP_SIGN_APP_KEY_NAME`, [`auth::Md5ParamNames`] |
+//! | MD5 fixed extra parameters | `charset=utf-8&version=2` (聚水潭), none (旺店通) | `ERP_SIGN_EXTRA_PARAMS` |
+//! | MD5 placement | query for body-less requests (business query folded into `biz`), form fields for requests with a body | custom signer |
+//! | Kingdee header names | `X-Api-ClientID`, `X-Api-Nonce`, `X-Api-Timestamp`, `X-Api-Signature` | `ERP_SIGN_APP_KEY_NAME`, `ERP_SIGN_NONCE_HEADER`, `ERP_SIGN_TIMESTAMP_HEADER`, `ERP_SIGN_SIGNATURE_HEADER` |
+//! | Kingdee path in the canonical string | as sent (`raw`) | `ERP_SIGN_PATH_ENCODING=raw\|rfc3986` |
+//! | Kingdee query in the canonical string | sorted by key then value, RFC 3986 encoded (`rfc3986`) | `ERP_SIGN_QUERY_ENCODING=raw\|rfc3986` |
+//! | auth error codes in a 200 answer | `401, 40001, 100, invalid_signature, unauthorized` | `ERP_AUTH_ERROR_CODES` |
+//! | where the orders are in a list answer | `/data` | `ERP_ORDERS_LIST_POINTER` (`.` for a bare array) |
+//! | where the total is | `/total_count` | `ERP_ORDERS_TOTAL_POINTER` |
+//! | where the payload of other answers is | `/data` (whole body when absent) | `ERP_DATA_POINTER` |
+//! | order id / amount keys | `id, order_id, name, o_id, so_id` / `total_amount, grand_total, pay_amount, amount, total` | `ERP_ORDER_ID_FIELD`, `ERP_ORDER_AMOUNT_FIELD`, [`OrderFields`] |
+//!
+//! ### A custom signer
+//!
+//! Implement [`RequestSigner`]; it receives the method, the full path, the query, the headers
+//! and the body, plus the call's timestamp and nonce, and adds what the ERP wants:
+//!
+//! ```
+//! use conn_erp::auth::{RequestSigner, SignableRequest, SigningContext};
+//! use conn_erp::{Auth, Config};
+//! use conn_core::secret::{sensitive_header_str, ClientSecret};
+//!
+//! /// `?ts=<s>&sig=hex(sha256(secret + path + ts))`
+//! #[derive(Debug)]
+//! struct PathSigner(ClientSecret);
+//!
+//! impl RequestSigner for PathSigner {
+//!     fn sign(&self, req: &mut SignableRequest, ctx: &SigningContext) -> conn_core::Result<()> {
+//!         use sha2::{Digest, Sha256};
+//!         let ts = ctx.unix_seconds().to_string();
+//!         let input = format!("{}{}{ts}", self.0.expose_secret(), req.path());
+//!         let sig = hex::encode(Sha256::digest(input.as_bytes()));
+//!         req.query.push(("ts".into(), ts));
+//!         req.query.push(("sig".into(), sig));
+//!         Ok(())
+//!     }
+//! }
+//!
+//! let cfg = Config::builder("https://erp.example.com")
+//!     .auth(Auth::custom(PathSigner(ClientSecret::new("s3cret"))))
+//!     .build()
+//!     .unwrap();
+//! assert!(cfg.auth_mode().is_none());
+//! ```
+//!
+//! ## Pagination
+//!
+//! `ERP_PAGINATION` = `page_index` (1-based `page_index/page_size`, the default), `page_no`
+//! (0-based `page_no/page_size`, answer with `total_count`), `limit_start`
+//! (ERPNext `limit_start/limit_page_length`) or `offset_limit` (`offset/limit`);
+//! `ERP_PAGE_SIZE` (100). [`Client::list_orders`] yields each order once; see
+//! [`pagination`] for the stop conditions.
+//!
+//! ## Idempotent creation
+//!
+//! [`Client::create_order`] generates one key per logical call
+//! ([`conn_core::retry::Idempotency::new_key`]) and sends it in `ERP_IDEMPOTENCY_HEADER`
+//! (`Idempotency-Key`) on every attempt, so a timed-out create is retried safely. With
+//! `ERP_IDEMPOTENCY_HEADER=none` a create is never replayed once it may have been received: it
+//! fails with [`conn_core::Error::OutcomeUnknown`].
+//!
+//! ## Errors
+//!
+//! HTTP 401/403 and auth codes in the body (`{"code":40001,"msg":…}`) become
+//! `ApiErrorKind::InvalidCredentials` / `PermissionDenied`; see [`envelope`].
+//!
+//! ## Fake
+//!
+//! With the `fake` feature, [`fake::FakeErp`] is a stateful wiremock ERP that checks every auth
+//! mode and signature as a real server would; `FakeErp::start(AuthMode::JstMd5).await` and
+//! `fake.config()?` or `fake.env_vars()` point a client at it.
+
+pub mod auth;
+mod client;
+pub mod config;
+mod connector;
+pub mod envelope;
+pub mod model;
+pub mod pagination;
+
+#[cfg(feature = "fake")]
+pub mod fake;
+
+use conn_core::env::EnvVarDoc;
+
+pub use auth::{Auth, AuthMode, RequestSigner};
+pub use client::{Client, MAX_ORDER_ID_LEN};
+pub use config::{Config, ConfigBuilder, Paths, DEFAULT_API_URL};
+pub use envelope::ErrorCodes;
+pub use model::{
+    CreatedOrder, FinancialData, Money, NewOrder, NewOrderItem, Order, OrderFields, OrderItem,
+    Period,
+};
+pub use pagination::{OrderQuery, OrderStream, OrdersPage, Pagination, PaginationStyle};
+
+/// The platform name in errors, logs and counters.
+pub const PLATFORM: &str = "erp";
+
+/// Every environment variable this crate reads (conn-core's `API_*` variables apply too).
+pub const ENV_VARS: &[EnvVarDoc] = &[
+    EnvVarDoc::new("ERP_API_URL", DEFAULT_API_URL, "Base URL of the ERP API."),
+    EnvVarDoc::new(
+        "ERP_AUTH_MODE",
+        "",
+        "api_key | basic | token | bearer | jst_md5 | wdt_md5 | kingdee_hmac | none; unset: inferred from the credentials set.",
+    ),
+    EnvVarDoc::secret(
+        "ERP_API_KEY",
+        "API key (api_key mode), ERPNext API key (token mode) or Odoo API key (bearer mode).",
+    ),
+    EnvVarDoc::new(
+        "ERP_API_KEY_HEADER",
+        "X-API-Key",
+        "Header carrying ERP_API_KEY in api_key mode.",
+    ),
+    EnvVarDoc::secret(
+        "ERP_API_SECRET",
+        "ERPNext API secret (token mode: Authorization: token key:secret).",
+    ),
+    EnvVarDoc::new("ERP_USERNAME", "", "User name for Basic auth."),
+    EnvVarDoc::secret("ERP_PASSWORD", "Password for Basic auth."),
+    EnvVarDoc::new(
+        "ERP_APP_KEY",
+        "",
+        "App key of a signing scheme (jst_md5, wdt_md5, kingdee_hmac).",
+    ),
+    EnvVarDoc::secret(
+        "ERP_APP_SECRET",
+        "App secret of a signing scheme (jst_md5, wdt_md5, kingdee_hmac).",
+    ),
+    EnvVarDoc::secret(
+        "ERP_ACCESS_TOKEN",
+        "Access token sent and signed as access_token in jst_md5/wdt_md5 (聚水潭 requires one).",
+    ),
+    EnvVarDoc::new(
+        "ERP_SIGN_APP_KEY_NAME",
+        "",
+        "App key parameter (md5: app_key / appkey) or header (kingdee: X-Api-ClientID) name.",
+    ),
+    EnvVarDoc::new(
+        "ERP_SIGN_EXTRA_PARAMS",
+        "",
+        "Fixed extra signed parameters for md5 modes, form-encoded (jst default: charset=utf-8&version=2).",
+    ),
+    EnvVarDoc::new(
+        "ERP_SIGN_NONCE_HEADER",
+        "X-Api-Nonce",
+        "Kingdee nonce header (also named in the canonical string).",
+    ),
+    EnvVarDoc::new(
+        "ERP_SIGN_TIMESTAMP_HEADER",
+        "X-Api-Timestamp",
+        "Kingdee timestamp header, Unix milliseconds (also named in the canonical string).",
+    ),
+    EnvVarDoc::new(
+        "ERP_SIGN_SIGNATURE_HEADER",
+        "X-Api-Signature",
+        "Kingdee signature header.",
+    ),
+    EnvVarDoc::new(
+        "ERP_SIGN_PATH_ENCODING",
+        "raw",
+        "Kingdee canonical path: raw (as sent) | rfc3986 (percent-encoded again, / included).",
+    ),
+    EnvVarDoc::new(
+        "ERP_SIGN_QUERY_ENCODING",
+        "rfc3986",
+        "Kingdee canonical query: rfc3986 (percent-encoded keys and values) | raw.",
+    ),
+    EnvVarDoc::new("ERP_ORDERS_PATH", "/api/orders", "Order list path (GET)."),
+    EnvVarDoc::new(
+        "ERP_ORDER_PATH",
+        "/api/orders/{id}",
+        "Order detail path (GET); {id} is replaced by the order id.",
+    ),
+    EnvVarDoc::new(
+        "ERP_CREATE_ORDER_PATH",
+        "/api/orders",
+        "Create order path (POST).",
+    ),
+    EnvVarDoc::new(
+        "ERP_FINANCIAL_PATH",
+        "/api/financial",
+        "Financial data path (GET, with start_date and end_date).",
+    ),
+    EnvVarDoc::new(
+        "ERP_PAGINATION",
+        "page_index",
+        "page_index (1-based) | page_no (0-based, total_count) | limit_start (ERPNext) | offset_limit.",
+    ),
+    EnvVarDoc::new("ERP_PAGE_SIZE", "100", "Orders per page (1-10000)."),
+    EnvVarDoc::new(
+        "ERP_ORDERS_LIST_POINTER",
+        "/data",
+        "JSON pointer to the orders array in a list answer (. for a bare array).",
+    ),
+    EnvVarDoc::new(
+        "ERP_ORDERS_TOTAL_POINTER",
+        "/total_count",
+        "JSON pointer to the total count in a list answer.",
+    ),
+    EnvVarDoc::new(
+        "ERP_DATA_POINTER",
+        "/data",
+        "JSON pointer to the payload of detail/create/financial answers (whole body when absent).",
+    ),
+    EnvVarDoc::new(
+        "ERP_ORDER_ID_FIELD",
+        "",
+        "Key of the order id (default: first of id, order_id, name, o_id, so_id).",
+    ),
+    EnvVarDoc::new(
+        "ERP_ORDER_AMOUNT_FIELD",
+        "",
+        "Key of the order total (default: first of total_amount, grand_total, pay_amount, amount, total).",
+    ),
+    EnvVarDoc::new(
+        "ERP_IDEMPOTENCY_HEADER",
+        "Idempotency-Key",
+        "Header carrying create_order's idempotency key; none disables it (creates are then never replayed).",
+    ),
+    EnvVarDoc::new(
+        "ERP_AUTH_ERROR_CODES",
+        "401,40001,100,invalid_signature,unauthorized",
+        "Body codes meaning wrong credentials or signature (comma-separated).",
+    ),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_vars_are_unique_and_include_the_original_ones() {
+        let mut names: Vec<&str> = ENV_VARS.iter().map(|v| v.name).collect();
+        for v in ["ERP_API_URL", "ERP_API_KEY", "ERP_USERNAME", "ERP_PASSWORD"] {
+            assert!(names.contains(&v), "{v}");
+        }
+        let n = names.len();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), n);
+        for secret in [
+            "ERP_API_KEY",
+            "ERP_API_SECRET",
+            "ERP_PASSWORD",
+            "ERP_APP_SECRET",
+            "ERP_ACCESS_TOKEN",
+        ] {
+            assert!(
+                ENV_VARS.iter().any(|v| v.name == secret && v.secret),
+                "{secret}"
+            );
+        }
+    }
+}

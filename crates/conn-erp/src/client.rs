@@ -1,0 +1,351 @@
+//! The ERP client: one method per operation of the original connector.
+
+use std::sync::Arc;
+
+use conn_core::env::Env;
+use conn_core::retry::Idempotency;
+use conn_core::transport::{Body, Request, Response, Transport};
+use conn_core::{Error, Result};
+use http::HeaderValue;
+use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
+use serde_json::Value;
+
+use crate::auth::{RequestSigner, SignBody, SignableRequest, SigningContext};
+use crate::config::Config;
+use crate::envelope::ErpEnvelope;
+use crate::model::{decode_error, CreatedOrder, FinancialData, NewOrder, Order, Period};
+use crate::pagination::{order_stream, OrderQuery, OrderStream, OrdersPage};
+use crate::PLATFORM;
+
+/// Characters escaped in an order id placed in a path segment.
+const SEGMENT: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'%')
+    .add(b'/')
+    .add(b'<')
+    .add(b'>')
+    .add(b'?')
+    .add(b'`')
+    .add(b'{')
+    .add(b'}')
+    .add(b'\\');
+
+/// Longest order id accepted.
+pub const MAX_ORDER_ID_LEN: usize = 128;
+
+/// The ERP client. Cheap to clone; clones share the HTTP client and counters.
+///
+/// ```no_run
+/// use conn_erp::{Client, NewOrder, OrderQuery, Period};
+/// use futures::TryStreamExt;
+/// # async fn demo() -> conn_core::Result<()> {
+/// let erp = Client::from_env()?;
+/// let fin = erp.financial_data(&"2024-01".parse::<Period>()?).await?;
+/// let orders: Vec<_> = erp.list_orders(OrderQuery::new().limit(500)).try_collect().await?;
+/// let created = erp
+///     .create_order(&NewOrder::new("ACME").item("SKU-1", "2".parse().unwrap(), "9.90".parse()?))
+///     .await?;
+/// # let _ = (fin, orders, created); Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    config: Config,
+    transport: Transport,
+}
+
+impl Client {
+    /// A client for a configuration.
+    pub fn new(config: Config) -> Result<Self> {
+        let transport = Transport::new(
+            PLATFORM,
+            config.transport.clone(),
+            ErpEnvelope::new(config.error_codes.clone()),
+        )?;
+        Ok(Self {
+            inner: Arc::new(Inner { config, transport }),
+        })
+    }
+
+    /// A client configured from the process environment.
+    pub fn from_env() -> Result<Self> {
+        Self::new(Config::from_env()?)
+    }
+
+    /// A client configured from `env`.
+    pub fn from_env_with(env: &Env) -> Result<Self> {
+        Self::new(Config::from_env_with(env)?)
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// The transport (counters, base URL).
+    pub fn transport(&self) -> &Transport {
+        &self.inner.transport
+    }
+
+    /// Signs a transport request with the configured auth: draws a timestamp and nonce, hands
+    /// the request to the signer, and rebuilds it with what the signer added.
+    pub fn sign(&self, req: &Request) -> Result<Request> {
+        let cfg = &self.inner.config;
+        let url = self.inner.transport.url_for(req.path(), &[])?;
+        let mut s = SignableRequest::new(req.method().clone(), url.path());
+        s.query = req.query_pairs().to_vec();
+        s.headers = req.headers().clone();
+        s.body = match req.body_ref() {
+            Body::Empty => SignBody::Empty,
+            Body::Json(b) => SignBody::Json(
+                serde_json::from_slice(b)
+                    .map_err(|e| Error::validation("body", format!("is not valid JSON: {e}")))?,
+            ),
+            Body::Form(f) => SignBody::Form(
+                serde_urlencoded::from_str(f)
+                    .map_err(|e| Error::validation("body", format!("is not a valid form: {e}")))?,
+            ),
+            _ => {
+                return Err(Error::validation(
+                    "body",
+                    "only JSON and form bodies can be sent to the ERP (they are signed)",
+                ))
+            }
+        };
+        let ctx = SigningContext::draw(&cfg.clock, cfg.nonce.as_ref());
+        cfg.auth.sign(&mut s, &ctx)?;
+        let mut out = Request::new(
+            req.operation().to_owned(),
+            req.method().clone(),
+            req.path().to_owned(),
+            Idempotency::NonIdempotent,
+        )
+        .idempotency(req.idempotency_ref().clone());
+        for (k, v) in s.query {
+            out = out.query(k, v);
+        }
+        for (name, value) in &s.headers {
+            out = out.header(name.clone(), value.clone());
+        }
+        out = match s.body {
+            SignBody::Empty => out,
+            SignBody::Json(v) => out.json(&v)?,
+            SignBody::Form(pairs) => out.form(&pairs)?,
+        };
+        Ok(out)
+    }
+
+    /// Signs and sends a request (retries per its idempotency).
+    pub async fn send(&self, req: &Request) -> Result<Response> {
+        let signed = self.sign(req)?;
+        self.inner.transport.execute(&signed).await
+    }
+
+    /// The payload of an answer: the value at the data pointer, or the whole body.
+    fn payload<'a>(&self, body: &'a Value) -> &'a Value {
+        let p = &self.inner.config.data_pointer;
+        if p.is_empty() {
+            return body;
+        }
+        match body.pointer(p) {
+            Some(v) if !v.is_null() => v,
+            _ => body,
+        }
+    }
+
+    /// Financial figures for a period (`GET ERP_FINANCIAL_PATH?start_date=…&end_date=…`).
+    #[tracing::instrument(name = "erp.financial_data", skip_all, fields(period = %period))]
+    pub async fn financial_data(&self, period: &Period) -> Result<FinancialData> {
+        let cfg = &self.inner.config;
+        let (s, e) = &cfg.period_params;
+        let req = Request::get("financial_data", cfg.paths.financial.clone())
+            .query(s.clone(), period.start().to_string())
+            .query(e.clone(), period.end().to_string());
+        let body: Value = self.send(&req).await?.json()?;
+        FinancialData::from_json(*period, self.payload(&body))
+    }
+
+    /// Every order, page after page, as a stream (see [`crate::pagination`]).
+    pub fn list_orders(&self, query: OrderQuery) -> OrderStream {
+        order_stream(self.clone(), query)
+    }
+
+    fn list_request(&self, query: &OrderQuery, page: u64, size: u32) -> Request {
+        let cfg = &self.inner.config;
+        let mut req = Request::get("list_orders", cfg.paths.orders.clone());
+        for (k, v) in &query.filters {
+            req = req.query(k.clone(), v.clone());
+        }
+        for (k, v) in cfg.pagination.style.params(page, size) {
+            req = req.query(k, v);
+        }
+        req
+    }
+
+    /// One page of the order list (0-based page number, whatever the style).
+    #[tracing::instrument(name = "erp.orders_page", skip_all, fields(page))]
+    pub async fn orders_page(&self, query: &OrderQuery, page: u64) -> Result<OrdersPage> {
+        let cfg = &self.inner.config;
+        query.validate(cfg.pagination.style)?;
+        let req = self.list_request(query, page, cfg.pagination.page_size);
+        let body: Value = self.send(&req).await?.json()?;
+        self.parse_page(page, &body)
+    }
+
+    fn parse_page(&self, page: u64, body: &Value) -> Result<OrdersPage> {
+        const OP: &str = "list_orders";
+        let cfg = &self.inner.config;
+        let ptr = &cfg.pagination.items_pointer;
+        let found = if ptr.is_empty() {
+            Some(body)
+        } else {
+            body.pointer(ptr)
+        };
+        let where_ = ptr.trim_start_matches('/').replace('/', ".");
+        let empty = Vec::new();
+        let items = match found {
+            Some(Value::Array(a)) => a,
+            Some(Value::Null) => &empty,
+            Some(other) => {
+                return Err(decode_error(
+                    OP,
+                    &where_,
+                    other,
+                    "expected an array of orders",
+                ))
+            }
+            None => {
+                return Err(decode_error(
+                    OP,
+                    &where_,
+                    body,
+                    &format!("no order list at {ptr:?} (set ERP_ORDERS_LIST_POINTER)"),
+                ))
+            }
+        };
+        let mut orders = Vec::with_capacity(items.len());
+        for (i, item) in items.iter().enumerate() {
+            let path = format!("{where_}[{i}]");
+            orders.push(Order::from_json(OP, &path, item, &cfg.order_fields)?);
+        }
+        let total = body
+            .pointer(&cfg.pagination.total_pointer)
+            .filter(|_| !cfg.pagination.total_pointer.is_empty())
+            .and_then(|v| match v {
+                Value::Number(n) => n.as_u64(),
+                Value::String(s) => s.trim().parse().ok(),
+                _ => None,
+            });
+        Ok(OrdersPage {
+            page,
+            orders,
+            total,
+        })
+    }
+
+    /// One order by id (`GET ERP_ORDER_PATH` with `{id}` replaced, percent-encoded).
+    #[tracing::instrument(name = "erp.order", skip_all)]
+    pub async fn order(&self, id: &str) -> Result<Order> {
+        let id = id.trim();
+        if id.is_empty() {
+            return Err(Error::validation("id", "is required"));
+        }
+        if id.chars().count() > MAX_ORDER_ID_LEN {
+            return Err(Error::validation(
+                "id",
+                format!("at most {MAX_ORDER_ID_LEN} characters"),
+            ));
+        }
+        if id.chars().any(char::is_control) {
+            return Err(Error::validation(
+                "id",
+                "must not contain control characters",
+            ));
+        }
+        let cfg = &self.inner.config;
+        let path = cfg
+            .paths
+            .order
+            .replace("{id}", &utf8_percent_encode(id, SEGMENT).to_string());
+        let body: Value = self.send(&Request::get("get_order", path)).await?.json()?;
+        Order::from_json("get_order", "data", self.payload(&body), &cfg.order_fields)
+    }
+
+    /// Creates an order with a fresh idempotency key, sent on every attempt.
+    ///
+    /// Without an idempotency header configured the create is never replayed once it may have
+    /// reached the ERP: a timeout then comes back as [`Error::OutcomeUnknown`].
+    #[tracing::instrument(name = "erp.create_order", skip_all, fields(items = order.items.len()))]
+    pub async fn create_order(&self, order: &NewOrder) -> Result<CreatedOrder> {
+        order.validate()?;
+        let idem = match &self.inner.config.idempotency_header {
+            Some(h) => Idempotency::new_key(h.clone()),
+            None => Idempotency::NonIdempotent,
+        };
+        self.create_with(order, idem).await
+    }
+
+    /// Creates an order with the caller's idempotency key: to retry a logical call whose
+    /// outcome was unknown, pass the key it carried (`OutcomeUnknown` context
+    /// `idempotency_key`, or [`CreatedOrder::idempotency_key`]).
+    #[tracing::instrument(name = "erp.create_order", skip_all, fields(items = order.items.len()))]
+    pub async fn create_order_with_key(
+        &self,
+        order: &NewOrder,
+        key: impl Into<String>,
+    ) -> Result<CreatedOrder> {
+        order.validate()?;
+        let key = key.into();
+        let Some(header) = self.inner.config.idempotency_header.clone() else {
+            return Err(Error::config_var(
+                "ERP_IDEMPOTENCY_HEADER",
+                "is disabled, so an idempotency key cannot be sent",
+            ));
+        };
+        if key.is_empty() || key.len() > 255 || HeaderValue::from_str(&key).is_err() {
+            return Err(Error::validation(
+                "idempotency_key",
+                "must be 1 to 255 visible ASCII characters",
+            ));
+        }
+        self.create_with(order, Idempotency::Key { header, key })
+            .await
+    }
+
+    async fn create_with(&self, order: &NewOrder, idem: Idempotency) -> Result<CreatedOrder> {
+        let cfg = &self.inner.config;
+        let key = match &idem {
+            Idempotency::Key { key, .. } => Some(key.clone()),
+            _ => None,
+        };
+        let req = Request::post("create_order", cfg.paths.create_order.clone(), idem)
+            .json(&order.to_json())?;
+        let mut signed = self.sign(&req)?;
+        signed = signed.outcome_context("customer", order.customer.trim());
+        if let Some(x) = &order.external_id {
+            signed = signed.outcome_context("external_id", x.clone());
+        }
+        let body: Value = self.inner.transport.execute(&signed).await?.json()?;
+        let data = self.payload(&body);
+        let parsed = Order::from_json("create_order", "data", data, &cfg.order_fields)?;
+        Ok(CreatedOrder {
+            id: parsed.id,
+            status: parsed.status,
+            total_amount: parsed.total_amount,
+            idempotency_key: key,
+            raw: data.clone(),
+        })
+    }
+
+    /// The cheapest authenticated call: the first page of orders, one order long.
+    pub async fn check_credentials(&self) -> Result<()> {
+        let req = self.list_request(&OrderQuery::new(), 0, 1);
+        self.send(&req).await.map(|_| ())
+    }
+}

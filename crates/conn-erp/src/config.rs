@@ -1,0 +1,852 @@
+//! Configuration: a builder, and [`Config::from_env`] reading the `ERP_*` variables listed in
+//! [`crate::ENV_VARS`].
+//!
+//! The auth mode comes from `ERP_AUTH_MODE`. When it is unset it is inferred: `ERP_API_KEY`
+//! alone → `api_key`; `ERP_USERNAME` + `ERP_PASSWORD` → `basic`; nothing → `none`. Settings that
+//! contradict each other (both an API key and a username, a credential the chosen mode does not
+//! use, signing keys without a mode) are a configuration error naming the variables, never a
+//! silent choice.
+//!
+//! Signing schemes (`jst_md5`, `wdt_md5`, `kingdee_hmac`) take their own pair,
+//! `ERP_APP_KEY`/`ERP_APP_SECRET`, rather than reusing `ERP_API_KEY`: the vendors call them app
+//! key and app secret, and keeping them apart means a leftover API key is reported instead of
+//! being signed with.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use conn_core::clock::{self, SharedClock};
+use conn_core::env::Env;
+use conn_core::retry::RetryPolicy;
+use conn_core::secret::{AccessToken, ApiKey, ClientSecret, Password, Secret};
+use conn_core::transport::{parse_base_url, TransportConfig};
+use conn_core::{Error, Result};
+use http::header::HeaderName;
+
+use crate::auth::{
+    ApiKeyAuth, Auth, AuthMode, BasicAuth, BearerAuth, CanonicalEncoding, KingdeeHeaderNames,
+    KingdeeHmacSigner, NoAuth, NonceSource, RandomNonce, SortedMd5Signer, TokenAuth,
+};
+use crate::envelope::ErrorCodes;
+use crate::model::OrderFields;
+use crate::pagination::{Pagination, PaginationStyle, MAX_PAGE_SIZE};
+
+/// The original system's ERP address.
+pub const DEFAULT_API_URL: &str = "http://localhost:8013";
+/// Default idempotency header.
+pub const DEFAULT_IDEMPOTENCY_HEADER: &str = "idempotency-key";
+
+/// Resource paths, relative to `ERP_API_URL` (its own path is kept).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Paths {
+    /// Order list (`GET`), `ERP_ORDERS_PATH`, default `/api/orders`.
+    pub orders: String,
+    /// Order detail (`GET`), with `{id}`: `ERP_ORDER_PATH`, default `/api/orders/{id}`.
+    pub order: String,
+    /// Create order (`POST`), `ERP_CREATE_ORDER_PATH`, default `/api/orders`.
+    pub create_order: String,
+    /// Financial data (`GET`), `ERP_FINANCIAL_PATH`, default `/api/financial`.
+    pub financial: String,
+}
+
+impl Default for Paths {
+    fn default() -> Self {
+        Self {
+            orders: "/api/orders".to_owned(),
+            order: "/api/orders/{id}".to_owned(),
+            create_order: "/api/orders".to_owned(),
+            financial: "/api/financial".to_owned(),
+        }
+    }
+}
+
+/// The ERP connector's configuration. Build it with [`Config::builder`] or [`Config::from_env`].
+///
+/// ```
+/// use conn_erp::{Auth, Config};
+/// use conn_erp::auth::ApiKeyAuth;
+/// let cfg = Config::builder("http://localhost:8013")
+///     .auth(Auth::ApiKey(ApiKeyAuth::new("k-123".into())))
+///     .page_size(50)
+///     .build()
+///     .unwrap();
+/// assert!(!format!("{cfg:?}").contains("k-123"));
+/// ```
+#[derive(Clone)]
+pub struct Config {
+    pub(crate) auth: Auth,
+    pub(crate) paths: Paths,
+    pub(crate) pagination: Pagination,
+    pub(crate) data_pointer: String,
+    pub(crate) order_fields: OrderFields,
+    pub(crate) idempotency_header: Option<HeaderName>,
+    pub(crate) error_codes: ErrorCodes,
+    pub(crate) period_params: (String, String),
+    pub(crate) transport: TransportConfig,
+    pub(crate) clock: SharedClock,
+    pub(crate) nonce: Arc<dyn NonceSource>,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Every secret inside `auth` is a redacting type; listed explicitly all the same so a
+        // new field is a conscious decision.
+        f.debug_struct("Config")
+            .field("base_url", &self.transport.base_url.as_str())
+            .field("auth", &self.auth)
+            .field("paths", &self.paths)
+            .field("pagination", &self.pagination)
+            .field("data_pointer", &self.data_pointer)
+            .field("idempotency_header", &self.idempotency_header)
+            .field("attempt_timeout", &self.transport.attempt_timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Config {
+    /// A builder for an ERP at `base_url`, with no auth and the documented defaults.
+    pub fn builder(base_url: impl Into<String>) -> ConfigBuilder {
+        ConfigBuilder::new(base_url)
+    }
+
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self> {
+        Self::from_env_with(&Env::process())
+    }
+
+    /// Reads `ERP_*` (and conn-core's `API_*`) variables from `env`.
+    pub fn from_env_with(env: &Env) -> Result<Self> {
+        ConfigBuilder::from_env(env)?.build()
+    }
+
+    /// The base URL.
+    pub fn base_url(&self) -> &url::Url {
+        &self.transport.base_url
+    }
+
+    /// The authentication.
+    pub fn auth(&self) -> &Auth {
+        &self.auth
+    }
+
+    /// The built-in auth mode (`None` for a custom signer).
+    pub fn auth_mode(&self) -> Option<AuthMode> {
+        self.auth.mode()
+    }
+
+    /// Resource paths.
+    pub fn paths(&self) -> &Paths {
+        &self.paths
+    }
+
+    /// Pagination settings.
+    pub fn pagination(&self) -> &Pagination {
+        &self.pagination
+    }
+
+    /// The idempotency header of `create_order` (`None`: creates are sent without a key and
+    /// never replayed after they may have been received).
+    pub fn idempotency_header(&self) -> Option<&HeaderName> {
+        self.idempotency_header.as_ref()
+    }
+
+    /// Transport settings.
+    pub fn transport(&self) -> &TransportConfig {
+        &self.transport
+    }
+}
+
+/// Builds a [`Config`]; [`ConfigBuilder::build`] validates it.
+#[derive(Clone)]
+pub struct ConfigBuilder {
+    base_url: String,
+    base_url_var: Option<&'static str>,
+    auth: Auth,
+    paths: Paths,
+    pagination: Pagination,
+    data_pointer: String,
+    order_fields: OrderFields,
+    idempotency_header: Option<HeaderName>,
+    error_codes: ErrorCodes,
+    period_params: (String, String),
+    transport: Option<TransportConfig>,
+    retry: Option<RetryPolicy>,
+    attempt_timeout: Option<Duration>,
+    clock: SharedClock,
+    nonce: Arc<dyn NonceSource>,
+}
+
+impl fmt::Debug for ConfigBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConfigBuilder")
+            .field("base_url", &self.base_url)
+            .field("auth", &self.auth)
+            .field("paths", &self.paths)
+            .field("pagination", &self.pagination)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ConfigBuilder {
+    /// Defaults for an ERP at `base_url`.
+    pub fn new(base_url: impl Into<String>) -> Self {
+        Self {
+            base_url: base_url.into(),
+            base_url_var: None,
+            auth: Auth::None(NoAuth),
+            paths: Paths::default(),
+            pagination: Pagination::default(),
+            data_pointer: "/data".to_owned(),
+            order_fields: OrderFields::default(),
+            idempotency_header: Some(HeaderName::from_static(DEFAULT_IDEMPOTENCY_HEADER)),
+            error_codes: ErrorCodes::default(),
+            period_params: ("start_date".to_owned(), "end_date".to_owned()),
+            transport: None,
+            retry: None,
+            attempt_timeout: None,
+            clock: clock::system(),
+            nonce: Arc::new(RandomNonce),
+        }
+    }
+
+    /// The authentication.
+    pub fn auth(mut self, auth: Auth) -> Self {
+        self.auth = auth;
+        self
+    }
+
+    /// All resource paths.
+    pub fn paths(mut self, paths: Paths) -> Self {
+        self.paths = paths;
+        self
+    }
+
+    /// The order list path.
+    pub fn orders_path(mut self, p: impl Into<String>) -> Self {
+        self.paths.orders = p.into();
+        self
+    }
+
+    /// The order detail path (with `{id}`).
+    pub fn order_path(mut self, p: impl Into<String>) -> Self {
+        self.paths.order = p.into();
+        self
+    }
+
+    /// The create order path.
+    pub fn create_order_path(mut self, p: impl Into<String>) -> Self {
+        self.paths.create_order = p.into();
+        self
+    }
+
+    /// The financial data path.
+    pub fn financial_path(mut self, p: impl Into<String>) -> Self {
+        self.paths.financial = p.into();
+        self
+    }
+
+    /// The pagination style.
+    pub fn pagination_style(mut self, s: PaginationStyle) -> Self {
+        self.pagination.style = s;
+        self
+    }
+
+    /// Orders per page.
+    pub fn page_size(mut self, n: u32) -> Self {
+        self.pagination.page_size = n;
+        self
+    }
+
+    /// Most pages one stream fetches.
+    pub fn max_pages(mut self, n: u64) -> Self {
+        self.pagination.max_pages = n;
+        self
+    }
+
+    /// JSON pointer to the orders array of a list answer (`/data`, `/data/orders`, `""`).
+    pub fn items_pointer(mut self, p: impl Into<String>) -> Self {
+        self.pagination.items_pointer = p.into();
+        self
+    }
+
+    /// JSON pointer to the total count of a list answer (`/total_count`).
+    pub fn total_pointer(mut self, p: impl Into<String>) -> Self {
+        self.pagination.total_pointer = p.into();
+        self
+    }
+
+    /// JSON pointer to the payload of detail, create and financial answers (`/data`; the
+    /// whole body is used when the pointer finds nothing).
+    pub fn data_pointer(mut self, p: impl Into<String>) -> Self {
+        self.data_pointer = p.into();
+        self
+    }
+
+    /// Which keys hold the order fields.
+    pub fn order_fields(mut self, f: OrderFields) -> Self {
+        self.order_fields = f;
+        self
+    }
+
+    /// The idempotency header of `create_order`; `None` sends no key (and a create that may
+    /// have been received is then never replayed).
+    pub fn idempotency_header(mut self, h: Option<HeaderName>) -> Self {
+        self.idempotency_header = h;
+        self
+    }
+
+    /// Which body codes mean what.
+    pub fn error_codes(mut self, c: ErrorCodes) -> Self {
+        self.error_codes = c;
+        self
+    }
+
+    /// The query parameter names of a period's first and last day (`start_date`, `end_date`).
+    pub fn period_params(mut self, start: impl Into<String>, end: impl Into<String>) -> Self {
+        self.period_params = (start.into(), end.into());
+        self
+    }
+
+    /// Transport settings (their base URL is replaced by this builder's).
+    pub fn transport(mut self, t: TransportConfig) -> Self {
+        self.transport = Some(t);
+        self
+    }
+
+    /// The retry policy.
+    pub fn retry(mut self, p: RetryPolicy) -> Self {
+        self.retry = Some(p);
+        self
+    }
+
+    /// The per-attempt timeout.
+    pub fn attempt_timeout(mut self, d: Duration) -> Self {
+        self.attempt_timeout = Some(d);
+        self
+    }
+
+    /// The clock signing timestamps come from.
+    pub fn clock(mut self, c: SharedClock) -> Self {
+        self.clock = c;
+        self
+    }
+
+    /// The source of signing nonces.
+    pub fn nonce_source(mut self, n: Arc<dyn NonceSource>) -> Self {
+        self.nonce = n;
+        self
+    }
+
+    /// Validates and builds.
+    pub fn build(self) -> Result<Config> {
+        let mut transport = match self.transport {
+            Some(t) => t,
+            None => TransportConfig::new(DEFAULT_API_URL)?,
+        };
+        transport.base_url = parse_base_url(&self.base_url, self.base_url_var)?;
+        if let Some(r) = self.retry {
+            transport.retry = r;
+        }
+        if let Some(t) = self.attempt_timeout {
+            transport.attempt_timeout = t;
+        }
+        check_path("ERP_ORDERS_PATH", &self.paths.orders)?;
+        check_path("ERP_ORDER_PATH", &self.paths.order)?;
+        check_path("ERP_CREATE_ORDER_PATH", &self.paths.create_order)?;
+        check_path("ERP_FINANCIAL_PATH", &self.paths.financial)?;
+        if !self.paths.order.contains("{id}") {
+            return Err(Error::config_var(
+                "ERP_ORDER_PATH",
+                format!(
+                    "must contain {{id}} where the order id goes, got {:?}",
+                    self.paths.order
+                ),
+            ));
+        }
+        let ps = self.pagination.page_size;
+        if ps == 0 || ps > MAX_PAGE_SIZE {
+            return Err(Error::config_var(
+                "ERP_PAGE_SIZE",
+                format!("expected 1 to {MAX_PAGE_SIZE}, got {ps}"),
+            ));
+        }
+        if self.pagination.max_pages == 0 {
+            return Err(Error::validation("max_pages", "must be at least 1"));
+        }
+        check_pointer("ERP_ORDERS_LIST_POINTER", &self.pagination.items_pointer)?;
+        check_pointer("ERP_ORDERS_TOTAL_POINTER", &self.pagination.total_pointer)?;
+        check_pointer("ERP_DATA_POINTER", &self.data_pointer)?;
+        if self.order_fields.id.is_empty() {
+            return Err(Error::config_var(
+                "ERP_ORDER_ID_FIELD",
+                "at least one id field name is needed",
+            ));
+        }
+        if self.period_params.0.is_empty() || self.period_params.1.is_empty() {
+            return Err(Error::validation(
+                "period_params",
+                "names must not be empty",
+            ));
+        }
+        Ok(Config {
+            auth: self.auth,
+            paths: self.paths,
+            pagination: self.pagination,
+            data_pointer: self.data_pointer,
+            order_fields: self.order_fields,
+            idempotency_header: self.idempotency_header,
+            error_codes: self.error_codes,
+            period_params: self.period_params,
+            transport,
+            clock: self.clock,
+            nonce: self.nonce,
+        })
+    }
+
+    /// A builder filled from the environment (see [`crate::ENV_VARS`]).
+    pub fn from_env(env: &Env) -> Result<Self> {
+        let url = env
+            .get("ERP_API_URL")
+            .unwrap_or_else(|| DEFAULT_API_URL.to_owned());
+        let transport = TransportConfig::from_env(env, &url, Some("ERP_API_URL"))?;
+        let mut b = Self::new(url);
+        b.base_url_var = Some("ERP_API_URL");
+        b.transport = Some(transport);
+        b.auth = auth_from_env(env)?;
+        if let Some(p) = env.get("ERP_ORDERS_PATH") {
+            b.paths.orders = p;
+        }
+        if let Some(p) = env.get("ERP_ORDER_PATH") {
+            b.paths.order = p;
+        }
+        if let Some(p) = env.get("ERP_CREATE_ORDER_PATH") {
+            b.paths.create_order = p;
+        }
+        if let Some(p) = env.get("ERP_FINANCIAL_PATH") {
+            b.paths.financial = p;
+        }
+        if let Some(s) = env.get("ERP_PAGINATION") {
+            b.pagination.style = s.parse().map_err(|()| {
+                Error::config_var(
+                    "ERP_PAGINATION",
+                    format!("expected page_index, page_no, limit_start or offset_limit, got {s:?}"),
+                )
+            })?;
+        }
+        if let Some(n) = env.parse::<u32>("ERP_PAGE_SIZE", "a whole number of orders per page")? {
+            b.pagination.page_size = n;
+        }
+        if let Some(p) = pointer_var(env, "ERP_ORDERS_LIST_POINTER") {
+            b.pagination.items_pointer = p;
+        }
+        if let Some(p) = pointer_var(env, "ERP_ORDERS_TOTAL_POINTER") {
+            b.pagination.total_pointer = p;
+        }
+        if let Some(p) = pointer_var(env, "ERP_DATA_POINTER") {
+            b.data_pointer = p;
+        }
+        if let Some(f) = env.get("ERP_ORDER_ID_FIELD") {
+            b.order_fields.id = vec![f];
+        }
+        if let Some(f) = env.get("ERP_ORDER_AMOUNT_FIELD") {
+            b.order_fields.total_amount = vec![f];
+        }
+        if let Some(h) = env.get("ERP_IDEMPOTENCY_HEADER") {
+            b.idempotency_header = match h.to_ascii_lowercase().as_str() {
+                "none" | "off" | "false" | "0" => None,
+                _ => Some(header_name("ERP_IDEMPOTENCY_HEADER", &h)?),
+            };
+        }
+        if let Some(codes) = env.get("ERP_AUTH_ERROR_CODES") {
+            b.error_codes.auth = codes
+                .split(',')
+                .map(|c| c.trim().to_owned())
+                .filter(|c| !c.is_empty())
+                .collect();
+        }
+        Ok(b)
+    }
+}
+
+/// A JSON pointer variable; `.` stands for the whole body (an empty variable counts as unset).
+fn pointer_var(env: &Env, name: &str) -> Option<String> {
+    env.get(name)
+        .map(|v| if v == "." { String::new() } else { v })
+}
+
+fn check_path(var: &str, p: &str) -> Result<()> {
+    if p.trim().is_empty() {
+        return Err(Error::config_var(var, "must not be empty"));
+    }
+    if p.contains('?') || p.contains('#') {
+        return Err(Error::config_var(
+            var,
+            format!("a path takes no query or fragment, got {p:?}"),
+        ));
+    }
+    Ok(())
+}
+
+fn check_pointer(var: &str, p: &str) -> Result<()> {
+    if !p.is_empty() && !p.starts_with('/') {
+        return Err(Error::config_var(
+            var,
+            format!("expected a JSON pointer such as /data or /data/orders, got {p:?}"),
+        ));
+    }
+    Ok(())
+}
+
+fn header_name(var: &str, v: &str) -> Result<HeaderName> {
+    HeaderName::from_bytes(v.trim().as_bytes())
+        .map_err(|_| Error::config_var(var, format!("not a valid HTTP header name: {v:?}")))
+}
+
+/// Every credential variable, for the contradiction check.
+const CREDENTIAL_VARS: [&str; 7] = [
+    "ERP_API_KEY",
+    "ERP_API_SECRET",
+    "ERP_USERNAME",
+    "ERP_PASSWORD",
+    "ERP_APP_KEY",
+    "ERP_APP_SECRET",
+    "ERP_ACCESS_TOKEN",
+];
+
+/// The credential variables a mode reads.
+pub(crate) fn credential_vars(mode: AuthMode) -> &'static [&'static str] {
+    match mode {
+        AuthMode::None => &[],
+        AuthMode::ApiKey | AuthMode::Bearer => &["ERP_API_KEY"],
+        AuthMode::Basic => &["ERP_USERNAME", "ERP_PASSWORD"],
+        AuthMode::Token => &["ERP_API_KEY", "ERP_API_SECRET"],
+        AuthMode::JstMd5 | AuthMode::WdtMd5 => {
+            &["ERP_APP_KEY", "ERP_APP_SECRET", "ERP_ACCESS_TOKEN"]
+        }
+        AuthMode::KingdeeHmac => &["ERP_APP_KEY", "ERP_APP_SECRET"],
+    }
+}
+
+fn infer_mode(env: &Env) -> Result<AuthMode> {
+    let set = |v: &str| env.is_set(v);
+    let has_basic = set("ERP_USERNAME") || set("ERP_PASSWORD");
+    if set("ERP_API_KEY") && has_basic {
+        return Err(Error::config_var(
+            "ERP_AUTH_MODE",
+            "both ERP_API_KEY and ERP_USERNAME/ERP_PASSWORD are set and ERP_AUTH_MODE is not: \
+             set ERP_AUTH_MODE=api_key or basic, or unset the variables of the other mode",
+        ));
+    }
+    if set("ERP_APP_KEY") || set("ERP_APP_SECRET") || set("ERP_ACCESS_TOKEN") {
+        return Err(Error::config_var(
+            "ERP_AUTH_MODE",
+            "ERP_APP_KEY/ERP_APP_SECRET are set but ERP_AUTH_MODE is not: choose the signing \
+             scheme with ERP_AUTH_MODE=jst_md5, wdt_md5 or kingdee_hmac",
+        ));
+    }
+    if set("ERP_API_SECRET") {
+        return Err(Error::config_var(
+            "ERP_AUTH_MODE",
+            "ERP_API_SECRET is set but ERP_AUTH_MODE is not: for an ERPNext token header set \
+             ERP_AUTH_MODE=token with ERP_API_KEY and ERP_API_SECRET",
+        ));
+    }
+    Ok(if set("ERP_API_KEY") {
+        AuthMode::ApiKey
+    } else if has_basic {
+        AuthMode::Basic
+    } else {
+        AuthMode::None
+    })
+}
+
+fn require_secret(env: &Env, var: &str, mode: AuthMode) -> Result<Secret> {
+    env.secret(var)
+        .ok_or_else(|| Error::config_var(var, format!("not set; ERP_AUTH_MODE={mode} needs it")))
+}
+
+fn header_safe(var: &str, s: &Secret) -> Result<()> {
+    if http::HeaderValue::from_str(s.expose_secret()).is_err() {
+        return Err(Error::config_var(
+            var,
+            "contains characters not allowed in an HTTP header",
+        ));
+    }
+    Ok(())
+}
+
+fn auth_from_env(env: &Env) -> Result<Auth> {
+    let (mode, explicit) = match env.get("ERP_AUTH_MODE") {
+        Some(m) => (
+            m.parse::<AuthMode>().map_err(|()| {
+                Error::config_var(
+                    "ERP_AUTH_MODE",
+                    format!(
+                        "expected api_key, basic, token, bearer, jst_md5, wdt_md5, kingdee_hmac \
+                         or none, got {m:?}"
+                    ),
+                )
+            })?,
+            true,
+        ),
+        None => (infer_mode(env)?, false),
+    };
+    let used = credential_vars(mode);
+    let stray: Vec<&str> = CREDENTIAL_VARS
+        .iter()
+        .copied()
+        .filter(|v| env.is_set(v) && !used.contains(v))
+        .collect();
+    if let Some(first) = stray.first() {
+        let how = if explicit {
+            format!("ERP_AUTH_MODE={mode}")
+        } else {
+            format!("the inferred ERP_AUTH_MODE={mode}")
+        };
+        return Err(Error::config_var(
+            *first,
+            format!(
+                "{} set but {how} does not use it; unset it or choose another ERP_AUTH_MODE",
+                stray.join(", ")
+            ),
+        ));
+    }
+    let auth = match mode {
+        AuthMode::None => Auth::None(NoAuth),
+        AuthMode::ApiKey => {
+            let key = require_secret(env, "ERP_API_KEY", mode)?;
+            header_safe("ERP_API_KEY", &key)?;
+            let mut a = ApiKeyAuth::new(ApiKey::from(key));
+            if let Some(h) = env.get("ERP_API_KEY_HEADER") {
+                a = a.with_header(header_name("ERP_API_KEY_HEADER", &h)?);
+            }
+            Auth::ApiKey(a)
+        }
+        AuthMode::Basic => {
+            let user = env.require("ERP_USERNAME", "the ERP user name (ERP_AUTH_MODE=basic)")?;
+            let pass = require_secret(env, "ERP_PASSWORD", mode)?;
+            if user.contains(':') {
+                return Err(Error::config_var(
+                    "ERP_USERNAME",
+                    "must not contain ':' (Basic auth separates user and password with it)",
+                ));
+            }
+            Auth::Basic(BasicAuth::new(user, Password::from(pass)))
+        }
+        AuthMode::Token => {
+            let key = require_secret(env, "ERP_API_KEY", mode)?;
+            let secret = require_secret(env, "ERP_API_SECRET", mode)?;
+            header_safe("ERP_API_KEY", &key)?;
+            header_safe("ERP_API_SECRET", &secret)?;
+            Auth::Token(TokenAuth::new(
+                ApiKey::from(key),
+                ClientSecret::from(secret),
+            ))
+        }
+        AuthMode::Bearer => {
+            let key = require_secret(env, "ERP_API_KEY", mode)?;
+            header_safe("ERP_API_KEY", &key)?;
+            Auth::Bearer(BearerAuth::new(AccessToken::from(key)))
+        }
+        AuthMode::JstMd5 | AuthMode::WdtMd5 => {
+            let app_key = env.require("ERP_APP_KEY", "the app key of the ERP open platform")?;
+            let secret = ClientSecret::from(require_secret(env, "ERP_APP_SECRET", mode)?);
+            let mut s = if mode == AuthMode::JstMd5 {
+                SortedMd5Signer::jushuitan(app_key, secret)
+            } else {
+                SortedMd5Signer::wangdiantong(app_key, secret)
+            };
+            if let Some(t) = env.secret("ERP_ACCESS_TOKEN") {
+                s = s.with_access_token(AccessToken::from(t));
+            }
+            if let Some(n) = env.get("ERP_SIGN_APP_KEY_NAME") {
+                let mut names = s.names().clone();
+                names.app_key = n;
+                s = s.with_names(names);
+            }
+            if let Some(x) = env.get("ERP_SIGN_EXTRA_PARAMS") {
+                let extra: Vec<(String, String)> =
+                    serde_urlencoded::from_str(&x).map_err(|_| {
+                        Error::config_var(
+                            "ERP_SIGN_EXTRA_PARAMS",
+                            "expected form-encoded pairs such as charset=utf-8&version=2",
+                        )
+                    })?;
+                s = s.with_extra_params(extra);
+            }
+            Auth::Md5(s)
+        }
+        AuthMode::KingdeeHmac => {
+            let app_key = env.require("ERP_APP_KEY", "the Kingdee app key (client id)")?;
+            if http::HeaderValue::from_str(&app_key).is_err() {
+                return Err(Error::config_var(
+                    "ERP_APP_KEY",
+                    "contains characters not allowed in an HTTP header",
+                ));
+            }
+            let secret = ClientSecret::from(require_secret(env, "ERP_APP_SECRET", mode)?);
+            let mut names = KingdeeHeaderNames::default();
+            if let Some(h) = env.get("ERP_SIGN_APP_KEY_NAME") {
+                names.app_key = header_name("ERP_SIGN_APP_KEY_NAME", &h)?;
+            }
+            if let Some(h) = env.get("ERP_SIGN_NONCE_HEADER") {
+                names.nonce = header_name("ERP_SIGN_NONCE_HEADER", &h)?;
+            }
+            if let Some(h) = env.get("ERP_SIGN_TIMESTAMP_HEADER") {
+                names.timestamp = header_name("ERP_SIGN_TIMESTAMP_HEADER", &h)?;
+            }
+            if let Some(h) = env.get("ERP_SIGN_SIGNATURE_HEADER") {
+                names.signature = header_name("ERP_SIGN_SIGNATURE_HEADER", &h)?;
+            }
+            let enc = |var: &str, default: CanonicalEncoding| -> Result<CanonicalEncoding> {
+                match env.get(var) {
+                    None => Ok(default),
+                    Some(v) => CanonicalEncoding::parse(&v).ok_or_else(|| {
+                        Error::config_var(var, format!("expected raw or rfc3986, got {v:?}"))
+                    }),
+                }
+            };
+            let path = enc("ERP_SIGN_PATH_ENCODING", CanonicalEncoding::Raw)?;
+            let query = enc("ERP_SIGN_QUERY_ENCODING", CanonicalEncoding::Rfc3986)?;
+            Auth::Kingdee(
+                KingdeeHmacSigner::new(app_key, secret)
+                    .with_headers(names)
+                    .with_encoding(path, query),
+            )
+        }
+    };
+    Ok(auth)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use conn_core::env::MapEnv;
+
+    fn env(pairs: &[(&str, &str)]) -> Env {
+        Env::from_source(pairs.iter().copied().collect::<MapEnv>())
+    }
+
+    fn err_var(e: Error) -> String {
+        match e {
+            Error::Config(c) => c.var.unwrap_or_default(),
+            other => panic!("not a config error: {other}"),
+        }
+    }
+
+    #[test]
+    fn defaults_match_the_original() {
+        let c = Config::from_env_with(&env(&[])).unwrap();
+        assert_eq!(c.base_url().as_str(), "http://localhost:8013/");
+        assert_eq!(c.auth_mode(), Some(AuthMode::None));
+        assert_eq!(c.idempotency_header().unwrap().as_str(), "idempotency-key");
+        assert_eq!(c.pagination().style, PaginationStyle::PageIndex);
+    }
+
+    #[test]
+    fn modes_are_inferred() {
+        let c = Config::from_env_with(&env(&[("ERP_API_KEY", "k")])).unwrap();
+        assert_eq!(c.auth_mode(), Some(AuthMode::ApiKey));
+        let c =
+            Config::from_env_with(&env(&[("ERP_USERNAME", "u"), ("ERP_PASSWORD", "p")])).unwrap();
+        assert_eq!(c.auth_mode(), Some(AuthMode::Basic));
+    }
+
+    #[test]
+    fn contradictions_name_the_variables() {
+        let e = Config::from_env_with(&env(&[("ERP_API_KEY", "k"), ("ERP_USERNAME", "u")]))
+            .unwrap_err();
+        assert!(e.to_string().contains("ERP_USERNAME"), "{e}");
+        assert_eq!(err_var(e), "ERP_AUTH_MODE");
+        let e = Config::from_env_with(&env(&[
+            ("ERP_AUTH_MODE", "basic"),
+            ("ERP_USERNAME", "u"),
+            ("ERP_PASSWORD", "p"),
+            ("ERP_APP_SECRET", "s"),
+        ]))
+        .unwrap_err();
+        assert_eq!(err_var(e), "ERP_APP_SECRET");
+        let e = Config::from_env_with(&env(&[("ERP_USERNAME", "u")])).unwrap_err();
+        assert_eq!(err_var(e), "ERP_PASSWORD");
+        let e = Config::from_env_with(&env(&[("ERP_APP_KEY", "a"), ("ERP_APP_SECRET", "s")]))
+            .unwrap_err();
+        assert_eq!(err_var(e), "ERP_AUTH_MODE");
+        let e = Config::from_env_with(&env(&[("ERP_AUTH_MODE", "oauth")])).unwrap_err();
+        assert_eq!(err_var(e), "ERP_AUTH_MODE");
+        let e = Config::from_env_with(&env(&[("ERP_AUTH_MODE", "token"), ("ERP_API_KEY", "k")]))
+            .unwrap_err();
+        assert_eq!(err_var(e), "ERP_API_SECRET");
+    }
+
+    #[test]
+    fn bad_settings_name_their_variable() {
+        for (var, val) in [
+            ("ERP_PAGINATION", "cursor"),
+            ("ERP_PAGE_SIZE", "0"),
+            ("ERP_PAGE_SIZE", "ten"),
+            ("ERP_ORDER_PATH", "/api/orders"),
+            ("ERP_ORDERS_LIST_POINTER", "data"),
+            ("ERP_API_URL", "ftp://x"),
+            ("ERP_IDEMPOTENCY_HEADER", "bad header"),
+        ] {
+            let e = Config::from_env_with(&env(&[(var, val)])).unwrap_err();
+            assert_eq!(err_var(e), var);
+        }
+        let e = Config::from_env_with(&env(&[
+            ("ERP_AUTH_MODE", "kingdee_hmac"),
+            ("ERP_APP_KEY", "a"),
+            ("ERP_APP_SECRET", "s"),
+            ("ERP_SIGN_QUERY_ENCODING", "base64"),
+        ]))
+        .unwrap_err();
+        assert_eq!(err_var(e), "ERP_SIGN_QUERY_ENCODING");
+    }
+
+    #[test]
+    fn idempotency_header_can_be_disabled() {
+        let c = Config::from_env_with(&env(&[("ERP_IDEMPOTENCY_HEADER", "none")])).unwrap();
+        assert!(c.idempotency_header().is_none());
+        let c = Config::from_env_with(&env(&[("ERP_IDEMPOTENCY_HEADER", "X-Request-Id")])).unwrap();
+        assert_eq!(c.idempotency_header().unwrap().as_str(), "x-request-id");
+    }
+
+    #[test]
+    fn debug_shows_no_secret() {
+        for pairs in [
+            vec![("ERP_API_KEY", "canary-api-key-1")],
+            vec![("ERP_USERNAME", "u"), ("ERP_PASSWORD", "canary-password-2")],
+            vec![
+                ("ERP_AUTH_MODE", "token"),
+                ("ERP_API_KEY", "canary-api-key-3"),
+                ("ERP_API_SECRET", "canary-api-secret-4"),
+            ],
+            vec![
+                ("ERP_AUTH_MODE", "jst_md5"),
+                ("ERP_APP_KEY", "ak"),
+                ("ERP_APP_SECRET", "canary-app-secret-5"),
+                ("ERP_ACCESS_TOKEN", "canary-token-6"),
+            ],
+            vec![
+                ("ERP_AUTH_MODE", "kingdee_hmac"),
+                ("ERP_APP_KEY", "ak"),
+                ("ERP_APP_SECRET", "canary-app-secret-7"),
+            ],
+            vec![
+                ("ERP_AUTH_MODE", "bearer"),
+                ("ERP_API_KEY", "canary-odoo-8"),
+            ],
+        ] {
+            let c = Config::from_env_with(&env(&pairs)).unwrap();
+            let d = format!(
+                "{c:?} {c:#?} {:?}",
+                ConfigBuilder::from_env(&env(&pairs)).unwrap()
+            );
+            for (_, v) in &pairs {
+                if v.starts_with("canary") {
+                    assert!(!d.contains(v), "{d}");
+                }
+            }
+        }
+    }
+}
