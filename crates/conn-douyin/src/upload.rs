@@ -1,0 +1,731 @@
+//! Uploads: videos (one request up to a threshold, chunked above it) and images.
+//!
+//! Chunked upload is `init_video_part_upload` → `upload_video_part` × N (from part 1) →
+//! `complete_video_part_upload`. One part is in memory at a time, so publishing a 1 GiB file
+//! keeps memory near the part size (20 MiB by default; see `benches/publish_rss.rs`). A source of
+//! unknown length goes through chunked upload as soon as it is longer than one part.
+//!
+//! Uploads are idempotent for the retry logic: an upload creates nothing visible, and a
+//! re-upload only yields another `video_id`.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use bytes::{Bytes, BytesMut};
+use conn_core::error::{Error, Result};
+use conn_core::retry::Idempotency;
+use conn_core::transport::{Body, MultipartPart};
+use http::Method;
+use serde::Deserialize;
+use tokio::io::{AsyncRead, AsyncReadExt};
+
+use crate::client::Client;
+use crate::envelope::data_of;
+use crate::{lenient, validate};
+
+/// Path of the single-request video upload.
+pub const UPLOAD_VIDEO_PATH: &str = "/api/douyin/v1/video/upload_video/";
+/// Path of the chunked-upload init.
+pub const INIT_PART_UPLOAD_PATH: &str = "/api/douyin/v1/video/init_video_part_upload/";
+/// Path of a chunked-upload part.
+pub const UPLOAD_PART_PATH: &str = "/api/douyin/v1/video/upload_video_part/";
+/// Path of the chunked-upload completion.
+pub const COMPLETE_PART_UPLOAD_PATH: &str = "/api/douyin/v1/video/complete_video_part_upload/";
+/// Path of the image upload.
+pub const UPLOAD_IMAGE_PATH: &str = "/api/douyin/v1/video/upload_image/";
+
+/// Where a video comes from.
+pub enum VideoSource {
+    /// A local file.
+    Path(PathBuf),
+    /// A byte stream; give its length when known so the size threshold applies exactly.
+    Reader {
+        /// The stream.
+        reader: Box<dyn AsyncRead + Send + Unpin>,
+        /// Its length, when known.
+        len: Option<u64>,
+        /// The file name sent to the platform.
+        file_name: String,
+    },
+    /// Bytes already in memory.
+    Bytes {
+        /// The data.
+        data: Bytes,
+        /// The file name sent to the platform.
+        file_name: String,
+    },
+    /// A video already uploaded (each post needs a fresh one).
+    VideoId(String),
+}
+
+impl VideoSource {
+    /// A local file.
+    pub fn path(p: impl Into<PathBuf>) -> Self {
+        Self::Path(p.into())
+    }
+
+    /// A byte stream of known or unknown length.
+    pub fn reader(reader: impl AsyncRead + Send + Unpin + 'static, len: Option<u64>) -> Self {
+        Self::Reader {
+            reader: Box::new(reader),
+            len,
+            file_name: "video.mp4".to_owned(),
+        }
+    }
+
+    /// Bytes in memory.
+    pub fn bytes(data: impl Into<Bytes>) -> Self {
+        Self::Bytes {
+            data: data.into(),
+            file_name: "video.mp4".to_owned(),
+        }
+    }
+
+    /// An uploaded video's id.
+    pub fn video_id(id: impl Into<String>) -> Self {
+        Self::VideoId(id.into())
+    }
+}
+
+impl fmt::Debug for VideoSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Path(p) => f.debug_tuple("Path").field(p).finish(),
+            Self::Reader { len, file_name, .. } => f
+                .debug_struct("Reader")
+                .field("len", len)
+                .field("file_name", file_name)
+                .finish_non_exhaustive(),
+            Self::Bytes { data, file_name } => f
+                .debug_struct("Bytes")
+                .field("len", &data.len())
+                .field("file_name", file_name)
+                .finish(),
+            Self::VideoId(id) => f.debug_tuple("VideoId").field(id).finish(),
+        }
+    }
+}
+
+/// Where an image comes from.
+#[derive(Clone)]
+pub enum ImageSource {
+    /// A local file.
+    Path(PathBuf),
+    /// Bytes in memory.
+    Bytes {
+        /// The data.
+        data: Bytes,
+        /// The file name sent to the platform.
+        file_name: String,
+    },
+    /// An image already uploaded.
+    ImageId(String),
+}
+
+impl ImageSource {
+    /// A local file.
+    pub fn path(p: impl Into<PathBuf>) -> Self {
+        Self::Path(p.into())
+    }
+
+    /// Bytes in memory with a file name (its extension sets the content type).
+    pub fn bytes(data: impl Into<Bytes>, file_name: impl Into<String>) -> Self {
+        Self::Bytes {
+            data: data.into(),
+            file_name: file_name.into(),
+        }
+    }
+
+    /// An uploaded image's id.
+    pub fn image_id(id: impl Into<String>) -> Self {
+        Self::ImageId(id.into())
+    }
+}
+
+impl fmt::Debug for ImageSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Path(p) => f.debug_tuple("Path").field(p).finish(),
+            Self::Bytes { data, file_name } => f
+                .debug_struct("Bytes")
+                .field("len", &data.len())
+                .field("file_name", file_name)
+                .finish(),
+            Self::ImageId(id) => f.debug_tuple("ImageId").field(id).finish(),
+        }
+    }
+}
+
+/// Upload progress, reported after each part (and once at the start).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UploadProgress {
+    /// Bytes uploaded so far.
+    pub uploaded: u64,
+    /// Total bytes, when known.
+    pub total: Option<u64>,
+    /// The part just uploaded (chunked upload), from 1.
+    pub part: Option<u32>,
+    /// Number of parts, when known.
+    pub parts: Option<u32>,
+}
+
+/// A progress callback (a CLI draws its progress bar from it).
+pub type ProgressFn = dyn Fn(UploadProgress) + Send + Sync;
+
+/// An uploaded video.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadedVideo {
+    /// The id to publish with (once).
+    pub video_id: String,
+    /// Width, when reported.
+    pub width: Option<i64>,
+    /// Height, when reported.
+    pub height: Option<i64>,
+    /// Parts sent (0 for a single-request upload or an existing id).
+    pub parts: u32,
+}
+
+/// An uploaded image.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadedImage {
+    /// The id to publish with.
+    pub image_id: String,
+    /// Width, when reported.
+    pub width: Option<i64>,
+    /// Height, when reported.
+    pub height: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct VideoData {
+    video: VideoInfo,
+}
+
+#[derive(Deserialize)]
+struct VideoInfo {
+    #[serde(deserialize_with = "lenient::string")]
+    video_id: String,
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
+    width: Option<i64>,
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
+    height: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct InitData {
+    #[serde(deserialize_with = "lenient::string")]
+    upload_id: String,
+}
+
+#[derive(Deserialize)]
+struct ImageData {
+    image: ImageInfo,
+}
+
+#[derive(Deserialize)]
+struct ImageInfo {
+    #[serde(deserialize_with = "lenient::string")]
+    image_id: String,
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
+    width: Option<i64>,
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
+    height: Option<i64>,
+}
+
+fn mime_for(file_name: &str, video: bool) -> &'static str {
+    let ext = Path::new(file_name)
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .unwrap_or_default();
+    match ext.as_str() {
+        "mp4" | "m4v" => "video/mp4",
+        "mov" => "video/quicktime",
+        "webm" => "video/webm",
+        "jpg" | "jpeg" => "image/jpeg",
+        "png" => "image/png",
+        "webp" => "image/webp",
+        "gif" => "image/gif",
+        _ if video => "video/mp4",
+        _ => "application/octet-stream",
+    }
+}
+
+fn read_error(field: &str, e: &std::io::Error) -> Error {
+    Error::validation(field, format!("readable (reading failed: {e})"))
+}
+
+fn file_name_of(p: &Path, default: &str) -> String {
+    p.file_name()
+        .and_then(|n| n.to_str())
+        .map(str::to_owned)
+        .unwrap_or_else(|| default.to_owned())
+}
+
+/// Reads up to `size` bytes (fewer only at the end of the stream) into one buffer.
+async fn read_part<R: AsyncRead + Unpin + ?Sized>(reader: &mut R, size: usize) -> Result<Bytes> {
+    let mut buf = BytesMut::with_capacity(size);
+    let mut limited = reader.take(size as u64);
+    // Stop at `size`: reading into a full BytesMut would make it grow (and copy the part).
+    while buf.len() < size {
+        let n = limited
+            .read_buf(&mut buf)
+            .await
+            .map_err(|e| read_error("video", &e))?;
+        if n == 0 {
+            break;
+        }
+    }
+    Ok(buf.freeze())
+}
+
+fn check_video_size(client: &Client, size: u64) -> Result<()> {
+    let max = client.config().limits.max_video_bytes;
+    if size == 0 {
+        return Err(Error::validation("video", "must not be empty"));
+    }
+    if size > max {
+        return Err(Error::validation(
+            "video",
+            format!("at most {max} bytes (got {size})"),
+        ));
+    }
+    Ok(())
+}
+
+fn report(progress: Option<&ProgressFn>, p: UploadProgress) {
+    if let Some(cb) = progress {
+        cb(p);
+    }
+}
+
+impl Client {
+    /// Uploads a video and returns its `video_id` (an existing id is returned as is).
+    ///
+    /// Sources up to `upload.single_upload_max` (50 MiB) go in one request, larger ones in parts
+    /// of `upload.part_size` (20 MiB). `progress` is called once at the start and after each
+    /// part (once at the end for a single request).
+    #[tracing::instrument(skip(self, source, progress), name = "douyin.upload_video")]
+    pub async fn upload_video(
+        &self,
+        open_id: &str,
+        source: VideoSource,
+        progress: Option<&ProgressFn>,
+    ) -> Result<UploadedVideo> {
+        validate::open_id(open_id)?;
+        let single_max = self.config().upload.single_upload_max;
+        match source {
+            VideoSource::VideoId(id) => {
+                if id.trim().is_empty() {
+                    return Err(Error::validation("video_id", "required"));
+                }
+                Ok(UploadedVideo {
+                    video_id: id,
+                    width: None,
+                    height: None,
+                    parts: 0,
+                })
+            }
+            VideoSource::Bytes { data, file_name } => {
+                let size = data.len() as u64;
+                check_video_size(self, size)?;
+                if size > single_max {
+                    let mut reader = std::io::Cursor::new(data);
+                    self.upload_chunked(
+                        open_id,
+                        &mut reader,
+                        Some(size),
+                        None,
+                        &file_name,
+                        progress,
+                    )
+                    .await
+                } else {
+                    self.upload_single(open_id, data, &file_name, progress)
+                        .await
+                }
+            }
+            VideoSource::Path(path) => {
+                let meta = tokio::fs::metadata(&path).await.map_err(|e| {
+                    Error::validation(
+                        "video",
+                        format!("a readable file ({}: {e})", path.display()),
+                    )
+                })?;
+                if !meta.is_file() {
+                    return Err(Error::validation(
+                        "video",
+                        format!("a regular file ({} is not)", path.display()),
+                    ));
+                }
+                let size = meta.len();
+                check_video_size(self, size)?;
+                let file_name = file_name_of(&path, "video.mp4");
+                let mut file = tokio::fs::File::open(&path)
+                    .await
+                    .map_err(|e| read_error("video", &e))?;
+                if size > single_max {
+                    self.upload_chunked(open_id, &mut file, Some(size), None, &file_name, progress)
+                        .await
+                } else {
+                    let data = read_part(&mut file, size as usize).await?;
+                    if data.len() as u64 != size {
+                        return Err(Error::validation(
+                            "video",
+                            format!(
+                                "a file that does not shrink while read (read {} of {size} bytes)",
+                                data.len()
+                            ),
+                        ));
+                    }
+                    self.upload_single(open_id, data, &file_name, progress)
+                        .await
+                }
+            }
+            VideoSource::Reader {
+                mut reader,
+                len,
+                file_name,
+            } => match len {
+                Some(size) => {
+                    check_video_size(self, size)?;
+                    if size > single_max {
+                        self.upload_chunked(
+                            open_id,
+                            &mut reader,
+                            Some(size),
+                            None,
+                            &file_name,
+                            progress,
+                        )
+                        .await
+                    } else {
+                        let data = read_part(&mut reader, size as usize).await?;
+                        if data.len() as u64 != size {
+                            return Err(Error::validation(
+                                "video",
+                                format!("a stream of the declared length (ended after {} of {size} bytes)", data.len()),
+                            ));
+                        }
+                        self.upload_single(open_id, data, &file_name, progress)
+                            .await
+                    }
+                }
+                None => {
+                    let part = self.part_size_usize();
+                    let first = read_part(&mut reader, part).await?;
+                    if first.len() < part {
+                        check_video_size(self, first.len() as u64)?;
+                        self.upload_single(open_id, first, &file_name, progress)
+                            .await
+                    } else {
+                        self.upload_chunked(
+                            open_id,
+                            &mut reader,
+                            None,
+                            Some(first),
+                            &file_name,
+                            progress,
+                        )
+                        .await
+                    }
+                }
+            },
+        }
+    }
+
+    fn part_size_usize(&self) -> usize {
+        usize::try_from(self.config().upload.part_size).unwrap_or(usize::MAX)
+    }
+
+    fn video_part(&self, data: Bytes, file_name: &str) -> Body {
+        Body::Multipart(vec![MultipartPart {
+            name: "video".to_owned(),
+            file_name: Some(file_name.to_owned()),
+            content_type: Some(mime_for(file_name, true).to_owned()),
+            data,
+        }])
+    }
+
+    async fn upload_single(
+        &self,
+        open_id: &str,
+        data: Bytes,
+        file_name: &str,
+        progress: Option<&ProgressFn>,
+    ) -> Result<UploadedVideo> {
+        let total = data.len() as u64;
+        report(
+            progress,
+            UploadProgress {
+                uploaded: 0,
+                total: Some(total),
+                part: None,
+                parts: None,
+            },
+        );
+        let req = self
+            .api_request(
+                "upload_video",
+                Method::POST,
+                UPLOAD_VIDEO_PATH,
+                open_id,
+                Idempotency::Idempotent,
+            )
+            .body(self.video_part(data, file_name))
+            .attempt_timeout(self.config().upload.timeout);
+        let resp = self.execute_for(open_id, req).await?;
+        let v: VideoData = data_of(&resp)?;
+        report(
+            progress,
+            UploadProgress {
+                uploaded: total,
+                total: Some(total),
+                part: None,
+                parts: None,
+            },
+        );
+        Ok(UploadedVideo {
+            video_id: v.video.video_id,
+            width: v.video.width,
+            height: v.video.height,
+            parts: 0,
+        })
+    }
+
+    async fn upload_chunked<R: AsyncRead + Unpin + Send + ?Sized>(
+        &self,
+        open_id: &str,
+        reader: &mut R,
+        total: Option<u64>,
+        mut first: Option<Bytes>,
+        file_name: &str,
+        progress: Option<&ProgressFn>,
+    ) -> Result<UploadedVideo> {
+        let part_size = self.config().upload.part_size;
+        let max = self.config().limits.max_video_bytes;
+        let parts_total = total.and_then(|t| u32::try_from(t.div_ceil(part_size)).ok());
+
+        let req = self.api_request(
+            "init_video_part_upload",
+            Method::POST,
+            INIT_PART_UPLOAD_PATH,
+            open_id,
+            Idempotency::Idempotent,
+        );
+        let init: InitData = data_of(&self.execute_for(open_id, req).await?)?;
+        let upload_id = init.upload_id;
+        tracing::debug!(upload_id = %upload_id, ?total, "chunked upload started");
+        report(
+            progress,
+            UploadProgress {
+                uploaded: 0,
+                total,
+                part: None,
+                parts: parts_total,
+            },
+        );
+
+        let mut sent = 0u64;
+        let mut part_number = 0u32;
+        loop {
+            let want = match total {
+                Some(t) => part_size.min(t - sent),
+                None => part_size,
+            };
+            if want == 0 {
+                break;
+            }
+            let buf = match first.take() {
+                Some(b) => b,
+                None => read_part(reader, usize::try_from(want).unwrap_or(usize::MAX)).await?,
+            };
+            if buf.is_empty() {
+                break;
+            }
+            let n = buf.len() as u64;
+            if sent + n > max {
+                return Err(Error::validation(
+                    "video",
+                    format!("at most {max} bytes (the stream is longer)"),
+                ));
+            }
+            part_number += 1;
+            let req = self
+                .api_request(
+                    "upload_video_part",
+                    Method::POST,
+                    UPLOAD_PART_PATH,
+                    open_id,
+                    Idempotency::Idempotent,
+                )
+                .query("upload_id", upload_id.clone())
+                .query("part_number", part_number.to_string())
+                .body(self.video_part(buf, file_name))
+                .attempt_timeout(self.config().upload.timeout);
+            // The part's buffer lives in `req` only: it is freed before the next part is read.
+            self.execute_for(open_id, req).await?;
+            sent += n;
+            report(
+                progress,
+                UploadProgress {
+                    uploaded: sent,
+                    total,
+                    part: Some(part_number),
+                    parts: parts_total,
+                },
+            );
+            if n < want {
+                break;
+            }
+        }
+        if let Some(t) = total {
+            if sent != t {
+                return Err(Error::validation(
+                    "video",
+                    format!("a source of the declared length (ended after {sent} of {t} bytes)"),
+                ));
+            }
+        }
+        if part_number == 0 {
+            return Err(Error::validation("video", "must not be empty"));
+        }
+        let req = self
+            .api_request(
+                "complete_video_part_upload",
+                Method::POST,
+                COMPLETE_PART_UPLOAD_PATH,
+                open_id,
+                Idempotency::Idempotent,
+            )
+            .query("upload_id", upload_id);
+        let v: VideoData = data_of(&self.execute_for(open_id, req).await?)?;
+        tracing::debug!(
+            parts = part_number,
+            bytes = sent,
+            "chunked upload completed"
+        );
+        Ok(UploadedVideo {
+            video_id: v.video.video_id,
+            width: v.video.width,
+            height: v.video.height,
+            parts: part_number,
+        })
+    }
+
+    /// Checks an image source before any request; returns its size when known.
+    pub(crate) async fn check_image(&self, source: &ImageSource) -> Result<()> {
+        let max = self.config().limits.max_image_bytes;
+        let size = match source {
+            ImageSource::ImageId(id) => {
+                if id.trim().is_empty() {
+                    return Err(Error::validation("image_id", "required"));
+                }
+                return Ok(());
+            }
+            ImageSource::Bytes { data, .. } => data.len() as u64,
+            ImageSource::Path(p) => {
+                let meta = tokio::fs::metadata(p).await.map_err(|e| {
+                    Error::validation("image", format!("a readable file ({}: {e})", p.display()))
+                })?;
+                if !meta.is_file() {
+                    return Err(Error::validation(
+                        "image",
+                        format!("a regular file ({} is not)", p.display()),
+                    ));
+                }
+                meta.len()
+            }
+        };
+        if size == 0 {
+            return Err(Error::validation("image", "must not be empty"));
+        }
+        if size > max {
+            return Err(Error::validation(
+                "image",
+                format!("at most {max} bytes (got {size})"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Uploads an image and returns its `image_id` (an existing id is returned as is).
+    #[tracing::instrument(skip(self, source), name = "douyin.upload_image")]
+    pub async fn upload_image(&self, open_id: &str, source: ImageSource) -> Result<UploadedImage> {
+        validate::open_id(open_id)?;
+        self.check_image(&source).await?;
+        let (data, file_name) = match source {
+            ImageSource::ImageId(id) => {
+                return Ok(UploadedImage {
+                    image_id: id,
+                    width: None,
+                    height: None,
+                })
+            }
+            ImageSource::Bytes { data, file_name } => (data, file_name),
+            ImageSource::Path(p) => {
+                let max = self.config().limits.max_image_bytes;
+                let mut f = tokio::fs::File::open(&p)
+                    .await
+                    .map_err(|e| read_error("image", &e))?;
+                // Read at most max + 1 bytes: a file that grew past the limit is refused.
+                let data = read_part(
+                    &mut f,
+                    usize::try_from(max.saturating_add(1)).unwrap_or(usize::MAX),
+                )
+                .await
+                .map_err(|_| Error::validation("image", "readable"))?;
+                if data.len() as u64 > max {
+                    return Err(Error::validation("image", format!("at most {max} bytes")));
+                }
+                (data, file_name_of(&p, "image.jpg"))
+            }
+        };
+        let req = self
+            .api_request(
+                "upload_image",
+                Method::POST,
+                UPLOAD_IMAGE_PATH,
+                open_id,
+                Idempotency::Idempotent,
+            )
+            .body(Body::Multipart(vec![MultipartPart {
+                name: "image".to_owned(),
+                content_type: Some(mime_for(&file_name, false).to_owned()),
+                file_name: Some(file_name),
+                data,
+            }]))
+            .attempt_timeout(self.config().upload.timeout);
+        let d: ImageData = data_of(&self.execute_for(open_id, req).await?)?;
+        Ok(UploadedImage {
+            image_id: d.image.image_id,
+            width: d.image.width,
+            height: d.image.height,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn read_part_fills_without_growing() {
+        let data: Vec<u8> = (0..100u8).collect();
+        let mut r = std::io::Cursor::new(data);
+        let a = read_part(&mut r, 40).await.unwrap();
+        let b = read_part(&mut r, 40).await.unwrap();
+        let c = read_part(&mut r, 40).await.unwrap();
+        let d = read_part(&mut r, 40).await.unwrap();
+        assert_eq!((a.len(), b.len(), c.len(), d.len()), (40, 40, 20, 0));
+        assert_eq!(b[0], 40);
+    }
+
+    #[test]
+    fn mime_types() {
+        assert_eq!(mime_for("a.MP4", true), "video/mp4");
+        assert_eq!(mime_for("a", true), "video/mp4");
+        assert_eq!(mime_for("a.png", false), "image/png");
+        assert_eq!(mime_for("a.bin", false), "application/octet-stream");
+    }
+}

@@ -1,0 +1,444 @@
+//! Incoming webhooks (event push): verification, the URL check, typed events, routing.
+//!
+//! [`WebhookHandler::handle`] takes the raw headers and body exactly as received and:
+//!
+//! 1. verifies `X-Douyin-Signature` (hex SHA-1 of client secret ‖ body, either case, constant
+//!    time) against the client secret and, during a rotation, the previous one;
+//! 2. rejects a replayed `Msg-Id` (the platform retries an event up to 3 times; a bounded cache
+//!    remembers the last 10 000 ids);
+//! 3. answers `verify_webhook` with `{"challenge":<the number as sent>}`;
+//! 4. parses the envelope (`content` as an object or as a JSON-encoded string) into an
+//!    [`Event`] with a typed [`EventPayload`] for the known names and
+//!    [`EventPayload::Raw`] for the rest (unknown events are delivered, never rejected);
+//! 5. dispatches it through conn-core's [`EventRouter`] to the handler registered for its name
+//!    (the original system's `register_callback_handler`), or the fallback.
+//!
+//! A bad signature, a missing header, a malformed body or an oversized body is a typed
+//! [`WebhookError`] and nothing is dispatched. When a handler fails, the message id is forgotten
+//! so the platform's retry is accepted.
+//!
+//! ```
+//! use conn_core::secret::Secret;
+//! use conn_core::webhook::douyin_signature;
+//! use conn_douyin::webhook::{EventPayload, WebhookHandler};
+//!
+//! let mut handler = WebhookHandler::new([Secret::new("client-secret")]);
+//! handler.on("create_video", |event| async move {
+//!     if let EventPayload::CreateVideo { item_id, .. } = &event.payload {
+//!         println!("published {item_id}");
+//!     }
+//!     Ok(())
+//! });
+//! let body = br#"{"event":"create_video","from_user_id":"u1","content":"{\"item_id\":\"@9Vw\",\"share_id\":\"s1\"}"}"#;
+//! let mut headers = http::HeaderMap::new();
+//! headers.insert("x-douyin-signature", douyin_signature(&Secret::new("client-secret"), body).parse().unwrap());
+//! headers.insert("msg-id", "m-1".parse().unwrap());
+//! let reply = futures::executor::block_on(handler.handle_http(&headers, body));
+//! assert_eq!(reply.status, 200);
+//! ```
+
+use std::fmt;
+use std::future::Future;
+
+use conn_core::error::{BoxError, Result};
+use conn_core::secret::Secret;
+use conn_core::webhook::{Dispatch, EventRouter, SignatureScheme, WebhookError, WebhookVerifier};
+use http::{HeaderMap, HeaderName};
+use serde_json::{Map, Value};
+
+use crate::config::Config;
+
+/// The events PLATFORMS.md names.
+pub const KNOWN_EVENTS: &[&str] = &[
+    "verify_webhook",
+    "create_video",
+    "authorize",
+    "unauthorize",
+    "im_receive_msg",
+    "im_send_msg",
+    "im_enter_direct_msg",
+    "enter_group_audit_change",
+    "group_fans_event",
+    "contract_authorize",
+    "contract_unauthorize",
+    "new_video_digg",
+    "new_follow_action",
+];
+
+/// The typed content of an event.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum EventPayload {
+    /// The URL check; answered automatically.
+    VerifyWebhook {
+        /// The challenge, as sent.
+        challenge: Value,
+    },
+    /// A video was published.
+    CreateVideo {
+        /// The item id.
+        item_id: String,
+        /// The share id.
+        share_id: Option<String>,
+    },
+    /// A user authorized the app.
+    Authorize {
+        /// The scopes granted.
+        scopes: Vec<String>,
+    },
+    /// A user revoked the app.
+    Unauthorize {
+        /// The scopes revoked.
+        scopes: Vec<String>,
+    },
+    /// `im_receive_msg` (content as sent).
+    ImReceiveMsg(Value),
+    /// `im_send_msg`.
+    ImSendMsg(Value),
+    /// `im_enter_direct_msg`.
+    ImEnterDirectMsg(Value),
+    /// `enter_group_audit_change`.
+    EnterGroupAuditChange(Value),
+    /// `group_fans_event`.
+    GroupFansEvent(Value),
+    /// `contract_authorize`.
+    ContractAuthorize(Value),
+    /// `contract_unauthorize`.
+    ContractUnauthorize(Value),
+    /// `new_video_digg`.
+    NewVideoDigg(Value),
+    /// `new_follow_action`.
+    NewFollowAction(Value),
+    /// Any other event: its content as sent.
+    Raw(Value),
+}
+
+/// A verified, parsed event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    /// The event name (`create_video`, or a name this crate does not know).
+    pub name: String,
+    /// The `Msg-Id` header.
+    pub msg_id: Option<String>,
+    /// `from_user_id`.
+    pub from_user_id: Option<String>,
+    /// `to_user_id`.
+    pub to_user_id: Option<String>,
+    /// `client_key`.
+    pub client_key: Option<String>,
+    /// `log_id`.
+    pub log_id: Option<String>,
+    /// `content`, decoded when it arrived as a JSON string.
+    pub content: Value,
+    /// The typed content.
+    pub payload: EventPayload,
+}
+
+fn malformed(reason: impl Into<String>) -> WebhookError {
+    WebhookError::MalformedBody {
+        reason: reason.into(),
+        source: None,
+    }
+}
+
+fn str_field(map: &Map<String, Value>, key: &str) -> Option<String> {
+    match map.get(key)? {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+fn scopes_of(content: &Value) -> Vec<String> {
+    match content.get("scopes").or_else(|| content.get("scope")) {
+        Some(Value::Array(a)) => a
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect(),
+        Some(Value::String(s)) => s
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Parses an event body (after verification). `content` may be an object or a JSON string.
+pub fn parse_event(
+    body: &[u8],
+    msg_id: Option<String>,
+) -> std::result::Result<Event, WebhookError> {
+    let v: Value = serde_json::from_slice(body)?;
+    let Value::Object(map) = v else {
+        return Err(malformed("the body is not a JSON object"));
+    };
+    let name = match map.get("event") {
+        Some(Value::String(s)) if !s.is_empty() => s.clone(),
+        _ => return Err(malformed("the body has no `event` name")),
+    };
+    let content = match map.get("content") {
+        None | Some(Value::Null) => Value::Null,
+        Some(Value::String(s)) => {
+            serde_json::from_str(s).map_err(|e| WebhookError::MalformedBody {
+                reason: format!("`content` is a string but not JSON: {e}"),
+                source: Some(e),
+            })?
+        }
+        Some(other) => other.clone(),
+    };
+    let payload = match name.as_str() {
+        "verify_webhook" => EventPayload::VerifyWebhook {
+            challenge: content
+                .get("challenge")
+                .cloned()
+                .filter(|c| !c.is_null())
+                .ok_or_else(|| malformed("verify_webhook without `content.challenge`"))?,
+        },
+        "create_video" => {
+            let obj = content
+                .as_object()
+                .ok_or_else(|| malformed("create_video content is not an object"))?;
+            EventPayload::CreateVideo {
+                item_id: str_field(obj, "item_id")
+                    .ok_or_else(|| malformed("create_video without `content.item_id`"))?,
+                share_id: str_field(obj, "share_id"),
+            }
+        }
+        "authorize" => EventPayload::Authorize {
+            scopes: scopes_of(&content),
+        },
+        "unauthorize" => EventPayload::Unauthorize {
+            scopes: scopes_of(&content),
+        },
+        "im_receive_msg" => EventPayload::ImReceiveMsg(content.clone()),
+        "im_send_msg" => EventPayload::ImSendMsg(content.clone()),
+        "im_enter_direct_msg" => EventPayload::ImEnterDirectMsg(content.clone()),
+        "enter_group_audit_change" => EventPayload::EnterGroupAuditChange(content.clone()),
+        "group_fans_event" => EventPayload::GroupFansEvent(content.clone()),
+        "contract_authorize" => EventPayload::ContractAuthorize(content.clone()),
+        "contract_unauthorize" => EventPayload::ContractUnauthorize(content.clone()),
+        "new_video_digg" => EventPayload::NewVideoDigg(content.clone()),
+        "new_follow_action" => EventPayload::NewFollowAction(content.clone()),
+        _ => EventPayload::Raw(content.clone()),
+    };
+    Ok(Event {
+        name,
+        msg_id,
+        from_user_id: str_field(&map, "from_user_id"),
+        to_user_id: str_field(&map, "to_user_id"),
+        client_key: str_field(&map, "client_key"),
+        log_id: str_field(&map, "log_id"),
+        content,
+        payload,
+    })
+}
+
+/// What [`WebhookHandler::handle`] did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WebhookReply {
+    /// The URL check: answer with [`WebhookReply::body`].
+    Challenge {
+        /// The challenge, as sent.
+        challenge: Value,
+    },
+    /// An event was dispatched.
+    Delivered {
+        /// The event name.
+        event: String,
+        /// The message id.
+        msg_id: Option<String>,
+        /// Which handler ran.
+        dispatch: Dispatch,
+    },
+}
+
+impl WebhookReply {
+    /// The HTTP status to answer with (200).
+    pub fn status(&self) -> u16 {
+        200
+    }
+
+    /// The body to answer with: `{"challenge":…}` for the URL check, empty otherwise.
+    pub fn body(&self) -> String {
+        match self {
+            Self::Challenge { challenge } => {
+                let mut m = Map::new();
+                m.insert("challenge".to_owned(), challenge.clone());
+                Value::Object(m).to_string()
+            }
+            Self::Delivered { .. } => String::new(),
+        }
+    }
+}
+
+/// An HTTP answer for any outcome (see [`WebhookHandler::handle_http`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookResponse {
+    /// Status.
+    pub status: u16,
+    /// JSON body (may be empty).
+    pub body: String,
+}
+
+/// The HTTP status for a rejected webhook: signature problems 401, an oversized body 413, a
+/// replay 200 (already processed: the platform must stop retrying), a handler failure or a
+/// missing secret 500 (the platform retries), anything else 400.
+pub fn status_for(err: &WebhookError) -> u16 {
+    match err {
+        WebhookError::Replayed { .. } => 200,
+        WebhookError::BadSignature { .. }
+        | WebhookError::MissingHeader { .. }
+        | WebhookError::MalformedHeader { .. }
+        | WebhookError::StaleTimestamp { .. } => 401,
+        WebhookError::BodyTooLarge { .. } => 413,
+        WebhookError::Handler { .. }
+        | WebhookError::NoSecret
+        | WebhookError::Misconfigured { .. } => 500,
+        _ => 400,
+    }
+}
+
+const MSG_ID: HeaderName = HeaderName::from_static("msg-id");
+
+/// Verifies, parses and routes Douyin webhooks. Register handlers, then share it in an `Arc`.
+pub struct WebhookHandler {
+    verifier: WebhookVerifier,
+    signature_only: WebhookVerifier,
+    router: EventRouter<Event>,
+}
+
+impl fmt::Debug for WebhookHandler {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WebhookHandler")
+            .field("verifier", &self.verifier)
+            .field("router", &self.router)
+            .finish_non_exhaustive()
+    }
+}
+
+impl WebhookHandler {
+    /// A handler accepting signatures by any of `secrets` (current first, then previous).
+    pub fn new(secrets: impl IntoIterator<Item = Secret>) -> Self {
+        let secrets: Vec<Secret> = secrets.into_iter().collect();
+        Self {
+            verifier: WebhookVerifier::douyin().with_secrets(secrets.clone()),
+            // For the URL check only, should the platform send it without a Msg-Id.
+            signature_only: WebhookVerifier::new(SignatureScheme::Sha1SecretBody {
+                header: HeaderName::from_static("x-douyin-signature"),
+            })
+            .with_secrets(secrets),
+            router: EventRouter::new(),
+        }
+    }
+
+    /// A handler for the configured client secret (and the previous one during a rotation).
+    pub fn from_config(config: &Config) -> Result<Self> {
+        let current = config.require_client_secret()?.as_secret().clone();
+        let mut secrets = vec![current];
+        if let Some(p) = &config.previous_client_secret {
+            secrets.push(p.as_secret().clone());
+        }
+        Ok(Self::new(secrets).with_max_body_bytes(config.webhook_max_body_bytes))
+    }
+
+    /// Caps the body size (default 1 MiB).
+    pub fn with_max_body_bytes(mut self, n: usize) -> Self {
+        self.verifier = self.verifier.with_max_body_bytes(n);
+        self.signature_only = self.signature_only.with_max_body_bytes(n);
+        self
+    }
+
+    /// Registers the handler of an event name (typed in [`Event::payload`]).
+    pub fn on<F, Fut>(&mut self, event: impl Into<String>, handler: F) -> &mut Self
+    where
+        F: Fn(Event) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = std::result::Result<(), BoxError>> + Send + 'static,
+    {
+        self.router.on(event, handler);
+        self
+    }
+
+    /// Registers the handler of every event without its own handler (unknown events included).
+    pub fn fallback<F, Fut>(&mut self, handler: F) -> &mut Self
+    where
+        F: Fn(Event) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = std::result::Result<(), BoxError>> + Send + 'static,
+    {
+        self.router.fallback(handler);
+        self
+    }
+
+    /// The verifier (its seen-id cache, its secret count).
+    pub fn verifier(&self) -> &WebhookVerifier {
+        &self.verifier
+    }
+
+    /// Verifies and handles one delivery. See the module docs.
+    pub async fn handle(
+        &self,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> std::result::Result<WebhookReply, WebhookError> {
+        let with_id = headers.contains_key(&MSG_ID);
+        let verified = if with_id {
+            self.verifier.verify(headers, body)?
+        } else {
+            self.signature_only.verify(headers, body)?
+        };
+        let msg_id = verified.id.clone();
+        let event = parse_event(body, msg_id.clone())?;
+        if let EventPayload::VerifyWebhook { challenge } = &event.payload {
+            return Ok(WebhookReply::Challenge {
+                challenge: challenge.clone(),
+            });
+        }
+        if !with_id {
+            // Only the URL check may come without an id: everything else needs dedupe.
+            return Err(WebhookError::MissingHeader {
+                header: MSG_ID.to_string(),
+            });
+        }
+        let name = event.name.clone();
+        match self.router.dispatch(&name, event).await {
+            Ok(dispatch) => Ok(WebhookReply::Delivered {
+                event: name,
+                msg_id,
+                dispatch,
+            }),
+            Err(e) => {
+                if let Some(id) = &msg_id {
+                    // Accept the platform's retry of a message we failed to handle.
+                    self.verifier.forget(id);
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Like [`handle`](Self::handle), with every outcome turned into an HTTP answer
+    /// ([`status_for`]).
+    pub async fn handle_http(&self, headers: &HeaderMap, body: &[u8]) -> WebhookResponse {
+        match self.handle(headers, body).await {
+            Ok(reply) => WebhookResponse {
+                status: reply.status(),
+                body: reply.body(),
+            },
+            Err(e) => {
+                tracing::info!(error = %e, "webhook not accepted");
+                WebhookResponse {
+                    status: status_for(&e),
+                    body: serde_json::json!({ "error": e.to_string() }).to_string(),
+                }
+            }
+        }
+    }
+}
+
+impl crate::Client {
+    /// A webhook handler for this client's client secret (and previous secret).
+    pub fn webhook_handler(&self) -> Result<WebhookHandler> {
+        WebhookHandler::from_config(self.config())
+    }
+}
