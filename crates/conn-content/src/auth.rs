@@ -280,15 +280,14 @@ impl Authenticator {
             Authenticator::Bearer(t) => (req.bearer(t.as_secret())?, body),
             Authenticator::ApiKey(h, k) => (req.secret_header(h.clone(), k.as_secret())?, body),
             Authenticator::Xhs(s) => {
-                let mut obj = match body {
-                    Some(Value::Object(m)) => m,
-                    Some(_) | None => {
-                        return Err(Error::validation(
+                let mut obj =
+                    match body {
+                        Some(Value::Object(m)) => m,
+                        Some(_) | None => return Err(Error::validation(
                             "data",
                             "xhs_sign needs a JSON object body to sign (use POST with an object)",
-                        ))
-                    }
-                };
+                        )),
+                    };
                 // Business fields that collide with the signed ones would be signed over.
                 for (k, v) in s.sign_fields(api_method) {
                     obj.insert(k, v);
@@ -323,7 +322,10 @@ mod tests {
         assert!(d.contains("app-1"));
         let signer = XhsSigner::new("a", "app-secret-value", "token-value", "2.0");
         let d = format!("{signer:?} {:?}", Authenticator::Xhs(signer.clone()));
-        assert!(!d.contains("app-secret-value") && !d.contains("token-value"), "{d}");
+        assert!(
+            !d.contains("app-secret-value") && !d.contains("token-value"),
+            "{d}"
+        );
     }
 
     #[test]

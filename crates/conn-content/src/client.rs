@@ -175,9 +175,17 @@ impl ContentClient {
             Idempotency::Key { key, .. } => Some(key.clone()),
             _ => None,
         };
-        let req = Request::new("publish", p.publish.method.as_http(), &p.publish.path, idem)
-            .outcome_context("profile", p.name.clone())
-            .outcome_context("title", content.title.clone());
+        // `Request::new` records the idempotency but only `.idempotency()` also sets the key
+        // header, so go through it.
+        let req = Request::new(
+            "publish",
+            p.publish.method.as_http(),
+            &p.publish.path,
+            Idempotency::NonIdempotent,
+        )
+        .idempotency(idem)
+        .outcome_context("profile", p.name.clone())
+        .outcome_context("title", content.title.clone());
         let api_method = p
             .publish
             .api_method
@@ -245,22 +253,22 @@ impl ContentClient {
     pub async fn stats(&self, content_id: &str) -> Result<ContentStats> {
         let p = &self.inner.profile;
         if content_id.trim().is_empty() {
-            return Err(Error::validation("content_id", "required (got an empty value)"));
+            return Err(Error::validation(
+                "content_id",
+                "required (got an empty value)",
+            ));
         }
         let ep = &p.stats;
         let mut body = None;
         let path = if ep.path.contains("{id}") {
-            ep.path
-                .replace("{id}", &utf8_percent_encode(content_id, SEGMENT).to_string())
+            ep.path.replace(
+                "{id}",
+                &utf8_percent_encode(content_id, SEGMENT).to_string(),
+            )
         } else {
             ep.path.clone()
         };
-        let mut req = Request::new(
-            "stats",
-            ep.method.as_http(),
-            path,
-            Idempotency::Idempotent,
-        );
+        let mut req = Request::new("stats", ep.method.as_http(), path, Idempotency::Idempotent);
         if !ep.path.contains("{id}") {
             match ep.method {
                 HttpMethod::Get => req = req.query(ep.id_field.clone(), content_id),

@@ -227,11 +227,13 @@ fn file_profiles(env: &Env) -> Result<BTreeMap<String, Value>> {
     let Some(path) = env.get(PROFILES_FILE_VAR) else {
         return Ok(BTreeMap::new());
     };
-    let text = std::fs::read_to_string(&path).map_err(|e| {
-        Error::config_var(PROFILES_FILE_VAR, format!("cannot read {path:?}: {e}"))
-    })?;
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| Error::config_var(PROFILES_FILE_VAR, format!("cannot read {path:?}: {e}")))?;
     let doc: Value = serde_json::from_str(&text).map_err(|e| {
-        Error::config_var(PROFILES_FILE_VAR, format!("{path:?} is not valid JSON: {e}"))
+        Error::config_var(
+            PROFILES_FILE_VAR,
+            format!("{path:?} is not valid JSON: {e}"),
+        )
     })?;
     let entries = match doc {
         Value::Array(a) => a,
@@ -458,8 +460,11 @@ mod tests {
 
     #[test]
     fn missing_credential_is_named() {
-        let e = ContentConfig::from_env_with(&env(&[("ZHIHU_BASE_URL", "http://127.0.0.1:1")]), "zhihu")
-            .unwrap_err();
+        let e = ContentConfig::from_env_with(
+            &env(&[("ZHIHU_BASE_URL", "http://127.0.0.1:1")]),
+            "zhihu",
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("ZHIHU_ACCESS_TOKEN"), "{e}");
     }
 }

@@ -16,7 +16,14 @@ use crate::profile::{
 };
 
 /// The signing fields Xiaohongshu adds to a body; not part of the stored content.
-const XHS_FIELDS: [&str; 6] = ["appId", "method", "version", "timestamp", "accessToken", "sign"];
+const XHS_FIELDS: [&str; 6] = [
+    "appId",
+    "method",
+    "version",
+    "timestamp",
+    "accessToken",
+    "sign",
+];
 
 pub(super) struct Shared {
     pub(super) profile: Profile,
@@ -230,9 +237,9 @@ fn stats_id(profile: &Profile, req: &Request, body: Option<&Value>) -> Option<St
             .query_pairs()
             .find(|(k, _)| k == field.as_str())
             .map(|(_, v)| v.into_owned()),
-        HttpMethod::Post | HttpMethod::Put => body
-            .and_then(|b| Pointer::new(field).get(b))
-            .map(code_text),
+        HttpMethod::Post | HttpMethod::Put => {
+            body.and_then(|b| Pointer::new(field).get(b)).map(code_text)
+        }
     }
     .filter(|s| !s.is_empty())
 }
@@ -299,7 +306,10 @@ fn check_auth(
             ) {
                 return Err("invalid accessToken".into());
             }
-            let secret = creds.app_secret.as_ref().ok_or("no app secret configured")?;
+            let secret = creds
+                .app_secret
+                .as_ref()
+                .ok_or("no app secret configured")?;
             let want = xhs_sign(&method, &app_id, &ts, &got_version, secret.as_secret());
             if field("sign").as_deref() != Some(want.as_str()) {
                 return Err("sign mismatch".into());

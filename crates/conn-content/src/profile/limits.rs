@@ -65,12 +65,31 @@ impl Limits {
 
     /// Checks `content` against the limits; the first broken one is returned.
     pub fn check(&self, content: &Content) -> Result<()> {
-        text("title", &content.title, self.title_min_chars, self.title_max_chars)?;
-        text("body", &content.body, self.body_min_chars, self.body_max_chars)?;
-        count("images", "image", content.images.len(), self.min_images, self.max_images)?;
+        text(
+            "title",
+            &content.title,
+            self.title_min_chars,
+            self.title_max_chars,
+        )?;
+        text(
+            "body",
+            &content.body,
+            self.body_min_chars,
+            self.body_max_chars,
+        )?;
+        count(
+            "images",
+            "image",
+            content.images.len(),
+            self.min_images,
+            self.max_images,
+        )?;
         for (i, img) in content.images.iter().enumerate() {
             if img.trim().is_empty() {
-                return Err(Error::validation(format!("images[{i}]"), "must not be empty"));
+                return Err(Error::validation(
+                    format!("images[{i}]"),
+                    "must not be empty",
+                ));
             }
         }
         count("tags", "tag", content.tags.len(), 0, self.max_tags)?;
@@ -102,7 +121,13 @@ fn text(field: &str, value: &str, min: usize, max: Option<usize>) -> Result<()> 
 }
 
 fn count(field: &str, noun: &str, n: usize, min: usize, max: Option<usize>) -> Result<()> {
-    let plural = |k: usize| if k == 1 { noun.to_owned() } else { format!("{noun}s") };
+    let plural = |k: usize| {
+        if k == 1 {
+            noun.to_owned()
+        } else {
+            format!("{noun}s")
+        }
+    };
     if n < min {
         return Err(Error::validation(
             field,
@@ -138,7 +163,10 @@ mod tests {
         // 3 characters, 9 bytes.
         l.check(&Content::new("小红书", "")).unwrap();
         let (f, r) = field_and_rule(l.check(&Content::new("小红书啊", "")).unwrap_err());
-        assert_eq!((f.as_str(), r.as_str()), ("title", "at most 3 characters (got 4)"));
+        assert_eq!(
+            (f.as_str(), r.as_str()),
+            ("title", "at most 3 characters (got 4)")
+        );
     }
 
     #[test]
@@ -171,8 +199,15 @@ mod tests {
 
     #[test]
     fn required_fields() {
-        let (f, r) = field_and_rule(Limits::default().check(&Content::new(" ", "b")).unwrap_err());
-        assert_eq!((f.as_str(), r.as_str()), ("title", "required (got an empty value)"));
+        let (f, r) = field_and_rule(
+            Limits::default()
+                .check(&Content::new(" ", "b"))
+                .unwrap_err(),
+        );
+        assert_eq!(
+            (f.as_str(), r.as_str()),
+            ("title", "required (got an empty value)")
+        );
         Limits::none().check(&Content::new("", "")).unwrap();
     }
 }

@@ -192,6 +192,8 @@ impl FieldMapping {
             ("tags", &self.tags, &content.tags),
         ] {
             match list {
+                // An empty list is left out: some endpoints reject `[]` or `""`.
+                Some(_) if items.is_empty() => {}
                 Some(l) => put(&mut body, &l.pointer, l.shape.write(items), field)?,
                 None if !items.is_empty() => {
                     return Err(Error::validation(
@@ -294,7 +296,9 @@ mod tests {
             body: "/content/text".into(),
             images: Some(ListField::new("/imgs", ListShape::Objects("url".into()))),
             tags: Some(ListField::new("/tags", ListShape::Joined(" ".into()))),
-            fixed: [(Pointer::new("/kind"), json!("note"))].into_iter().collect(),
+            fixed: [(Pointer::new("/kind"), json!("note"))]
+                .into_iter()
+                .collect(),
         }
     }
 

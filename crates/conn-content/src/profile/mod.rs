@@ -599,15 +599,16 @@ impl Profile {
             }
         }
         if self.publish.method == HttpMethod::Get {
-            return Err(bad("publish must use POST or PUT (it carries a JSON body)".into()));
+            return Err(bad(
+                "publish must use POST or PUT (it carries a JSON body)".into()
+            ));
         }
         if !self.stats.path.contains("{id}") && self.stats.id_field.trim().is_empty() {
             return Err(bad(
                 "the stats path has no `{id}` and no id_field says where the id goes".into(),
             ));
         }
-        if matches!(self.auth, AuthScheme::XhsSign { .. }) && self.stats.method == HttpMethod::Get
-        {
+        if matches!(self.auth, AuthScheme::XhsSign { .. }) && self.stats.method == HttpMethod::Get {
             return Err(Error::config_var(
                 self.env_var("STATS_METHOD"),
                 format!(
