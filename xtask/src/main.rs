@@ -14,9 +14,6 @@ use std::process::ExitCode;
 
 use cmd::Cargo;
 
-/// The benchmark binary crate that `cargo xtask bench` delegates to.
-const BENCH_PACKAGE: &str = "conn-bench";
-
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match run(&args) {
@@ -102,28 +99,35 @@ fn no_arguments(command: &str, rest: &[String]) -> Result<(), String> {
     }
 }
 
-/// `cargo xtask bench ARGS...` → `cargo run --release -p conn-bench -- ARGS...`.
-/// The bench crate is not a default member, so it only builds when asked for.
+/// `cargo xtask bench [ARGS...]` → `cargo bench --workspace --all-features -- ARGS...`.
+///
+/// Every crate keeps its benchmarks in `benches/` as plain `harness = false` binaries that
+/// print their figures (loopback servers, ratios measured in one run), so one cargo command
+/// runs them all; ARGS go to each bench binary. `cargo xtask bench -p conn-core` style
+/// selection: pass `--package NAME` before `--`, e.g. `cargo xtask bench --package conn-ths`.
 fn bench(root: &Path, args: &[String]) -> Result<(), String> {
-    let metadata = Cargo::new(["metadata", "--no-deps", "--format-version", "1"]).capture(root)?;
-    // Workspace packages appear as `{"name":"X","version":...`; dependency
-    // entries are `{"name":"X","source":...`, so this matches members only.
-    let needle = format!("\"name\":\"{BENCH_PACKAGE}\",\"version\"");
-    if !String::from_utf8_lossy(&metadata).contains(&needle) {
-        return Err(format!(
-            "package `{BENCH_PACKAGE}` is not in the workspace yet; once it exists \
-             (as a member of the root Cargo.toml, not a default member), \
-             `cargo xtask bench` runs it in release mode"
-        ));
+    let mut full = vec!["bench".to_owned()];
+    let mut rest = args.iter();
+    let mut selected = false;
+    let mut passthrough = Vec::new();
+    while let Some(a) = rest.next() {
+        if a == "--package" || a == "-p" {
+            let name = rest
+                .next()
+                .ok_or_else(|| format!("`{a}` needs a package name"))?;
+            full.push("-p".to_owned());
+            full.push(name.clone());
+            selected = true;
+        } else {
+            passthrough.push(a.clone());
+        }
     }
-    let mut full = vec![
-        "run".to_owned(),
-        "--release".to_owned(),
-        "-p".to_owned(),
-        BENCH_PACKAGE.to_owned(),
-        "--".to_owned(),
-    ];
-    full.extend(args.iter().cloned());
+    if !selected {
+        full.push("--workspace".to_owned());
+    }
+    full.push("--all-features".to_owned());
+    full.push("--".to_owned());
+    full.extend(passthrough);
     Cargo::new(full).run(root)
 }
 
@@ -134,7 +138,7 @@ fn usage() -> String {
          Commands:\n\
          \x20 ci [--skip STEP[,STEP]]  run every check CI runs (`.ci/run` calls exactly this)\n\
          \x20 env-example              regenerate env.example from `connectors env-example`\n\
-         \x20 bench [ARGS...]          cargo run --release -p conn-bench -- ARGS...\n\
+         \x20 bench [ARGS...]          cargo bench --workspace --all-features -- ARGS...\n\
          \x20 help                     show this text\n\
          \n\
          CI steps, in order (names for --skip):\n",

@@ -662,6 +662,11 @@ pub fn decode_json<T: serde::de::DeserializeOwned>(
     operation: impl Into<Cow<'static, str>>,
     body: &[u8],
 ) -> Result<T> {
+    // Fast path: plain serde. Path tracking costs on every field, so it only runs again on
+    // the (rare) failure, to say where decoding broke.
+    if let Ok(v) = serde_json::from_slice(body) {
+        return Ok(v);
+    }
     let de = &mut serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();

@@ -132,6 +132,12 @@ macro_rules! secret_type {
             }
         }
 
+        impl From<$name> for $crate::secret::Secret {
+            fn from(s: $name) -> Self {
+                s.0
+            }
+        }
+
         impl From<$crate::secret::Secret> for $name {
             fn from(s: $crate::secret::Secret) -> Self {
                 Self(s)

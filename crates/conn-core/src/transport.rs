@@ -289,11 +289,12 @@ impl Request {
             query: Vec::new(),
             headers: HeaderMap::new(),
             body: Body::Empty,
-            idempotency,
+            idempotency: Idempotency::NonIdempotent,
             retry: None,
             attempt_timeout: None,
             context: Vec::new(),
         }
+        .idempotency(idempotency)
     }
 
     /// A GET (idempotent).
@@ -307,9 +308,7 @@ impl Request {
         path: impl Into<String>,
         idempotency: Idempotency,
     ) -> Self {
-        let mut r = Self::new(operation, Method::POST, path, Idempotency::NonIdempotent);
-        r = r.idempotency(idempotency);
-        r
+        Self::new(operation, Method::POST, path, idempotency)
     }
 
     /// Sets the idempotency; a [`Idempotency::Key`] also sets its header.
@@ -616,7 +615,11 @@ impl Transport {
                 } else {
                     g.error
                 };
-                if !idempotent && maybe_received {
+                // A plain create must not be replayed; a keyed one may be, but only by the
+                // caller with the same key: either way the caller needs to know the outcome is
+                // open, and the key to resume with.
+                let keyed_or_unsafe = !matches!(req.idempotency, Idempotency::Idempotent);
+                if keyed_or_unsafe && maybe_received {
                     let mut context = req.context.clone();
                     if let Idempotency::Key { key, .. } = &req.idempotency {
                         context.push(("idempotency_key".into(), key.clone()));

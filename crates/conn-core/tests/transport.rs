@@ -443,3 +443,24 @@ async fn counters_are_readable_per_platform() {
         (1, 2, 1, 1, 0)
     );
 }
+
+#[tokio::test]
+async fn a_keyed_create_that_runs_out_of_retries_is_outcome_unknown_with_its_key() {
+    let server = MockServer::start().await;
+    mock_status(&server, 503, 4).await;
+    let req = Request::new(
+        "create",
+        http::Method::POST,
+        "/create",
+        Idempotency::new_key(HeaderName::from_static("idempotency-key")),
+    );
+    assert!(
+        req.headers().contains_key("idempotency-key"),
+        "new() sets the key header"
+    );
+    let err = transport(&server.uri()).execute(&req).await.unwrap_err();
+    let Error::OutcomeUnknown(o) = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(o.context("idempotency_key").map(str::len), Some(32));
+}
