@@ -1,6 +1,7 @@
 //! The exact requests of every operation in every auth mode, pinned with insta snapshots
 //! (fixed clock and nonce, so signatures are stable; secrets redacted).
 
+#![cfg(feature = "fake")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;

@@ -146,7 +146,10 @@ fn kingdee_signer_produces_the_known_answers() {
     let mut post = SignableRequest::new(Method::POST, "/k3cloud/api/orders");
     post.body = SignBody::Json(serde_json::json!({"customer": "ACME"}));
     signer
-        .sign(&mut post, &SigningContext::new(1_700_000_000_999, "nonce-2"))
+        .sign(
+            &mut post,
+            &SigningContext::new(1_700_000_000_999, "nonce-2"),
+        )
         .unwrap();
     assert_eq!(post.headers["x-api-signature"], KD_POST_SIGN);
 }
