@@ -319,8 +319,13 @@ mod tests {
         )
         .unwrap();
         assert_eq!(ts.expires_at, Some(now + Duration::from_secs(86400)));
-        let e = parse_token_response("get_access_token", br#"{"errorcode":0,"data":{}}"#, now, week)
-            .unwrap_err();
+        let e = parse_token_response(
+            "get_access_token",
+            br#"{"errorcode":0,"data":{}}"#,
+            now,
+            week,
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("data.access_token"), "{e}");
     }
 

@@ -19,7 +19,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use conn_core::error::{ApiErrorKind, ReauthRequired};
-use conn_core::retry::{classify, retry_with, GiveUpReason, Idempotency, RetryObserver, RetryPolicy};
+use conn_core::retry::{
+    classify, retry_with, GiveUpReason, Idempotency, RetryObserver, RetryPolicy,
+};
 use conn_core::secret::AccessToken;
 use conn_core::stats::PlatformStats;
 use conn_core::token::{MemoryTokenStore, TokenKey, TokenManager, TokenStore};
@@ -159,8 +161,7 @@ impl Client {
                 "an endpoint name such as real_time_quotation",
             ));
         }
-        let req =
-            Request::post("call", format!("/{endpoint}"), idempotency).json(body)?;
+        let req = Request::post("call", format!("/{endpoint}"), idempotency).json(body)?;
         self.execute(&req).await
     }
 
@@ -186,13 +187,23 @@ impl Client {
             operation = req.operation(),
             "access token rejected (-1302); fetching a token once and replaying once"
         );
-        let t1 = self.inner.tokens.force_refresh(Some(&t0)).await?.access_token;
+        let t1 = self
+            .inner
+            .tokens
+            .force_refresh(Some(&t0))
+            .await?
+            .access_token;
         let second = self.send_with(req, &t1).await;
         if !matches!(&second, Err(e) if e.is_token_expired()) {
             return self.reauth(second).await;
         }
         self.inner.refresher.request_update(&t1);
-        let t2 = self.inner.tokens.force_refresh(Some(&t1)).await?.access_token;
+        let t2 = self
+            .inner
+            .tokens
+            .force_refresh(Some(&t1))
+            .await?
+            .access_token;
         let third = self.send_with(req, &t2).await;
         self.reauth(third).await
     }
@@ -214,9 +225,10 @@ impl Client {
     }
 
     async fn send_with(&self, req: &Request, token: &AccessToken) -> Result<Response> {
-        let req = req
-            .clone()
-            .secret_header(HeaderName::from_static(ACCESS_TOKEN_HEADER), token.as_secret())?;
+        let req = req.clone().secret_header(
+            HeaderName::from_static(ACCESS_TOKEN_HEADER),
+            token.as_secret(),
+        )?;
         send(
             &self.inner.transport,
             &self.inner.limiter,

@@ -20,8 +20,14 @@ use conn_core::{Error, Result};
 
 /// Market suffixes accepted by [`SecurityCode::parse`], with what they are.
 pub const MARKETS: &[(&str, &str)] = &[
-    ("SH", "Shanghai Stock Exchange (stocks, bonds, funds, indexes)"),
-    ("SZ", "Shenzhen Stock Exchange (stocks, bonds, funds, indexes)"),
+    (
+        "SH",
+        "Shanghai Stock Exchange (stocks, bonds, funds, indexes)",
+    ),
+    (
+        "SZ",
+        "Shenzhen Stock Exchange (stocks, bonds, funds, indexes)",
+    ),
     ("BJ", "Beijing Stock Exchange"),
     ("OF", "open-end funds"),
     ("HK", "Hong Kong Exchange (stocks, indexes)"),
@@ -184,7 +190,9 @@ fn split(s: &str, field: &str) -> Result<(String, String)> {
     {
         return Err(Error::validation(
             field,
-            format!("the symbol before the dot is 1-{MAX_SYMBOL} ASCII letters or digits, got {s:?}"),
+            format!(
+                "the symbol before the dot is 1-{MAX_SYMBOL} ASCII letters or digits, got {s:?}"
+            ),
         ));
     }
     if market.is_empty() || market.len() > 4 || !market.bytes().all(|b| b.is_ascii_alphabetic()) {
@@ -217,7 +225,10 @@ impl Codes {
     {
         let mut out = Vec::new();
         for (i, c) in codes.into_iter().enumerate() {
-            out.push(SecurityCode::parse_field(c.as_ref(), &format!("codes[{i}]"))?);
+            out.push(SecurityCode::parse_field(
+                c.as_ref(),
+                &format!("codes[{i}]"),
+            )?);
         }
         Self::new(out)
     }

@@ -326,7 +326,8 @@ pub fn normalize_base_url(s: &str, var: Option<&str>) -> Result<String> {
         )));
     }
     let mut out = u.as_str().trim_end_matches('/').to_owned();
-    if KNOWN_HOSTS.iter().any(|h| host.eq_ignore_ascii_case(h)) && u.path().trim_matches('/').is_empty()
+    if KNOWN_HOSTS.iter().any(|h| host.eq_ignore_ascii_case(h))
+        && u.path().trim_matches('/').is_empty()
     {
         out.push_str("/api/v1");
     }
@@ -375,12 +376,18 @@ mod tests {
                 "TONGHUASHUN_API_SECRET, THS_APP_KEY are set",
             ),
             (
-                vec![("THS_REFRESH_TOKEN", "rt"), ("THS_BASE_URL", "https://api.10jqka.com.cn")],
+                vec![
+                    ("THS_REFRESH_TOKEN", "rt"),
+                    ("THS_BASE_URL", "https://api.10jqka.com.cn"),
+                ],
                 "THS_BASE_URL",
                 "placeholder",
             ),
             (
-                vec![("THS_REFRESH_TOKEN", "rt"), ("THS_RATE_LIMIT_PER_MINUTE", "0")],
+                vec![
+                    ("THS_REFRESH_TOKEN", "rt"),
+                    ("THS_RATE_LIMIT_PER_MINUTE", "0"),
+                ],
                 "THS_RATE_LIMIT_PER_MINUTE",
                 "at least 1",
             ),

@@ -255,9 +255,18 @@ mod tests {
     #[test]
     fn fast_path_and_full_parse_agree() {
         for (body, want) in [
-            (&br#"{"errorcode":0,"errmsg":"Success!","tables":[]}"#[..], Some((0, ""))),
-            (br#" { "errorcode" : -1302 , "errmsg":"token expired"}"#, Some((-1302, "token expired"))),
-            (br#"{"tables":[],"errmsg":"x","errorcode":"-4400"}"#, Some((-4400, "x"))),
+            (
+                &br#"{"errorcode":0,"errmsg":"Success!","tables":[]}"#[..],
+                Some((0, "")),
+            ),
+            (
+                br#" { "errorcode" : -1302 , "errmsg":"token expired"}"#,
+                Some((-1302, "token expired")),
+            ),
+            (
+                br#"{"tables":[],"errmsg":"x","errorcode":"-4400"}"#,
+                Some((-4400, "x")),
+            ),
             (br#"{"errorcode":"0"}"#, Some((0, ""))),
             (br#"<html>502</html>"#, None),
             (br#"{"data":1}"#, None),
@@ -274,7 +283,9 @@ mod tests {
 
     #[test]
     fn every_listed_code_has_a_kind_and_description() {
-        let mut codes = vec![-1010, -1300, -1301, -1302, -1303, -1305, -1202, -4210, -4211];
+        let mut codes = vec![
+            -1010, -1300, -1301, -1302, -1303, -1305, -1202, -4210, -4211,
+        ];
         codes.extend(-4206..=-4203);
         codes.extend(-4322..=-4301);
         codes.extend([-4400, -4103, -1000, -1001, -1002, -4102]);

@@ -26,7 +26,7 @@ use crate::client::Client;
 use crate::codes::{Codes, IntoCodes};
 use crate::params::{
     check_indipara, check_name, check_range, fmt_date, fmt_datetime, parse_date, FunctionPara,
-    IndiPara, Indicators, IntoIndicators, Interval,
+    IndiPara, Indicators, Interval, IntoIndicators,
 };
 use crate::tables::{shape_error, Tables};
 
@@ -403,7 +403,10 @@ impl EdbQuery {
             out.push(id.to_owned());
         }
         if out.is_empty() {
-            return Err(Error::validation("indicators", "at least one EDB series id"));
+            return Err(Error::validation(
+                "indicators",
+                "at least one EDB series id",
+            ));
         }
         Ok(Self {
             ids: out,
@@ -696,7 +699,12 @@ pub fn trade_dates_of(tables: &Tables, body: &[u8]) -> Result<Vec<NaiveDate>> {
             })
             .collect()
     } else {
-        return Err(shape_error(op, "tables", "no time column in the answer", body));
+        return Err(shape_error(
+            op,
+            "tables",
+            "no time column in the answer",
+            body,
+        ));
     };
     let mut out = Vec::with_capacity(raw.len());
     for (i, s) in raw

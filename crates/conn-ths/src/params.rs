@@ -442,7 +442,12 @@ mod tests {
     fn dates_render_and_parse() {
         let d = NaiveDate::from_ymd_opt(2024, 1, 2).unwrap();
         assert_eq!(fmt_date(d), "2024-01-02");
-        for s in ["2024-01-02", "20240102", "2024/01/02", "2024-01-02 15:00:00"] {
+        for s in [
+            "2024-01-02",
+            "20240102",
+            "2024/01/02",
+            "2024-01-02 15:00:00",
+        ] {
             assert_eq!(parse_date(s), Some(d), "{s}");
         }
         let t = d.and_hms_opt(9, 30, 0).unwrap();
@@ -457,7 +462,10 @@ mod tests {
     fn raw_keys_are_checked() {
         assert!(FunctionPara::new().raw("", "x").is_err());
         assert!(FunctionPara::new().raw("a b", "x").is_err());
-        let p = FunctionPara::new().raw("Fill", "Blank").unwrap().fill(Fill::Previous);
+        let p = FunctionPara::new()
+            .raw("Fill", "Blank")
+            .unwrap()
+            .fill(Fill::Previous);
         assert_eq!(p.get("Fill"), Some("Previous"));
     }
 }

@@ -33,7 +33,7 @@ use crate::client::Client;
 use crate::codes::SecurityCode;
 use crate::envelope::read_envelope_full;
 use crate::ops::endpoint::PORTFOLIO_MANAGE;
-use crate::params::{check_name, fmt_date, FunctionPara, IntoIndicators, Indicators};
+use crate::params::{check_name, fmt_date, FunctionPara, Indicators, IntoIndicators};
 use crate::tables::Tables;
 
 /// An iFinD portfolio id (`portfid`).
@@ -306,7 +306,9 @@ impl Client {
             req = req.outcome_context(k, v);
         }
         let resp = self.execute(&req).await?;
-        let message = read_envelope_full(&resp.body).map(|(_, m)| m).unwrap_or_default();
+        let message = read_envelope_full(&resp.body)
+            .map(|(_, m)| m)
+            .unwrap_or_default();
         let tables = Tables::decode(op_name("deal"), &resp.body)?;
         Ok(DealReceipt {
             deal: deal.clone(),

@@ -169,9 +169,7 @@ impl RateLimiter {
         let now = Instant::now();
         let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
         let tat = st.tat.map_or(now, |t| t.max(now));
-        let at = tat
-            .checked_sub(self.tolerance)
-            .map_or(now, |t| t.max(now));
+        let at = tat.checked_sub(self.tolerance).map_or(now, |t| t.max(now));
         st.tat = Some(tat + self.interval);
         st.permits += 1;
         st.waited += at - now;

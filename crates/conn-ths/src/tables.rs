@@ -480,7 +480,10 @@ fn numeric(s: &str) -> Option<f64> {
     if digits.len() > 1 && digits[0] == b'0' && digits[1].is_ascii_digit() {
         return None;
     }
-    if !digits.first().is_some_and(|b| b.is_ascii_digit() || *b == b'.') {
+    if !digits
+        .first()
+        .is_some_and(|b| b.is_ascii_digit() || *b == b'.')
+    {
         return None;
     }
     t.parse::<f64>().ok().filter(|v| v.is_finite())
@@ -812,7 +815,10 @@ impl<'de> Visitor<'de> for EntryVisitor {
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a table entry object")
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> std::result::Result<SecurityTable, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(
+        self,
+        mut m: A,
+    ) -> std::result::Result<SecurityTable, A::Error> {
         let mut b = EntryBuilder::default();
         while let Some(key) = m.next_key::<String>()? {
             match key.as_str() {
@@ -944,7 +950,10 @@ impl<'de> Deserialize<'de> for Ident {
             fn visit_none<E: de::Error>(self) -> std::result::Result<Ident, E> {
                 Ok(Ident(None))
             }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut s: A) -> std::result::Result<Ident, A::Error> {
+            fn visit_seq<A: SeqAccess<'de>>(
+                self,
+                mut s: A,
+            ) -> std::result::Result<Ident, A::Error> {
                 let first = s.next_element::<Ident>()?.and_then(|i| i.0);
                 while s.next_element::<IgnoredAny>()?.is_some() {}
                 Ok(Ident(first))
@@ -983,11 +992,17 @@ impl<'de> Deserialize<'de> for LooseF64 {
             fn visit_unit<E: de::Error>(self) -> std::result::Result<LooseF64, E> {
                 Ok(LooseF64(None))
             }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut s: A) -> std::result::Result<LooseF64, A::Error> {
+            fn visit_seq<A: SeqAccess<'de>>(
+                self,
+                mut s: A,
+            ) -> std::result::Result<LooseF64, A::Error> {
                 while s.next_element::<IgnoredAny>()?.is_some() {}
                 Ok(LooseF64(None))
             }
-            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> std::result::Result<LooseF64, A::Error> {
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut m: A,
+            ) -> std::result::Result<LooseF64, A::Error> {
                 while m.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
                 Ok(LooseF64(None))
             }
@@ -1013,14 +1028,20 @@ impl<'de> Deserialize<'de> for TableList {
             fn visit_none<E: de::Error>(self) -> std::result::Result<TableList, E> {
                 Ok(TableList(Vec::new()))
             }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut s: A) -> std::result::Result<TableList, A::Error> {
+            fn visit_seq<A: SeqAccess<'de>>(
+                self,
+                mut s: A,
+            ) -> std::result::Result<TableList, A::Error> {
                 let mut v = Vec::with_capacity(s.size_hint().unwrap_or(0));
                 while let Some(t) = s.next_element::<SecurityTable>()? {
                     v.push(t);
                 }
                 Ok(TableList(v))
             }
-            fn visit_map<A: MapAccess<'de>>(self, m: A) -> std::result::Result<TableList, A::Error> {
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                m: A,
+            ) -> std::result::Result<TableList, A::Error> {
                 Ok(TableList(vec![EntryVisitor.visit_map(m)?]))
             }
         }
@@ -1036,7 +1057,10 @@ impl<'de> Deserialize<'de> for Tables {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("an iFinD response object")
             }
-            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> std::result::Result<Tables, A::Error> {
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut m: A,
+            ) -> std::result::Result<Tables, A::Error> {
                 let mut out = Tables::default();
                 while let Some(key) = m.next_key::<TopKey>()? {
                     match key {

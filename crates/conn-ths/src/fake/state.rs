@@ -1,0 +1,755 @@
+//! The fake's state and request handling: tokens, the rate window, faults, counters, portfolio
+//! deals, and the answers of each endpoint.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::time::{Duration, Instant, SystemTime};
+
+use chrono::{DateTime, FixedOffset, NaiveDateTime, Utc};
+use serde_json::{json, Map, Value};
+
+use super::data::{
+    apply_shapes, bar_times, by_period, cell, entry, fnv1a, offset_days, weekdays, Shape,
+};
+use crate::codes::SecurityCode;
+use crate::params::{parse_date, parse_datetime};
+
+/// Endpoints the fake serves.
+pub(crate) const TOKEN_ENDPOINTS: [&str; 2] = ["get_access_token", "update_access_token"];
+
+/// What a fault does to a matching request.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Fault {
+    /// Answer with this iFinD `errorcode` (the request is not processed).
+    Code(i64),
+    /// Process the request normally but delay the answer (for timeouts: the work is done).
+    Delay(Duration),
+    /// Answer with this HTTP status and a non-JSON body (a gateway failure; not processed).
+    Http(u16),
+    /// Hand out the current access token from `get_access_token` even when it is expired (a
+    /// token the server then still rejects).
+    StaleToken,
+}
+
+#[derive(Debug)]
+struct Queued {
+    endpoint: Option<String>,
+    fault: Fault,
+    remaining: u32,
+}
+
+#[derive(Debug)]
+struct Issued {
+    value: String,
+    expires: SystemTime,
+    valid: bool,
+}
+
+/// A recorded `deal`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordedDeal {
+    /// `portfid`.
+    pub portfid: String,
+    /// The deal's `functionpara`.
+    pub params: BTreeMap<String, String>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Settings {
+    pub refresh_token: String,
+    pub rate_limit: Option<(u32, Duration)>,
+    pub token_lifetime: Duration,
+    pub send_expired_time: bool,
+    pub quote_time: NaiveDateTime,
+    pub token_fetch_limit: Option<u32>,
+}
+
+#[derive(Debug)]
+pub(crate) struct State {
+    pub settings: Settings,
+    tokens: Vec<Issued>,
+    issued: u64,
+    token_fetches: u32,
+    revoked: bool,
+    window: VecDeque<Instant>,
+    faults: Vec<Queued>,
+    pub shapes: Vec<Shape>,
+    pub counts: BTreeMap<String, usize>,
+    pub rate_limited: usize,
+    pub answered_codes: BTreeMap<i64, usize>,
+    pub quota_code: Option<i64>,
+    pub deals: Vec<RecordedDeal>,
+}
+
+/// One answer: status, body, delay.
+pub(crate) struct Answer {
+    pub status: u16,
+    pub body: Vec<u8>,
+    pub json: bool,
+    pub delay: Option<Duration>,
+}
+
+fn envelope(code: i64, msg: &str) -> Value {
+    json!({"errorcode": code, "errmsg": msg})
+}
+
+fn ok_tables(tables: Value) -> Value {
+    json!({
+        "errorcode": 0,
+        "errmsg": "Success!",
+        "tables": tables,
+        "datatype": [],
+        "inputParams": {},
+        "perf": 7,
+        "dataVol": 0
+    })
+}
+
+/// A request the fake refuses: errorcode and message.
+type Refusal = (i64, String);
+
+impl State {
+    pub(crate) fn new(settings: Settings) -> Self {
+        Self {
+            settings,
+            tokens: Vec::new(),
+            issued: 0,
+            token_fetches: 0,
+            revoked: false,
+            window: VecDeque::new(),
+            faults: Vec::new(),
+            shapes: Vec::new(),
+            counts: BTreeMap::new(),
+            rate_limited: 0,
+            answered_codes: BTreeMap::new(),
+            quota_code: None,
+            deals: Vec::new(),
+        }
+    }
+
+    pub(crate) fn inject(&mut self, endpoint: Option<&str>, fault: Fault, times: u32) {
+        if times > 0 {
+            self.faults.push(Queued {
+                endpoint: endpoint.map(str::to_owned),
+                fault,
+                remaining: times,
+            });
+        }
+    }
+
+    pub(crate) fn clear_faults(&mut self) {
+        self.faults.clear();
+        self.quota_code = None;
+    }
+
+    pub(crate) fn expire_tokens(&mut self) {
+        let past = SystemTime::now() - Duration::from_secs(1);
+        for t in &mut self.tokens {
+            t.expires = past;
+        }
+    }
+
+    pub(crate) fn revoke(&mut self) {
+        self.revoked = true;
+        for t in &mut self.tokens {
+            t.valid = false;
+        }
+    }
+
+    pub(crate) fn valid_tokens(&self) -> Vec<String> {
+        let now = SystemTime::now();
+        self.tokens
+            .iter()
+            .filter(|t| t.valid && t.expires > now)
+            .map(|t| t.value.clone())
+            .collect()
+    }
+
+    fn take_fault(&mut self, endpoint: &str, pred: impl Fn(&Fault) -> bool) -> Option<Fault> {
+        let is_token = TOKEN_ENDPOINTS.contains(&endpoint);
+        let pos = self.faults.iter().position(|q| {
+            let hit = match &q.endpoint {
+                Some(e) => e == endpoint,
+                None => !is_token,
+            };
+            hit && pred(&q.fault)
+        })?;
+        let q = &mut self.faults[pos];
+        q.remaining -= 1;
+        let f = q.fault.clone();
+        if q.remaining == 0 {
+            self.faults.remove(pos);
+        }
+        Some(f)
+    }
+
+    /// True when this arrival exceeds the window (it is then not counted in it).
+    fn over_limit(&mut self, now: Instant) -> bool {
+        let Some((n, window)) = self.settings.rate_limit else {
+            return false;
+        };
+        while let Some(front) = self.window.front() {
+            if now.duration_since(*front) >= window {
+                self.window.pop_front();
+            } else {
+                break;
+            }
+        }
+        if self.window.len() >= n as usize {
+            return true;
+        }
+        self.window.push_back(now);
+        false
+    }
+
+    pub(crate) fn handle(&mut self, path: &str, headers: &http::HeaderMap, body: &[u8]) -> Answer {
+        let now = Instant::now();
+        let Some(endpoint) = path
+            .strip_prefix("/api/v1/")
+            .map(|e| e.trim_end_matches('/'))
+        else {
+            return Answer {
+                status: 404,
+                body: format!("no such path {path}").into_bytes(),
+                json: false,
+                delay: None,
+            };
+        };
+        let endpoint = endpoint.to_owned();
+        *self.counts.entry(endpoint.clone()).or_default() += 1;
+        if self.over_limit(now) {
+            self.rate_limited += 1;
+            return self.code(
+                -4400,
+                "请求频率超限: more than the allowed requests per minute",
+            );
+        }
+        let mut delay = None;
+        if let Some(Fault::Delay(d)) = self.take_fault(&endpoint, |f| matches!(f, Fault::Delay(_)))
+        {
+            delay = Some(d);
+        }
+        match self.take_fault(&endpoint, |f| matches!(f, Fault::Code(_) | Fault::Http(_))) {
+            Some(Fault::Code(c)) => {
+                let mut a = self.code(c, "injected fault");
+                a.delay = delay;
+                return a;
+            }
+            Some(Fault::Http(s)) => {
+                return Answer {
+                    status: s,
+                    body: b"<html><body>gateway error</body></html>".to_vec(),
+                    json: false,
+                    delay,
+                }
+            }
+            _ => {}
+        }
+        let result = if TOKEN_ENDPOINTS.contains(&endpoint.as_str()) {
+            self.token_endpoint(&endpoint, headers)
+        } else {
+            self.data_endpoint(&endpoint, headers, body)
+        };
+        let mut a = match result {
+            Ok(v) => Answer {
+                status: 200,
+                body: serde_json::to_vec(&v).unwrap_or_default(),
+                json: true,
+                delay: None,
+            },
+            Err((c, m)) => self.code(c, &m),
+        };
+        a.delay = delay;
+        a
+    }
+
+    fn code(&mut self, code: i64, msg: &str) -> Answer {
+        *self.answered_codes.entry(code).or_default() += 1;
+        Answer {
+            status: 200,
+            body: serde_json::to_vec(&envelope(code, msg)).unwrap_or_default(),
+            json: true,
+            delay: None,
+        }
+    }
+
+    fn token_endpoint(
+        &mut self,
+        endpoint: &str,
+        headers: &http::HeaderMap,
+    ) -> Result<Value, Refusal> {
+        let rt = headers
+            .get("refresh_token")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        if rt.is_empty() {
+            return Err((-1300, "refresh_token header missing".into()));
+        }
+        if self.revoked || rt != self.settings.refresh_token {
+            return Err((-1301, "refresh_token invalid".into()));
+        }
+        self.token_fetches += 1;
+        if self
+            .settings
+            .token_fetch_limit
+            .is_some_and(|l| self.token_fetches > l)
+        {
+            return Err((-1305, "daily access_token fetch limit reached".into()));
+        }
+        let now = SystemTime::now();
+        let stale = endpoint == "get_access_token"
+            && self
+                .take_fault(endpoint, |f| matches!(f, Fault::StaleToken))
+                .is_some();
+        let current = self
+            .tokens
+            .iter()
+            .rposition(|t| t.valid && (stale || t.expires > now));
+        let idx = match (endpoint, current) {
+            ("get_access_token", Some(i)) => i,
+            _ => {
+                if endpoint == "update_access_token" {
+                    for t in &mut self.tokens {
+                        t.valid = false;
+                    }
+                }
+                self.issued += 1;
+                let value = format!(
+                    "fake-at-{}-{:016x}",
+                    self.issued,
+                    fnv1a(&[&self.settings.refresh_token, &self.issued.to_string()])
+                );
+                self.tokens.push(Issued {
+                    value,
+                    expires: now + self.settings.token_lifetime,
+                    valid: true,
+                });
+                self.tokens.len() - 1
+            }
+        };
+        let t = &self.tokens[idx];
+        let mut data = Map::new();
+        data.insert("access_token".into(), json!(t.value));
+        if self.settings.send_expired_time {
+            data.insert("expired_time".into(), json!(beijing(t.expires)));
+        }
+        Ok(json!({"errorcode": 0, "errmsg": "Success!", "data": data}))
+    }
+
+    fn check_access(&self, headers: &http::HeaderMap) -> Result<(), Refusal> {
+        let Some(at) = headers.get("access_token").and_then(|v| v.to_str().ok()) else {
+            return Err((-1300, "access_token header missing".into()));
+        };
+        if self.revoked {
+            return Err((
+                -1300,
+                "token invalid: the refresh_token was regenerated".into(),
+            ));
+        }
+        let now = SystemTime::now();
+        match self.tokens.iter().find(|t| t.value == at) {
+            Some(t) if t.valid && t.expires > now => Ok(()),
+            _ => Err((-1302, "access_token expired".into())),
+        }
+    }
+
+    fn data_endpoint(
+        &mut self,
+        endpoint: &str,
+        headers: &http::HeaderMap,
+        body: &[u8],
+    ) -> Result<Value, Refusal> {
+        self.check_access(headers)?;
+        if let Some(q) = self.quota_code {
+            return Err((q, "data quota used up".into()));
+        }
+        let req: Map<String, Value> = match serde_json::from_slice(body) {
+            Ok(Value::Object(m)) => m,
+            _ => return Err((-1202, "the body must be a JSON object".into())),
+        };
+        let tables = match endpoint {
+            "real_time_quotation" => self.real_time(&req)?,
+            "cmd_history_quotation" => self.history(&req)?,
+            "high_frequency" => self.intraday(&req, false)?,
+            "snap_shot" => self.intraday(&req, true)?,
+            "basic_data_service" => self.basic(&req)?,
+            "date_sequence" => self.date_sequence(&req)?,
+            "edb_service" => self.edb(&req)?,
+            "data_pool" => self.data_pool(&req)?,
+            "smart_stock_picking" => self.picking(&req)?,
+            "get_trade_dates" => return self.trade_dates(&req),
+            "portfolio_manage" => return self.portfolio(&req),
+            other => return Err((-1202, format!("unknown interface {other}"))),
+        };
+        let mut tables = tables;
+        if !self.shapes.is_empty() {
+            for e in &mut tables {
+                apply_shapes(e, &self.shapes);
+            }
+        }
+        Ok(ok_tables(Value::Array(tables)))
+    }
+
+    fn real_time(&self, req: &Map<String, Value>) -> Result<Vec<Value>, Refusal> {
+        let codes = codes(req)?;
+        let inds = list(req, "indicators")?;
+        let t = self
+            .settings
+            .quote_time
+            .format("%Y-%m-%d %H:%M:%S")
+            .to_string();
+        Ok(codes
+            .iter()
+            .map(|c| {
+                let mut table = Map::new();
+                for i in &inds {
+                    table.insert(i.clone(), json!([cell(c, i, &t)]));
+                }
+                entry(Some(c), Some(vec![t.clone()]), table)
+            })
+            .collect())
+    }
+
+    fn history(&self, req: &Map<String, Value>) -> Result<Vec<Value>, Refusal> {
+        let codes = codes(req)?;
+        let inds = list(req, "indicators")?;
+        let start = date(req, "startdate")?;
+        let end = date(req, "enddate")?;
+        let period = req
+            .get("functionpara")
+            .and_then(|p| p.get("Interval"))
+            .and_then(Value::as_str)
+            .unwrap_or("D")
+            .to_owned();
+        let days = by_period(weekdays(start, end, 20_000), &period);
+        let times: Vec<String> = days
+            .iter()
+            .map(|d| d.format("%Y-%m-%d").to_string())
+            .collect();
+        Ok(series(&codes, &inds, &times))
+    }
+
+    fn intraday(&self, req: &Map<String, Value>, ticks: bool) -> Result<Vec<Value>, Refusal> {
+        let codes = codes(req)?;
+        let inds = list(req, "indicators")?;
+        let start = datetime(req, "starttime")?;
+        let end = datetime(req, "endtime")?;
+        let minutes = if ticks {
+            1
+        } else {
+            req.get("functionpara")
+                .and_then(|p| p.get("Interval"))
+                .and_then(Value::as_str)
+                .and_then(|s| s.parse::<u32>().ok())
+                .unwrap_or(1)
+        };
+        let fmt = if ticks {
+            "%Y-%m-%d %H:%M:%S"
+        } else {
+            "%Y-%m-%d %H:%M"
+        };
+        let times: Vec<String> = bar_times(start, end, minutes, 20_000)
+            .iter()
+            .map(|t| t.format(fmt).to_string())
+            .collect();
+        Ok(series(&codes, &inds, &times))
+    }
+
+    fn basic(&self, req: &Map<String, Value>) -> Result<Vec<Value>, Refusal> {
+        let codes = codes(req)?;
+        let paras = indipara(req)?;
+        Ok(codes
+            .iter()
+            .map(|c| {
+                let mut table = Map::new();
+                for (ind, params) in &paras {
+                    table.insert(ind.clone(), json!([cell(c, ind, &params.join(","))]));
+                }
+                entry(Some(c), None, table)
+            })
+            .collect())
+    }
+
+    fn date_sequence(&self, req: &Map<String, Value>) -> Result<Vec<Value>, Refusal> {
+        let codes = codes(req)?;
+        let paras = indipara(req)?;
+        let inds: Vec<String> = paras.into_iter().map(|(i, _)| i).collect();
+        let start = date(req, "startdate")?;
+        let end = date(req, "enddate")?;
+        let times: Vec<String> = weekdays(start, end, 20_000)
+            .iter()
+            .map(|d| d.format("%Y-%m-%d").to_string())
+            .collect();
+        Ok(series(&codes, &inds, &times))
+    }
+
+    fn edb(&self, req: &Map<String, Value>) -> Result<Vec<Value>, Refusal> {
+        let ids = list(req, "indicators")?;
+        let start = date(req, "startdate")?;
+        let end = date(req, "enddate")?;
+        let times: Vec<String> = weekdays(start, end, 20_000)
+            .iter()
+            .map(|d| d.format("%Y-%m-%d").to_string())
+            .collect();
+        Ok(ids
+            .iter()
+            .map(|id| {
+                let vals: Vec<Value> = times.iter().map(|t| cell(id, "value", t)).collect();
+                json!({"id": id, "time": times, "table": {"value": vals}})
+            })
+            .collect())
+    }
+
+    fn data_pool(&self, req: &Map<String, Value>) -> Result<Vec<Value>, Refusal> {
+        let report = string(req, "reportname")?;
+        let mut fields: Vec<String> = req
+            .get("outputpara")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .split(',')
+            .filter_map(|f| f.split(':').next())
+            .map(str::trim)
+            .filter(|f| !f.is_empty())
+            .map(str::to_owned)
+            .collect();
+        if fields.is_empty() {
+            fields = vec![format!("{report}_f001"), format!("{report}_f002")];
+        }
+        let rows: Vec<String> = (0..3)
+            .map(|i| {
+                format!(
+                    "{:06}.SZ",
+                    300_000 + fnv1a(&[&report, &i.to_string()]) % 1000
+                )
+            })
+            .collect();
+        let mut table = Map::new();
+        for (k, f) in fields.iter().enumerate() {
+            let vals: Vec<Value> = if k == 0 {
+                rows.iter().map(|r| json!(r)).collect()
+            } else {
+                rows.iter().map(|r| cell(r, f, &report)).collect()
+            };
+            table.insert(f.clone(), Value::Array(vals));
+        }
+        Ok(vec![entry(None, None, table)])
+    }
+
+    fn picking(&self, req: &Map<String, Value>) -> Result<Vec<Value>, Refusal> {
+        let q = string(req, "searchstring")?;
+        let kind = req
+            .get("searchtype")
+            .and_then(Value::as_str)
+            .unwrap_or("stock")
+            .to_owned();
+        let codes: Vec<String> = (0..5)
+            .map(|i| {
+                format!(
+                    "{:06}.SH",
+                    600_000 + fnv1a(&[&q, &kind, &i.to_string()]) % 1000
+                )
+            })
+            .collect();
+        let mut table = Map::new();
+        table.insert("股票代码".into(), json!(codes));
+        table.insert(
+            "股票简称".into(),
+            json!(codes.iter().map(|c| format!("简称{c}")).collect::<Vec<_>>()),
+        );
+        table.insert(
+            "最新价".into(),
+            Value::Array(codes.iter().map(|c| cell(c, "最新价", &q)).collect()),
+        );
+        Ok(vec![entry(None, None, table)])
+    }
+
+    fn trade_dates(&self, req: &Map<String, Value>) -> Result<Value, Refusal> {
+        string(req, "marketcode")?;
+        let start = date(req, "startdate")?;
+        let fp = req.get("functionpara");
+        let offset = fp
+            .and_then(|p| p.get("offset"))
+            .and_then(Value::as_str)
+            .and_then(|s| s.parse::<i32>().ok());
+        let days = match (req.get("enddate"), offset) {
+            (Some(_), _) => weekdays(start, date(req, "enddate")?, 20_000),
+            (None, Some(n)) => offset_days(start, n),
+            (None, None) => return Err((-1202, "enddate or functionpara.offset required".into())),
+        };
+        let period = fp
+            .and_then(|p| p.get("period"))
+            .and_then(Value::as_str)
+            .unwrap_or("D");
+        let times: Vec<String> = by_period(days, period)
+            .iter()
+            .map(|d| d.format("%Y-%m-%d").to_string())
+            .collect();
+        Ok(json!({"errorcode": 0, "errmsg": "Success!", "tables": {"time": times}}))
+    }
+
+    fn portfolio(&mut self, req: &Map<String, Value>) -> Result<Value, Refusal> {
+        let func = string(req, "func")?;
+        let portfid = match req.get("portfid") {
+            Some(Value::String(s)) if !s.is_empty() => s.clone(),
+            Some(Value::Number(n)) => n.to_string(),
+            _ => return Err((-1202, "portfid required".into())),
+        };
+        match func.as_str() {
+            "deal" => {
+                let Some(Value::Object(p)) = req.get("functionpara") else {
+                    return Err((-1202, "functionpara required".into()));
+                };
+                let params: BTreeMap<String, String> = p
+                    .iter()
+                    .map(|(k, v)| {
+                        (
+                            k.clone(),
+                            v.as_str().map_or_else(|| v.to_string(), str::to_owned),
+                        )
+                    })
+                    .collect();
+                for k in ["thscode", "direct", "volume", "price", "date"] {
+                    if !params.contains_key(k) {
+                        return Err((-1202, format!("functionpara.{k} required")));
+                    }
+                }
+                if SecurityCode::parse(&params["thscode"]).is_err() {
+                    return Err((-4203, format!("invalid code {}", params["thscode"])));
+                }
+                self.deals.push(RecordedDeal { portfid, params });
+                let id = self.deals.len();
+                Ok(ok_tables(json!([{"table": {"dealid": [id]}}])))
+            }
+            "query_positions" => {
+                let mut pos: BTreeMap<String, (f64, f64)> = BTreeMap::new();
+                for d in self.deals.iter().filter(|d| d.portfid == portfid) {
+                    let vol: f64 = d.params["volume"].parse().unwrap_or(0.0);
+                    let price: f64 = d.params["price"].parse().unwrap_or(0.0);
+                    let sign = if d.params["direct"] == "sell" {
+                        -1.0
+                    } else {
+                        1.0
+                    };
+                    let e = pos.entry(d.params["thscode"].clone()).or_default();
+                    e.0 += sign * vol;
+                    e.1 += sign * vol * price;
+                }
+                let codes: Vec<&String> = pos.keys().collect();
+                let vols: Vec<f64> = pos.values().map(|v| v.0).collect();
+                let costs: Vec<f64> = pos.values().map(|v| v.1).collect();
+                Ok(ok_tables(json!([{"table": {
+                    "thscode": codes, "volume": vols, "cost": costs
+                }}])))
+            }
+            "query_overview" => {
+                let invested: f64 = self
+                    .deals
+                    .iter()
+                    .filter(|d| d.portfid == portfid)
+                    .map(|d| {
+                        let vol: f64 = d.params["volume"].parse().unwrap_or(0.0);
+                        let price: f64 = d.params["price"].parse().unwrap_or(0.0);
+                        let sign = if d.params["direct"] == "sell" {
+                            -1.0
+                        } else {
+                            1.0
+                        };
+                        sign * vol * price
+                    })
+                    .sum();
+                let nav = crate::fake::fake_value(&portfid, "nav", "overview");
+                Ok(ok_tables(json!([{"table": {
+                    "portfid": [portfid], "total_value": [invested], "nav": [nav]
+                }}])))
+            }
+            other => Err((-1202, format!("unknown func {other}"))),
+        }
+    }
+}
+
+fn series(codes: &[String], inds: &[String], times: &[String]) -> Vec<Value> {
+    codes
+        .iter()
+        .map(|c| {
+            let mut table = Map::new();
+            for i in inds {
+                let vals: Vec<Value> = times.iter().map(|t| cell(c, i, t)).collect();
+                table.insert(i.clone(), Value::Array(vals));
+            }
+            entry(Some(c), Some(times.to_vec()), table)
+        })
+        .collect()
+}
+
+fn string(req: &Map<String, Value>, key: &str) -> Result<String, Refusal> {
+    match req.get(key) {
+        Some(Value::String(s)) if !s.trim().is_empty() => Ok(s.trim().to_owned()),
+        _ => Err((-1202, format!("{key} required"))),
+    }
+}
+
+fn list(req: &Map<String, Value>, key: &str) -> Result<Vec<String>, Refusal> {
+    let s = string(req, key)?;
+    Ok(s.split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(str::to_owned)
+        .collect())
+}
+
+fn codes(req: &Map<String, Value>) -> Result<Vec<String>, Refusal> {
+    let codes = list(req, "codes")?;
+    for c in &codes {
+        if SecurityCode::parse(c).is_err() {
+            return Err((-4203, format!("invalid code {c}")));
+        }
+    }
+    Ok(codes)
+}
+
+fn indipara(req: &Map<String, Value>) -> Result<Vec<(String, Vec<String>)>, Refusal> {
+    let Some(Value::Array(items)) = req.get("indipara") else {
+        return Err((-1202, "indipara required".into()));
+    };
+    let mut out = Vec::new();
+    for it in items {
+        let Some(ind) = it.get("indicator").and_then(Value::as_str) else {
+            return Err((-4211, "indipara.indicator required".into()));
+        };
+        let params = it
+            .get("indiparams")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        out.push((ind.to_owned(), params));
+    }
+    if out.is_empty() {
+        return Err((-1202, "indipara is empty".into()));
+    }
+    Ok(out)
+}
+
+fn date(req: &Map<String, Value>, key: &str) -> Result<chrono::NaiveDate, Refusal> {
+    let s = string(req, key)?;
+    parse_date(&s).ok_or((-4210, format!("{key}: not a date: {s}")))
+}
+
+fn datetime(req: &Map<String, Value>, key: &str) -> Result<NaiveDateTime, Refusal> {
+    let s = string(req, key)?;
+    parse_datetime(&s).ok_or((-4210, format!("{key}: not a time: {s}")))
+}
+
+/// `YYYY-MM-DD HH:MM:SS` in Beijing time, as iFinD writes `expired_time`.
+fn beijing(t: SystemTime) -> String {
+    let utc: DateTime<Utc> = t.into();
+    match FixedOffset::east_opt(8 * 3600) {
+        Some(tz) => utc
+            .with_timezone(&tz)
+            .format("%Y-%m-%d %H:%M:%S")
+            .to_string(),
+        None => utc.format("%Y-%m-%d %H:%M:%S").to_string(),
+    }
+}

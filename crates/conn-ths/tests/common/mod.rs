@@ -1,0 +1,67 @@
+//! Helpers shared by the integration tests.
+#![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use conn_core::retry::{Jitter, RetryPolicy};
+use conn_ths::fake::FakeIfind;
+use conn_ths::Client;
+use serde_json::{json, Value};
+
+/// Retries with millisecond delays so fault tests stay fast.
+pub fn fast_retry(retries: u32) -> RetryPolicy {
+    RetryPolicy::default()
+        .with_max_retries(retries)
+        .with_base_delay(Duration::from_millis(2))
+        .with_max_delay(Duration::from_millis(20))
+        .with_jitter(Jitter::None)
+}
+
+/// A client of the fake with fast retries.
+pub fn client(fake: &FakeIfind) -> Client {
+    Client::new(fake.config().with_retry(fast_retry(3))).unwrap()
+}
+
+/// A request as a snapshot value: method, path, query, the headers that matter (secrets
+/// replaced), and the JSON body.
+pub fn describe(req: &wiremock::Request) -> Value {
+    let mut headers = BTreeMap::new();
+    for name in [
+        "content-type",
+        "access_token",
+        "refresh_token",
+        "authorization",
+    ] {
+        if let Some(v) = req.headers.get(name) {
+            let shown = if name == "content-type" {
+                v.to_str().unwrap().to_owned()
+            } else {
+                "[secret]".to_owned()
+            };
+            headers.insert(name, shown);
+        }
+    }
+    let body = if req.body.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&req.body).unwrap()
+    };
+    json!({
+        "method": req.method.to_string(),
+        "path": req.url.path(),
+        "query": req.url.query(),
+        "headers": headers,
+        "body": body,
+    })
+}
+
+/// The requests the fake received at an endpoint.
+pub async fn received_at(fake: &FakeIfind, endpoint: &str) -> Vec<wiremock::Request> {
+    let path = format!("/api/v1/{endpoint}");
+    fake.received_requests()
+        .await
+        .into_iter()
+        .filter(|r| r.url.path() == path)
+        .collect()
+}
