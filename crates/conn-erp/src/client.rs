@@ -95,6 +95,11 @@ impl Client {
 
     /// Signs a transport request with the configured auth: draws a timestamp and nonce, hands
     /// the request to the signer, and rebuilds it with what the signer added.
+    ///
+    /// The signed request keeps the operation, method, path, idempotency (and its key header),
+    /// query, headers and body; a per-request retry policy, attempt timeout or outcome context
+    /// must be set on the signed request (conn-core's `Request` does not expose them to copy).
+    /// It is signed once: every retry of it carries the same timestamp, nonce and signature.
     pub fn sign(&self, req: &Request) -> Result<Request> {
         let cfg = &self.inner.config;
         let url = self.inner.transport.url_for(req.path(), &[])?;

@@ -458,6 +458,16 @@ impl ConfigBuilder {
                 _ => Some(header_name("ERP_IDEMPOTENCY_HEADER", &h)?),
             };
         }
+        if let Some(f) = env.get("ERP_ERROR_CODE_FIELDS") {
+            b.error_codes.code_fields = if f.eq_ignore_ascii_case("none") {
+                Vec::new()
+            } else {
+                f.split(',')
+                    .map(|c| c.trim().to_owned())
+                    .filter(|c| !c.is_empty())
+                    .collect()
+            };
+        }
         if let Some(codes) = env.get("ERP_AUTH_ERROR_CODES") {
             b.error_codes.auth = codes
                 .split(',')

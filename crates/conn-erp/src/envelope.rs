@@ -1,7 +1,8 @@
 //! Error envelopes of typical ERP answers.
 //!
 //! An answer is an error when
-//! - its body has a `code` (or `error_code`, `errcode`, `errorCode`) outside the success codes
+//! - its body has a `code` (or `error_code`, `errcode`, `errorCode`: [`ErrorCodes::code_fields`],
+//!   `ERP_ERROR_CODE_FIELDS`) outside the success codes
 //!   (`0`, `200`, `ok`, `success` by default), or `"success": false`; or
 //! - its status is 401 or 403 (whatever the body); or
 //! - its status is not 2xx and the body carries a code or a message.
@@ -18,9 +19,17 @@ use conn_core::transport::{EnvelopeDecoder, ResponseParts};
 use conn_core::Error;
 use serde_json::Value;
 
-/// Which body codes mean what. Compared case-insensitively as text (`40001` and `"40001"` match).
+/// Which body fields carry a code and a message, and which codes mean what. Codes are compared
+/// case-insensitively as text (`40001` and `"40001"` match).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ErrorCodes {
+    /// Top-level fields holding the code: `code`, `error_code`, `errcode`, `errorCode`
+    /// (`ERP_ERROR_CODE_FIELDS`; empty: only the status and `success` decide). ⚠ An ERP that
+    /// answers a bare object whose `code` is a document number needs this changed.
+    pub code_fields: Vec<String>,
+    /// Top-level fields holding the message: `message`, `msg`, `errmsg`, `error_description`,
+    /// `description`, `error`, `exception`.
+    pub message_fields: Vec<String>,
     /// Success: `0`, `200`, `ok`, `success`.
     pub success: Vec<String>,
     /// Wrong credentials or signature: `401`, `40001` (the fake's signature error), `100`,
@@ -45,6 +54,16 @@ fn list(v: &[&str]) -> Vec<String> {
 impl Default for ErrorCodes {
     fn default() -> Self {
         Self {
+            code_fields: list(&["code", "error_code", "errcode", "errorCode"]),
+            message_fields: list(&[
+                "message",
+                "msg",
+                "errmsg",
+                "error_description",
+                "description",
+                "error",
+                "exception",
+            ]),
             success: list(&["0", "200", "ok", "success"]),
             auth: list(&["401", "40001", "100", "invalid_signature", "unauthorized"]),
             permission: list(&["403", "40003"]),
@@ -120,19 +139,15 @@ impl EnvelopeDecoder for ErpEnvelope {
     fn decode_error(&self, r: &ResponseParts<'_>) -> Option<Error> {
         let body: Option<Value> = serde_json::from_slice(r.body).ok();
         let obj = body.as_ref().and_then(Value::as_object);
-        let field = |names: &[&str]| {
-            obj.and_then(|o| names.iter().find_map(|n| o.get(*n).and_then(text_of)))
+        let field = |names: &[String]| {
+            obj.and_then(|o| {
+                names
+                    .iter()
+                    .find_map(|n| o.get(n.as_str()).and_then(text_of))
+            })
         };
-        let code = field(&["code", "error_code", "errcode", "errorCode"]);
-        let message = field(&[
-            "message",
-            "msg",
-            "errmsg",
-            "error_description",
-            "description",
-            "error",
-            "exception",
-        ]);
+        let code = field(&self.codes.code_fields);
+        let message = field(&self.codes.message_fields);
         let success_flag = obj.and_then(|o| o.get("success")).and_then(Value::as_bool);
         let status = r.status.as_u16();
         let code_failed = code.as_deref().is_some_and(|c| !self.codes.is_success(c));
@@ -161,12 +176,13 @@ impl EnvelopeDecoder for ErpEnvelope {
             (Some(c), false) => c.clone(),
             (None, _) => "error".to_owned(),
         };
-        let log_id = field(&["request_id", "requestId", "trace_id", "traceId"]).or_else(|| {
-            r.headers
-                .get("x-request-id")
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned)
-        });
+        let log_id =
+            field(&list(&["request_id", "requestId", "trace_id", "traceId"])).or_else(|| {
+                r.headers
+                    .get("x-request-id")
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned)
+            });
         Some(
             ApiError::new(
                 r.platform.to_owned(),
@@ -227,5 +243,23 @@ mod tests {
         assert_eq!(e.api_kind(), Some(ApiErrorKind::NotFound));
         let e = decode(200, r#"{"code":"busy","msg":"try later"}"#).unwrap();
         assert!(e.is_retryable_for(false));
+    }
+
+    #[test]
+    fn code_fields_are_configurable() {
+        let headers = HeaderMap::new();
+        let parts = ResponseParts {
+            platform: "erp",
+            operation: "t",
+            status: StatusCode::OK,
+            headers: &headers,
+            body: br#"{"id":7,"code":"SO-7"}"#,
+        };
+        assert!(ErpEnvelope::default().decode_error(&parts).is_some());
+        let codes = ErrorCodes {
+            code_fields: vec!["errcode".into()],
+            ..ErrorCodes::default()
+        };
+        assert!(ErpEnvelope::new(codes).decode_error(&parts).is_none());
     }
 }

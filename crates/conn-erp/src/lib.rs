@@ -80,6 +80,7 @@
 //! | Kingdee header names | `X-Api-ClientID`, `X-Api-Nonce`, `X-Api-Timestamp`, `X-Api-Signature` | `ERP_SIGN_APP_KEY_NAME`, `ERP_SIGN_NONCE_HEADER`, `ERP_SIGN_TIMESTAMP_HEADER`, `ERP_SIGN_SIGNATURE_HEADER` |
 //! | Kingdee path in the canonical string | as sent (`raw`) | `ERP_SIGN_PATH_ENCODING=raw\|rfc3986` |
 //! | Kingdee query in the canonical string | sorted by key then value, RFC 3986 encoded (`rfc3986`) | `ERP_SIGN_QUERY_ENCODING=raw\|rfc3986` |
+//! | which answer fields carry a code | `code, error_code, errcode, errorCode` | `ERP_ERROR_CODE_FIELDS` |
 //! | auth error codes in a 200 answer | `401, 40001, 100, invalid_signature, unauthorized` | `ERP_AUTH_ERROR_CODES` |
 //! | where the orders are in a list answer | `/data` | `ERP_ORDERS_LIST_POINTER` (`.` for a bare array) |
 //! | where the total is | `/total_count` | `ERP_ORDERS_TOTAL_POINTER` |
@@ -294,6 +295,11 @@ pub const ENV_VARS: &[EnvVarDoc] = &[
         "ERP_IDEMPOTENCY_HEADER",
         "Idempotency-Key",
         "Header carrying create_order's idempotency key; none disables it (creates are then never replayed).",
+    ),
+    EnvVarDoc::new(
+        "ERP_ERROR_CODE_FIELDS",
+        "code,error_code,errcode,errorCode",
+        "Top-level answer fields holding an error code (comma-separated; none: status only).",
     ),
     EnvVarDoc::new(
         "ERP_AUTH_ERROR_CODES",
