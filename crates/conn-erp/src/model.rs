@@ -429,10 +429,8 @@ fn money_at(
 ) -> Result<Option<Money>> {
     match first(obj, keys) {
         None => Ok(None),
-        Some((k, Value::String(s))) if s.trim().is_empty() => {
-            let _ = k;
-            Ok(None)
-        }
+        // An empty string is how several ERPs write "no amount".
+        Some((_, Value::String(s))) if s.trim().is_empty() => Ok(None),
         Some((k, v)) => Money::deserialize(v)
             .map(Some)
             .map_err(|e| decode_error(op, &format!("{path}.{k}"), v, &e.to_string())),

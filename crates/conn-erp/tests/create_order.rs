@@ -10,9 +10,9 @@ use conn_core::Error;
 use conn_erp::fake::{FakeErp, FakeOp};
 use conn_erp::{AuthMode, Client, NewOrder};
 
-/// A slow answer (400 ms) against a 100 ms attempt timeout.
-const SLOW: Duration = Duration::from_millis(400);
-const ATTEMPT: Duration = Duration::from_millis(100);
+/// A slow answer against a much shorter attempt timeout (margins for a loaded machine).
+const SLOW: Duration = Duration::from_millis(1200);
+const ATTEMPT: Duration = Duration::from_millis(300);
 
 fn order() -> NewOrder {
     NewOrder::new("ACME")
