@@ -390,6 +390,21 @@ impl Request {
         self
     }
 
+    /// Query parameters, for in-place changes (request signers).
+    pub fn query_mut(&mut self) -> &mut Vec<(String, String)> {
+        &mut self.query
+    }
+
+    /// Headers, for in-place changes (request signers). Keep secrets marked sensitive.
+    pub fn headers_mut(&mut self) -> &mut HeaderMap {
+        &mut self.headers
+    }
+
+    /// Replaces the body in place.
+    pub fn set_body(&mut self, body: Body) {
+        self.body = body;
+    }
+
     /// The operation name.
     pub fn operation(&self) -> &str {
         &self.operation

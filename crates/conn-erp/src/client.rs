@@ -125,24 +125,16 @@ impl Client {
         };
         let ctx = SigningContext::draw(&cfg.clock, cfg.nonce.as_ref());
         cfg.auth.sign(&mut s, &ctx)?;
-        let mut out = Request::new(
-            req.operation().to_owned(),
-            req.method().clone(),
-            req.path().to_owned(),
-            Idempotency::NonIdempotent,
-        )
-        .idempotency(req.idempotency_ref().clone());
-        for (k, v) in s.query {
-            out = out.query(k, v);
+        // Signed in place on a clone, so the request keeps its retry policy, timeout,
+        // idempotency and outcome context.
+        let mut out = req.clone();
+        *out.query_mut() = s.query;
+        *out.headers_mut() = s.headers;
+        match s.body {
+            SignBody::Empty => out.set_body(Body::Empty),
+            SignBody::Json(v) => out = out.json(&v)?,
+            SignBody::Form(pairs) => out = out.form(&pairs)?,
         }
-        for (name, value) in &s.headers {
-            out = out.header(name.clone(), value.clone());
-        }
-        out = match s.body {
-            SignBody::Empty => out,
-            SignBody::Json(v) => out.json(&v)?,
-            SignBody::Form(pairs) => out.form(&pairs)?,
-        };
         Ok(out)
     }
 
