@@ -534,7 +534,7 @@ impl ColBuilder {
                 self.nums.push(Some(v));
             }
             None => {
-                self.to_text();
+                self.become_text();
                 if let Some(t) = &mut self.text {
                     t.push(Some(s.to_owned()));
                 }
@@ -542,7 +542,7 @@ impl ColBuilder {
         }
     }
 
-    fn to_text(&mut self) {
+    fn become_text(&mut self) {
         let mut spelled = std::mem::take(&mut self.spelled).into_iter().peekable();
         let text = self
             .nums

@@ -28,7 +28,7 @@ async fn last(fake: &FakeIfind, endpoint: &str) -> serde_json::Value {
 
 #[tokio::test]
 async fn every_operation_request_is_pinned() {
-    let fake = FakeIfind::start().await;
+    let fake = common::fake().await;
     let c = common::client(&fake);
 
     c.real_time_quotation(
@@ -218,7 +218,7 @@ async fn every_operation_request_is_pinned() {
 
 #[tokio::test]
 async fn update_access_token_request_is_pinned() {
-    let fake = FakeIfind::start().await;
+    let fake = common::fake().await;
     let c = common::client(&fake);
     let q = RealTimeQuotation::new(["600519.SH"], ["latest"]).unwrap();
     c.real_time_quotation(&q).await.unwrap();

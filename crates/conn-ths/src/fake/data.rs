@@ -18,7 +18,8 @@ pub enum Shape {
     TimeInsideTable,
     /// `time` is left out.
     NoTime,
-    /// The first indicator column of each table is one value short (a broken answer).
+    /// The first indicator column of each table (in name order) is one value short (a broken
+    /// answer).
     MismatchedColumn,
 }
 

@@ -65,3 +65,13 @@ pub async fn received_at(fake: &FakeIfind, endpoint: &str) -> Vec<wiremock::Requ
         .filter(|r| r.url.path() == path)
         .collect()
 }
+
+/// A fake with a generous rate limit (2,000 per second), so tests do not wait on the limiter.
+pub async fn fake() -> FakeIfind {
+    fake_builder().start().await
+}
+
+/// The builder of [`fake`], for tests that change more settings.
+pub fn fake_builder() -> conn_ths::fake::FakeIfindBuilder {
+    FakeIfind::builder().rate_limit(2000, Duration::from_secs(1))
+}

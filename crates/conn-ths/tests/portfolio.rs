@@ -1,0 +1,116 @@
+//! `portfolio_manage`: deals are sent once and never replayed blindly; overview and positions.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::time::Duration;
+
+use chrono::NaiveDate;
+use conn_core::Error;
+use conn_ths::{Client, Deal, PortfolioId, PortfolioQuery, SecurityCode, Side};
+use rust_decimal::Decimal;
+
+fn deal(volume: u64) -> Deal {
+    Deal::new(
+        PortfolioId::new("10086").unwrap(),
+        SecurityCode::parse("600519.SH").unwrap(),
+        Side::Buy,
+        volume,
+        Decimal::new(168_550, 2),
+        NaiveDate::from_ymd_opt(2024, 1, 2).unwrap(),
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn deal_timeout_is_sent_once_and_outcome_unknown() {
+    let fake = common::fake().await;
+    let c = Client::new(
+        fake.config()
+            .with_retry(common::fast_retry(3))
+            .with_attempt_timeout(Duration::from_millis(150)),
+    )
+    .unwrap();
+    c.check_credentials().await.unwrap();
+    fake.delay_next(Some("portfolio_manage"), Duration::from_millis(600), 1);
+    let e = c.portfolio_deal(&deal(100)).await.unwrap_err();
+    assert!(e.is_outcome_unknown(), "{e:?}");
+    assert!(e.is_timeout(), "{e:?}");
+    assert!(!e.is_retryable());
+    let Error::OutcomeUnknown(o) = &e else {
+        panic!("{e:?}")
+    };
+    assert_eq!(o.operation, "portfolio_manage.deal");
+    for (k, v) in [
+        ("portfid", "10086"),
+        ("thscode", "600519.SH"),
+        ("direct", "buy"),
+        ("volume", "100"),
+        ("price", "1685.50"),
+        ("date", "2024-01-02"),
+    ] {
+        assert_eq!(o.context(k), Some(v), "{k}");
+    }
+    // Give the delayed answer time to finish, then count: exactly one deal request, and the
+    // server did record it (which is why it must not be replayed).
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(fake.request_count("portfolio_manage"), 1);
+    assert_eq!(fake.deals().len(), 1);
+}
+
+#[tokio::test]
+async fn deal_server_error_is_not_replayed() {
+    let fake = common::fake().await;
+    let c = common::client(&fake);
+    fake.fail_next(Some("portfolio_manage"), -5001, 1);
+    let e = c.portfolio_deal(&deal(100)).await.unwrap_err();
+    assert!(e.is_outcome_unknown(), "{e:?}");
+    assert_eq!(e.platform_code(), Some("-5001"));
+    assert_eq!(fake.request_count("portfolio_manage"), 1);
+}
+
+#[tokio::test]
+async fn deal_refused_before_processing_is_retried() {
+    let fake = common::fake().await;
+    let c = common::client(&fake);
+    c.check_credentials().await.unwrap();
+    // -4400 (rate limit) and -1302 (token) mean the deal was not processed: safe to send again.
+    fake.fail_next(Some("portfolio_manage"), -4400, 1);
+    let r = c.portfolio_deal(&deal(100)).await.unwrap();
+    assert_eq!(r.message, "Success!");
+    assert_eq!(fake.request_count("portfolio_manage"), 2);
+    fake.expire_access_tokens();
+    c.portfolio_deal(&deal(200)).await.unwrap();
+    assert_eq!(fake.request_count("portfolio_manage"), 4);
+    assert_eq!(fake.deals().len(), 2);
+}
+
+#[tokio::test]
+async fn positions_and_overview_reflect_deals() {
+    let fake = common::fake().await;
+    let c = common::client(&fake);
+    c.portfolio_deal(&deal(100)).await.unwrap();
+    let sell = Deal::new(
+        PortfolioId::new("10086").unwrap(),
+        SecurityCode::parse("600519.SH").unwrap(),
+        Side::Sell,
+        40,
+        Decimal::new(170_000, 2),
+        NaiveDate::from_ymd_opt(2024, 1, 3).unwrap(),
+    )
+    .unwrap();
+    c.portfolio_deal(&sell).await.unwrap();
+    let q = PortfolioQuery::new(PortfolioId::new("10086").unwrap());
+    let pos = c.portfolio_positions(&q).await.unwrap();
+    let t = pos.first().unwrap();
+    assert_eq!(t.text("thscode").unwrap(), &[Some("600519.SH".to_owned())]);
+    assert_eq!(t.numbers("volume").unwrap(), &[Some(60.0)]);
+    let ov = c.portfolio_overview(&q).await.unwrap();
+    let row = ov.first().unwrap().rows().next().unwrap();
+    assert_eq!(
+        row.number("total_value"),
+        Some(100.0 * 1685.5 - 40.0 * 1700.0)
+    );
+    assert_eq!(row.text("portfid"), None); // "10086" is numeric text, so a number column
+    assert_eq!(row.number("portfid"), Some(10086.0));
+}

@@ -1,0 +1,222 @@
+//! Access tokens: fetch, cache, persistence, -1302 replay, update_access_token escalation,
+//! single flight, re-authorization.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use conn_core::token::{MemoryTokenStore, TokenKey, TokenStore};
+use conn_core::Error;
+
+use conn_ths::{Client, RealTimeQuotation};
+
+fn quote() -> RealTimeQuotation {
+    RealTimeQuotation::new(["600519.SH"], ["latest"]).unwrap()
+}
+
+#[tokio::test]
+async fn token_is_fetched_once_and_cached() {
+    let fake = common::fake().await;
+    let c = common::client(&fake);
+    for _ in 0..5 {
+        c.real_time_quotation(&quote()).await.unwrap();
+    }
+    assert_eq!(fake.request_count("get_access_token"), 1);
+    assert_eq!(fake.request_count("real_time_quotation"), 5);
+}
+
+#[tokio::test]
+async fn expired_token_is_fetched_once_and_the_call_replayed_once() {
+    let fake = common::fake().await;
+    let c = common::client(&fake);
+    c.real_time_quotation(&quote()).await.unwrap();
+    fake.expire_access_tokens();
+    c.real_time_quotation(&quote()).await.unwrap();
+    assert_eq!(fake.request_count("get_access_token"), 2);
+    assert_eq!(fake.request_count("update_access_token"), 0);
+    // 1 + (rejected + replay)
+    assert_eq!(fake.request_count("real_time_quotation"), 3);
+    assert_eq!(fake.answered_codes().get(&-1302), Some(&1));
+}
+
+#[tokio::test]
+async fn fresh_token_still_rejected_calls_update_access_token_once() {
+    let fake = common::fake().await;
+    let c = common::client(&fake);
+    c.real_time_quotation(&quote()).await.unwrap();
+    let before = fake.valid_access_tokens();
+    fake.expire_access_tokens();
+    fake.serve_stale_tokens(1);
+    c.real_time_quotation(&quote()).await.unwrap();
+    assert_eq!(fake.request_count("get_access_token"), 2);
+    assert_eq!(fake.request_count("update_access_token"), 1);
+    // 1 + rejected + rejected again with the "fresh" token + replay with the updated one
+    assert_eq!(fake.request_count("real_time_quotation"), 4);
+    let after = fake.valid_access_tokens();
+    assert_eq!(after.len(), 1);
+    assert_ne!(after, before);
+    // Later calls use the updated token without more fetches.
+    c.real_time_quotation(&quote()).await.unwrap();
+    assert_eq!(fake.request_count("get_access_token"), 2);
+    assert_eq!(fake.request_count("update_access_token"), 1);
+}
+
+#[tokio::test]
+async fn a_token_rejected_after_update_is_an_error_not_a_loop() {
+    let fake = common::fake().await;
+    let c = common::client(&fake);
+    c.real_time_quotation(&quote()).await.unwrap();
+    fake.fail_next(Some("real_time_quotation"), -1302, 10);
+    let e = c.real_time_quotation(&quote()).await.unwrap_err();
+    assert!(e.is_token_expired(), "{e:?}");
+    assert_eq!(fake.request_count("real_time_quotation"), 4);
+    assert_eq!(fake.request_count("update_access_token"), 1);
+}
+
+#[tokio::test]
+async fn concurrent_callers_share_one_token_fetch() {
+    let fake = common::fake().await;
+    let c = common::client(&fake);
+    let calls: Vec<_> = (0..20)
+        .map(|_| {
+            let c = c.clone();
+            tokio::spawn(async move { c.real_time_quotation(&quote()).await })
+        })
+        .collect();
+    for h in calls {
+        h.await.unwrap().unwrap();
+    }
+    assert_eq!(fake.request_count("get_access_token"), 1);
+
+    fake.expire_access_tokens();
+    let calls: Vec<_> = (0..20)
+        .map(|_| {
+            let c = c.clone();
+            tokio::spawn(async move { c.real_time_quotation(&quote()).await })
+        })
+        .collect();
+    for h in calls {
+        h.await.unwrap().unwrap();
+    }
+    assert_eq!(fake.request_count("get_access_token"), 2);
+    assert_eq!(fake.request_count("update_access_token"), 0);
+}
+
+#[tokio::test]
+async fn tokens_persist_through_the_store_with_the_server_expiry() {
+    let fake = common::fake_builder()
+        .token_lifetime(Duration::from_secs(3600))
+        .start()
+        .await;
+    let store = Arc::new(MemoryTokenStore::new());
+    let a = Client::with_token_store(fake.config(), store.clone()).unwrap();
+    a.real_time_quotation(&quote()).await.unwrap();
+    let stored = store
+        .load(&TokenKey::new("ths", "default"))
+        .await
+        .unwrap()
+        .expect("persisted");
+    let left = stored
+        .expires_at
+        .unwrap()
+        .duration_since(SystemTime::now())
+        .unwrap();
+    assert!(
+        left > Duration::from_secs(3590) && left <= Duration::from_secs(3600),
+        "{left:?}"
+    );
+    // expired_time has second precision in Beijing time; the token is the issued one.
+    assert_eq!(
+        fake.valid_access_tokens(),
+        vec![stored.access_token.expose_secret().to_owned()]
+    );
+    // A second client (another process) sharing the store does not fetch again.
+    let b = Client::with_token_store(fake.config(), store).unwrap();
+    b.real_time_quotation(&quote()).await.unwrap();
+    assert_eq!(fake.request_count("get_access_token"), 1);
+}
+
+#[tokio::test]
+async fn missing_expired_time_means_seven_days() {
+    let fake = common::fake_builder().without_expired_time().start().await;
+    let c = Client::new(fake.config().with_refresh_margin(Duration::from_secs(300))).unwrap();
+    c.check_credentials().await.unwrap();
+    let ts = c.tokens().current().await.unwrap().unwrap();
+    let left = ts
+        .expires_at
+        .unwrap()
+        .duration_since(SystemTime::now())
+        .unwrap();
+    let week = Duration::from_secs(7 * 24 * 3600);
+    assert!(
+        left > week - Duration::from_secs(60) && left <= week,
+        "{left:?}"
+    );
+}
+
+#[tokio::test]
+async fn revoked_refresh_token_is_typed_reauthorization() {
+    let fake = common::fake().await;
+    let store = Arc::new(MemoryTokenStore::new());
+    let c = Client::with_token_store(fake.config(), store.clone()).unwrap();
+    c.real_time_quotation(&quote()).await.unwrap();
+    fake.revoke_refresh_token();
+    // The data call is refused with -1300: re-authorize, tokens forgotten.
+    let e = c.real_time_quotation(&quote()).await.unwrap_err();
+    assert!(matches!(e, Error::ReauthRequired(_)), "{e:?}");
+    assert_eq!(e.platform_code(), Some("-1300"));
+    assert!(e.to_string().contains("THS_REFRESH_TOKEN"), "{e}");
+    assert!(store.keys().is_empty());
+    // The next call tries a fetch, which says -1301: still typed re-authorization.
+    let e = c.real_time_quotation(&quote()).await.unwrap_err();
+    assert!(e.is_reauth_required(), "{e:?}");
+    assert_eq!(e.platform_code(), Some("-1301"));
+    let e = c.check_credentials().await.unwrap_err();
+    assert!(e.is_reauth_required(), "{e:?}");
+}
+
+#[tokio::test]
+async fn reauth_codes_on_data_calls() {
+    let fake = common::fake().await;
+    let c = common::client(&fake);
+    for code in [-1010, -1300, -1301] {
+        fake.fail_next(Some("real_time_quotation"), code, 1);
+        let e = c.real_time_quotation(&quote()).await.unwrap_err();
+        assert!(matches!(e, Error::ReauthRequired(_)), "{code}: {e:?}");
+        assert_eq!(e.platform_code(), Some(code.to_string().as_str()));
+        assert_eq!(e.api_error().unwrap().message, "injected fault");
+        assert!(!e.is_retryable());
+    }
+}
+
+#[tokio::test]
+async fn wrong_refresh_token_fails_check_credentials() {
+    let fake = common::fake().await;
+    let cfg = conn_ths::Config::builder("not-the-right-token")
+        .base_url(fake.uri())
+        .build()
+        .unwrap();
+    let e = Client::new(cfg)
+        .unwrap()
+        .check_credentials()
+        .await
+        .unwrap_err();
+    assert!(e.is_reauth_required(), "{e:?}");
+    assert_eq!(e.platform_code(), Some("-1301"));
+}
+
+#[tokio::test]
+async fn daily_token_fetch_limit_is_a_quota_error() {
+    let fake = common::fake_builder().token_fetch_limit(1).start().await;
+    let c = common::client(&fake);
+    c.check_credentials().await.unwrap();
+    let e = c.check_credentials().await.unwrap_err();
+    assert_eq!(e.platform_code(), Some("-1305"));
+    assert_eq!(
+        e.api_kind(),
+        Some(conn_core::error::ApiErrorKind::QuotaExceeded)
+    );
+    assert_eq!(fake.request_count("get_access_token"), 2);
+}
