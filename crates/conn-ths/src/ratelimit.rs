@@ -27,6 +27,7 @@
 //! # });
 //! ```
 
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -133,6 +134,8 @@ struct State {
     tat: Option<Instant>,
     waited: Duration,
     permits: u64,
+    /// Actual departure times within the last `window + guard`.
+    departures: VecDeque<Instant>,
 }
 
 /// An async GCRA limiter. Clones share one budget (every clone of a client shares its limiter).
@@ -156,6 +159,7 @@ impl RateLimiter {
                 tat: None,
                 waited: Duration::ZERO,
                 permits: 0,
+                departures: VecDeque::with_capacity(limit.requests.min(4096) as usize),
             })),
         }
     }
@@ -163,6 +167,10 @@ impl RateLimiter {
     /// The limit.
     pub fn limit(&self) -> RateLimit {
         self.limit
+    }
+
+    fn span(&self) -> Duration {
+        self.limit.window + self.limit.guard
     }
 
     fn reserve(&self) -> Instant {
@@ -176,18 +184,44 @@ impl RateLimiter {
         at
     }
 
+    /// Records a departure now if the log allows it; otherwise returns when it will.
+    fn depart(&self) -> std::result::Result<(), Instant> {
+        let now = Instant::now();
+        let span = self.span();
+        let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        while st
+            .departures
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= span)
+        {
+            st.departures.pop_front();
+        }
+        if st.departures.len() >= self.limit.requests as usize {
+            let oldest = st.departures.front().copied().unwrap_or(now);
+            return Err(oldest + span);
+        }
+        st.departures.push_back(now);
+        Ok(())
+    }
+
     /// Waits for the next slot and takes it. Returns how long it waited.
     pub async fn acquire(&self) -> Duration {
+        let start = Instant::now();
         let at = self.reserve();
-        let now = Instant::now();
-        if at > now {
+        if at > start {
             tracing::trace!(
-                wait_ms = (at - now).as_millis() as u64,
+                wait_ms = (at - start).as_millis() as u64,
                 "rate limiter: waiting for a slot"
             );
             tokio::time::sleep_until(at).await;
         }
-        at.saturating_duration_since(now)
+        // Bounded: each pass either departs or sleeps until the oldest departure leaves the
+        // window, and the log only holds `requests` entries.
+        while let Err(until) = self.depart() {
+            tracing::debug!("rate limiter: callers woke late together; holding back");
+            tokio::time::sleep_until(until).await;
+        }
+        start.elapsed()
     }
 
     /// Takes a slot only if one is free now; otherwise returns how long the caller would wait.
@@ -199,6 +233,19 @@ impl RateLimiter {
         if at > now {
             return Err(at - now);
         }
+        let span = self.span();
+        while st
+            .departures
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= span)
+        {
+            st.departures.pop_front();
+        }
+        if st.departures.len() >= self.limit.requests as usize {
+            let oldest = st.departures.front().copied().unwrap_or(now);
+            return Err((oldest + span).saturating_duration_since(now));
+        }
+        st.departures.push_back(now);
         st.tat = Some(tat + self.interval);
         st.permits += 1;
         Ok(())
@@ -258,6 +305,27 @@ mod tests {
             assert!(in_window <= 10, "window from {t:?} holds {in_window}");
         }
         assert_eq!(l.stats().0, 50);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn callers_waking_late_together_are_held_back() {
+        let l = RateLimiter::new(
+            RateLimit::new(5, Duration::from_secs(1))
+                .unwrap()
+                .with_guard(Duration::ZERO),
+        );
+        let start = Instant::now();
+        let slots: Vec<Instant> = (0..6).map(|_| l.reserve()).collect();
+        assert_eq!(slots[5] - start, Duration::from_millis(1000));
+        // A stall: the first five wake only at 900 ms, together; the log lets them go.
+        tokio::time::advance(Duration::from_millis(900)).await;
+        for _ in 0..5 {
+            assert!(l.depart().is_ok());
+        }
+        // The sixth wakes on time at 1,000 ms, but five left within the last second.
+        tokio::time::advance(Duration::from_millis(100)).await;
+        let until = l.depart().unwrap_err();
+        assert_eq!(until - start, Duration::from_millis(1900));
     }
 
     #[tokio::test(start_paused = true)]
