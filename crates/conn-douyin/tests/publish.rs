@@ -10,7 +10,9 @@ use std::time::Duration;
 
 use conn_core::error::{ApiErrorKind, Error};
 use conn_douyin::fake::{FakeDouyin, FaultKind, Op};
-use conn_douyin::{ImagePost, ImageSource, Privacy, UploadProgress, VideoPost, VideoSource};
+use conn_douyin::{
+    Client, ImagePost, ImageSource, Privacy, UploadProgress, VideoPost, VideoSource,
+};
 use futures::TryStreamExt;
 use wiremock::matchers::{method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -18,6 +20,19 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 use common::{api_err, api_ok, fast_retry, fixed_token_client, logged_in, logged_in_with, MIB};
 
 const CREATE: &str = "/api/douyin/v1/video/create_video/";
+
+/// Logged in with the default timeouts (a code is single use: its exchange must not time out),
+/// then a client sharing the tokens whose attempts time out after 400 ms.
+async fn impatient(fake: &FakeDouyin) -> (Client, String) {
+    let (_, open_id, store) = logged_in(fake).await;
+    let mut cfg = fake.config();
+    cfg.transport.attempt_timeout = Duration::from_millis(400);
+    let client = Client::builder(cfg)
+        .token_store(Arc::new(store))
+        .build()
+        .unwrap();
+    (client, open_id)
+}
 
 fn outcome_context(err: &Error) -> Vec<(String, String)> {
     match err {
@@ -35,13 +50,13 @@ async fn create_timing_out_is_sent_once_and_reports_outcome_unknown() {
         .respond_with(
             ResponseTemplate::new(200)
                 .set_body_json(api_ok(serde_json::json!({"item_id": "@late"})))
-                .set_delay(Duration::from_millis(600)),
+                .set_delay(Duration::from_millis(1500)),
         )
         .expect(1)
         .mount(&server)
         .await;
     conn_core::testing::mount_catch_all(&server).await;
-    let client = fixed_token_client(&server.uri(), Duration::from_millis(150), fast_retry(4));
+    let client = fixed_token_client(&server.uri(), Duration::from_millis(300), fast_retry(4));
     let err = client
         .create_video("open-1", "v-123", &VideoPost::new("t"))
         .await
@@ -139,16 +154,14 @@ async fn busy_code_on_create_against_the_fake_is_retried_and_succeeds() {
 #[tokio::test]
 async fn slow_or_dropped_create_on_the_fake_is_outcome_unknown_and_sent_once() {
     let fake = FakeDouyin::start().await;
-    let mut cfg = fake.config();
-    cfg.transport.attempt_timeout = Duration::from_millis(200);
-    let (client, open_id, _) = logged_in_with(&fake, cfg).await;
+    let (client, open_id) = impatient(&fake).await;
     let video = client
         .upload_video(&open_id, VideoSource::bytes(vec![1u8; 100]), None)
         .await
         .unwrap();
     fake.fail_next(
         Op::CreateVideo,
-        FaultKind::Slow(Duration::from_millis(800)),
+        FaultKind::Slow(Duration::from_millis(2000)),
         1,
     );
     let err = client
@@ -188,12 +201,10 @@ async fn slow_or_dropped_create_on_the_fake_is_outcome_unknown_and_sent_once() {
 #[tokio::test]
 async fn create_image_text_timing_out_is_outcome_unknown() {
     let fake = FakeDouyin::start().await;
-    let mut cfg = fake.config();
-    cfg.transport.attempt_timeout = Duration::from_millis(200);
-    let (client, open_id, _) = logged_in_with(&fake, cfg).await;
+    let (client, open_id) = impatient(&fake).await;
     fake.fail_next(
         Op::CreateImageText,
-        FaultKind::Slow(Duration::from_millis(800)),
+        FaultKind::Slow(Duration::from_millis(2000)),
         1,
     );
     let err = client
@@ -498,4 +509,37 @@ async fn platform_codes_on_publish_are_typed() {
     assert_eq!(err.api_kind(), Some(ApiErrorKind::QuotaExceeded));
     assert!(!err.is_retryable());
     assert_eq!(fake.requests(Op::CreateVideo), 3);
+}
+
+fn vm_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_fake_keeps_sizes_not_upload_bytes() {
+    let fake = FakeDouyin::start().await;
+    let (client, open_id, _) = logged_in(&fake).await;
+    let size = 256 * MIB;
+    let before = vm_rss_kib();
+    let reader = tokio::io::AsyncReadExt::take(tokio::io::repeat(0x5a), size);
+    let v = client
+        .upload_video(&open_id, VideoSource::reader(reader, Some(size)), None)
+        .await
+        .unwrap();
+    assert_eq!(v.parts, 13);
+    let after = vm_rss_kib();
+    let total: u64 = fake.chunked_uploads()[0].parts.iter().map(|(_, s)| s).sum();
+    assert_eq!(total, size);
+    if before > 0 {
+        // Keeping the bodies (in the fake or in wiremock) would add 256 MiB.
+        let grown_mib = after.saturating_sub(before) / 1024;
+        eprintln!("resident memory: {before} KiB before, {after} KiB after a 256 MiB upload");
+        assert!(grown_mib < 96, "resident memory grew by {grown_mib} MiB");
+    }
 }
