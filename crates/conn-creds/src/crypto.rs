@@ -13,10 +13,10 @@
 use std::fmt;
 
 use base64::Engine as _;
-use subtle::ConstantTimeEq;
 use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
 use ring::hkdf;
 use ring::rand::{SecureRandom, SystemRandom};
+use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
 use crate::error::{CredsError, CredsResult};
@@ -198,7 +198,11 @@ impl Cipher {
         let mut buf = Zeroizing::new(ciphertext.to_vec());
         let len = self
             .key
-            .open_in_place(Nonce::assume_unique_for_key(*nonce), Aad::from(aad), &mut buf)
+            .open_in_place(
+                Nonce::assume_unique_for_key(*nonce),
+                Aad::from(aad),
+                &mut buf,
+            )
             .ok()?
             .len();
         buf.truncate(len);
@@ -230,7 +234,11 @@ impl Cipher {
     ) -> bool {
         let mut buf = tag.to_vec();
         self.key
-            .open_in_place(Nonce::assume_unique_for_key(*nonce), Aad::from(aad), &mut buf)
+            .open_in_place(
+                Nonce::assume_unique_for_key(*nonce),
+                Aad::from(aad),
+                &mut buf,
+            )
             .is_ok()
     }
 }

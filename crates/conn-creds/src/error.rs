@@ -304,7 +304,10 @@ mod tests {
         let src = e.source().unwrap();
         let creds = src.downcast_ref::<CredsError>().unwrap();
         assert!(creds.is_integrity());
-        assert!(src.to_string().contains("credential douyin/app_secret"), "{src}");
+        assert!(
+            src.to_string().contains("credential douyin/app_secret"),
+            "{src}"
+        );
         assert!(src.to_string().contains("/x/store.v1"), "{src}");
 
         let e: conn_core::Error = CredsError::KeyFormat {

@@ -257,15 +257,13 @@ pub(crate) fn decode(file: &Path, bytes: &[u8], cipher: &Cipher) -> CredsResult<
     let mut records = Records::default();
     for r in &raw {
         let aad = record_aad(r.kind as u8, &r.platform, &r.name);
-        let plain = cipher
-            .open(&r.nonce, &aad, r.ciphertext)
-            .ok_or_else(|| {
-                CredsError::integrity(
-                    file,
-                    r.record_ref(),
-                    "authentication failed (record altered, or moved from another name)",
-                )
-            })?;
+        let plain = cipher.open(&r.nonce, &aad, r.ciphertext).ok_or_else(|| {
+            CredsError::integrity(
+                file,
+                r.record_ref(),
+                "authentication failed (record altered, or moved from another name)",
+            )
+        })?;
         let text = std::str::from_utf8(&plain).map_err(|_| {
             CredsError::integrity(file, r.record_ref(), "decrypted value is not UTF-8")
         })?;
@@ -481,7 +479,14 @@ mod tests {
             let e = Entry::seal(cipher, Kind::Credential, p, n, Secret::new(v)).unwrap();
             r.insert(Kind::Credential, p, n, e);
         }
-        let e = Entry::seal(cipher, Kind::Token, "douyin", "_000open+id", Secret::new("{}")).unwrap();
+        let e = Entry::seal(
+            cipher,
+            Kind::Token,
+            "douyin",
+            "_000open+id",
+            Secret::new("{}"),
+        )
+        .unwrap();
         r.insert(Kind::Token, "douyin", "_000open+id", e);
         r
     }
@@ -495,7 +500,10 @@ mod tests {
         assert_eq!(h.version.generation, 7);
         assert_eq!(r.len(), 4);
         assert_eq!(
-            r.get(Kind::Credential, "douyin", "app_secret").unwrap().value.expose_secret(),
+            r.get(Kind::Credential, "douyin", "app_secret")
+                .unwrap()
+                .value
+                .expose_secret(),
             "secret-1"
         );
         assert!(r.get(Kind::Token, "douyin", "_000open+id").is_some());

@@ -76,9 +76,7 @@ pub(crate) fn read(path: &Path) -> CredsResult<Option<(Vec<u8>, FileStamp)>> {
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(CredsError::io("open", path, e)),
     };
-    let meta = f
-        .metadata()
-        .map_err(|e| CredsError::io("stat", path, e))?;
+    let meta = f.metadata().map_err(|e| CredsError::io("stat", path, e))?;
     let mut buf = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
     f.read_to_end(&mut buf)
         .map_err(|e| CredsError::io("read", path, e))?;
@@ -182,9 +180,8 @@ pub(crate) fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> CredsResult<
         std::process::id(),
         rand_suffix()
     ));
-    let result = write_tmp(&tmp, bytes).and_then(|()| {
-        fs::rename(&tmp, &target).map_err(|e| CredsError::io("rename", &target, e))
-    });
+    let result = write_tmp(&tmp, bytes)
+        .and_then(|()| fs::rename(&tmp, &target).map_err(|e| CredsError::io("rename", &target, e)));
     if let Err(e) = result {
         // Best effort: the temp file holds only ciphertext, but leave nothing behind.
         let _ = fs::remove_file(&tmp);

@@ -69,10 +69,9 @@ impl TokenStore for CredentialStore {
     async fn lock(&self, key: &TokenKey) -> conn_core::Result<Option<Box<dyn TokenLock>>> {
         let (store, key) = (self.clone(), key.clone());
         let lock = blocking(move || {
-            store.lock_token(&key).map(|l| RefreshLock {
-                key,
-                _lock: l,
-            })
+            store
+                .lock_token(&key)
+                .map(|l| RefreshLock { key, _lock: l })
         })
         .await?;
         Ok(Some(Box::new(lock)))

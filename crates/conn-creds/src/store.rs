@@ -292,7 +292,10 @@ impl CredentialStore {
                     EncryptionKey::parse(&text, ENCRYPTION_KEY_VAR)?,
                     KeyOrigin::Environment,
                 ),
-                None => (load_or_create_key_file(&dir)?, KeyOrigin::File(dir.join(KEY_FILE))),
+                None => (
+                    load_or_create_key_file(&dir)?,
+                    KeyOrigin::File(dir.join(KEY_FILE)),
+                ),
             },
         };
         let store = Self {
@@ -474,7 +477,12 @@ impl CredentialStore {
                 file: self.inner.store_path.clone(),
                 platform: key.platform.clone(),
                 account: key.account.clone(),
-                detail: format!("{:?} error at line {} column {}", e.classify(), e.line(), e.column()),
+                detail: format!(
+                    "{:?} error at line {} column {}",
+                    e.classify(),
+                    e.line(),
+                    e.column()
+                ),
             })?;
         Ok(Some(TokenSet::from_stored(stored)))
     }
@@ -545,7 +553,10 @@ impl CredentialStore {
         };
         let cipher = Arc::new(Cipher::new(new_key)?);
         let mut next = Records::default();
-        for (kind, table) in [(Kind::Credential, &records.creds), (Kind::Token, &records.tokens)] {
+        for (kind, table) in [
+            (Kind::Credential, &records.creds),
+            (Kind::Token, &records.tokens),
+        ] {
             for (platform, names) in table {
                 for (name, e) in names {
                     let entry =
@@ -787,7 +798,10 @@ fn refresh_lock_name(key: &TokenKey) -> String {
     input.push(0);
     input.extend_from_slice(key.account.as_bytes());
     let d = digest::digest(&digest::SHA256, &input);
-    let hex: String = d.as_ref()[..16].iter().map(|b| format!("{b:02x}")).collect();
+    let hex: String = d.as_ref()[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     format!("{}-{hex}.lock", key.platform)
 }
 
@@ -805,9 +819,8 @@ fn key_file_text(key: &EncryptionKey) -> Zeroizing<String> {
 
 fn load_key_file(path: &Path) -> CredsResult<EncryptionKey> {
     fsutil::check_private_file(path)?;
-    let text = Zeroizing::new(
-        std::fs::read_to_string(path).map_err(|e| CredsError::io("read", path, e))?,
-    );
+    let text =
+        Zeroizing::new(std::fs::read_to_string(path).map_err(|e| CredsError::io("read", path, e))?);
     EncryptionKey::parse(&text, &format!("key file {}", path.display()))
 }
 

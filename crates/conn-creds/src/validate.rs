@@ -94,7 +94,12 @@ impl ValidationReport {
             .entries
             .iter()
             .filter(|e| e.origin.is_none())
-            .map(|e| format!("{} (set {} or `connectors creds set {} {}`)", e.name, e.env_var, self.platform, e.name))
+            .map(|e| {
+                format!(
+                    "{} (set {} or `connectors creds set {} {}`)",
+                    e.name, e.env_var, self.platform, e.name
+                )
+            })
             .collect();
         Err(conn_core::Error::config_var(
             first.env_var.clone(),
