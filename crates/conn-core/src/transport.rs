@@ -195,6 +195,17 @@ pub trait EnvelopeDecoder: Send + Sync + fmt::Debug {
     fn decode_error(&self, response: &ResponseParts<'_>) -> Option<Error>;
 }
 
+/// Runs before every attempt of every request (the first and each retry).
+///
+/// For work that must happen per attempt rather than per call: waiting for a client-side
+/// rate-limiter slot (so retries are paced too), or signing with a fresh timestamp and nonce.
+/// The hook may change the request (query, headers, body); an error stops the operation.
+#[async_trait::async_trait]
+pub trait AttemptHook: Send + Sync + fmt::Debug {
+    /// Called with a copy of the request before attempt `attempt` (1-based) is sent.
+    async fn before_attempt(&self, request: &mut Request, attempt: u32) -> Result<()>;
+}
+
 /// No envelope: only the HTTP status counts.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct NoEnvelope;
@@ -475,6 +486,7 @@ struct Inner {
     cfg: TransportConfig,
     envelope: Arc<dyn EnvelopeDecoder>,
     stats: Arc<PlatformStats>,
+    hook: Option<Arc<dyn AttemptHook>>,
 }
 
 impl fmt::Debug for Transport {
@@ -519,6 +531,22 @@ impl Transport {
                 cfg,
                 envelope: Arc::new(envelope),
                 stats,
+                hook: None,
+            }),
+        }
+    }
+
+    /// The same transport (client, settings, counters) with a hook run before every attempt.
+    pub fn with_attempt_hook(self, hook: Arc<dyn AttemptHook>) -> Self {
+        let i = &self.inner;
+        Self {
+            inner: Arc::new(Inner {
+                client: i.client.clone(),
+                platform: i.platform.clone(),
+                cfg: i.cfg.clone(),
+                envelope: i.envelope.clone(),
+                stats: i.stats.clone(),
+                hook: Some(hook),
             }),
         }
     }
@@ -663,16 +691,28 @@ impl Transport {
         let inner = &self.inner;
         let span = Span::current();
         span.record("attempt", attempt);
+        let hooked;
+        let (req, url) = match &inner.hook {
+            None => (req, url.clone()),
+            Some(hook) => {
+                let mut r = req.clone();
+                hook.before_attempt(&mut r, attempt).await?;
+                let u = self.url_for(&r.path, &r.query)?;
+                hooked = r;
+                (&hooked, u)
+            }
+        };
         let mut timeout = req.attempt_timeout.unwrap_or(inner.cfg.attempt_timeout);
         if let Some(dl) = deadline {
             let left = dl.saturating_duration_since(Instant::now());
             if left.is_zero() {
-                return Err(self.timeout_error(true));
+                // Nothing was sent this attempt: the loop's time limit reports the deadline.
+                return Err(self.timeout_error(false));
             }
             timeout = timeout.min(left);
         }
         let t0 = Instant::now();
-        let builder = self.build(req, url)?;
+        let builder = self.build(req, &url)?;
         let max = inner.cfg.max_body_bytes;
         let platform = inner.platform.clone();
         let fut = async move {

@@ -464,3 +464,41 @@ async fn a_keyed_create_that_runs_out_of_retries_is_outcome_unknown_with_its_key
     };
     assert_eq!(o.context("idempotency_key").map(str::len), Some(32));
 }
+
+#[derive(Debug, Default)]
+struct StampHook {
+    seen: std::sync::Mutex<Vec<u32>>,
+}
+
+#[async_trait::async_trait]
+impl conn_core::transport::AttemptHook for StampHook {
+    async fn before_attempt(&self, request: &mut Request, attempt: u32) -> conn_core::Result<()> {
+        self.seen.lock().unwrap().push(attempt);
+        request
+            .query_mut()
+            .push(("attempt".into(), attempt.to_string()));
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn the_attempt_hook_runs_before_every_attempt_and_may_change_the_request() {
+    let server = MockServer::start().await;
+    Mock::given(path("/read"))
+        .respond_with(ResponseTemplate::new(503))
+        .up_to_n_times(2)
+        .expect(2)
+        .mount(&server)
+        .await;
+    Mock::given(path("/read"))
+        .and(wiremock::matchers::query_param("attempt", "3"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("{}"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let hook = std::sync::Arc::new(StampHook::default());
+    let t = transport(&server.uri()).with_attempt_hook(hook.clone());
+    let resp = t.execute(&Request::get("read", "/read")).await.unwrap();
+    assert_eq!(resp.attempts, 3);
+    assert_eq!(*hook.seen.lock().unwrap(), vec![1, 2, 3]);
+}

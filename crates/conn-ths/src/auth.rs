@@ -23,7 +23,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use async_trait::async_trait;
 use chrono::{FixedOffset, TimeZone};
 use conn_core::error::{ApiErrorKind, ReauthRequired};
-use conn_core::retry::{Idempotency, RetryPolicy};
+use conn_core::retry::Idempotency;
 use conn_core::secret::{AccessToken, RefreshToken};
 use conn_core::token::{TokenRefresher, TokenSet};
 use conn_core::transport::{Request, Transport};
@@ -31,9 +31,7 @@ use conn_core::Result;
 use http::HeaderName;
 use sha2::{Digest, Sha256};
 
-use crate::client::send;
 use crate::params::parse_datetime;
-use crate::ratelimit::RateLimiter;
 use crate::tables::shape_error;
 use crate::PLATFORM;
 
@@ -59,8 +57,6 @@ pub fn fingerprint(rt: &RefreshToken) -> String {
 /// Fetches access tokens for conn-core's token manager.
 pub struct IfindRefresher {
     transport: Transport,
-    limiter: RateLimiter,
-    retry: RetryPolicy,
     refresh_token: RefreshToken,
     lifetime: Duration,
     fingerprint: String,
@@ -83,8 +79,6 @@ impl fmt::Debug for IfindRefresher {
 impl IfindRefresher {
     pub(crate) fn new(
         transport: Transport,
-        limiter: RateLimiter,
-        retry: RetryPolicy,
         refresh_token: RefreshToken,
         lifetime: Duration,
         account: String,
@@ -92,8 +86,6 @@ impl IfindRefresher {
         let fingerprint = fingerprint(&refresh_token);
         Self {
             transport,
-            limiter,
-            retry,
             refresh_token,
             lifetime,
             fingerprint,
@@ -135,7 +127,7 @@ impl IfindRefresher {
             HeaderName::from_static(REFRESH_TOKEN_HEADER),
             self.refresh_token.as_secret(),
         )?;
-        let resp = match send(&self.transport, &self.limiter, &self.retry, req).await {
+        let resp = match self.transport.execute(&req).await {
             Ok(r) => r,
             Err(e) if e.api_kind() == Some(ApiErrorKind::ReauthRequired) => {
                 return Err(ReauthRequired {

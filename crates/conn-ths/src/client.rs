@@ -4,8 +4,8 @@
 //!
 //! 1. an access token from the token manager (cached; fetched single-flight when missing or
 //!    near expiry);
-//! 2. the retry loop: **each attempt first takes a slot from the rate limiter**, so retries are
-//!    limited too; the transport then makes exactly one attempt. Retries follow conn-core's
+//! 2. the transport's retry loop, whose attempt hook is the rate limiter: **each attempt first
+//!    takes a slot**, so retries are limited too. Retries follow conn-core's
 //!    decision table (a -4400 or a connect error retries any operation, a server code or a
 //!    timeout only idempotent ones; a non-idempotent request that may have been received ends
 //!    as [`Error::OutcomeUnknown`]);
@@ -19,16 +19,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use conn_core::error::{ApiErrorKind, ReauthRequired};
-use conn_core::retry::{
-    classify, retry_with, GiveUpReason, Idempotency, RetryObserver, RetryPolicy,
-};
+use conn_core::retry::Idempotency;
 use conn_core::secret::AccessToken;
 use conn_core::stats::PlatformStats;
 use conn_core::token::{MemoryTokenStore, TokenKey, TokenManager, TokenStore};
 use conn_core::transport::{Request, Response, Transport};
 use conn_core::{Error, Result};
 use http::HeaderName;
-use tokio::time::Instant;
 
 use crate::auth::{IfindRefresher, ACCESS_TOKEN_HEADER, FINGERPRINT_KEY};
 use crate::config::Config;
@@ -62,7 +59,6 @@ struct Inner {
     limiter: RateLimiter,
     tokens: TokenManager,
     refresher: Arc<IfindRefresher>,
-    retry: RetryPolicy,
     account: String,
 }
 
@@ -85,15 +81,12 @@ impl Client {
 
     /// A client persisting its access token in `store` (tokens are keyed `ths/<account>`).
     pub fn with_token_store(config: Config, store: Arc<dyn TokenStore>) -> Result<Self> {
-        let mut tcfg = config.transport.clone();
-        // Retries happen in this crate's loop, one rate-limiter slot per attempt.
-        let retry = std::mem::replace(&mut tcfg.retry, RetryPolicy::no_retry());
-        let transport = Transport::new(PLATFORM, tcfg, IfindEnvelope)?;
         let limiter = RateLimiter::new(config.rate_limit);
+        // Every attempt, retries and token fetches included, takes a rate-limiter slot.
+        let transport = Transport::new(PLATFORM, config.transport.clone(), IfindEnvelope)?
+            .with_attempt_hook(Arc::new(limiter.clone()));
         let refresher = Arc::new(IfindRefresher::new(
             transport.clone(),
-            limiter.clone(),
-            retry.clone(),
             config.refresh_token.clone(),
             config.token_lifetime,
             config.account.clone(),
@@ -111,7 +104,6 @@ impl Client {
                 limiter,
                 tokens,
                 refresher,
-                retry,
                 account: config.account,
             }),
         })
@@ -229,13 +221,7 @@ impl Client {
             HeaderName::from_static(ACCESS_TOKEN_HEADER),
             token.as_secret(),
         )?;
-        send(
-            &self.inner.transport,
-            &self.inner.limiter,
-            &self.inner.retry,
-            req,
-        )
-        .await
+        self.inner.transport.execute(&req).await
     }
 
     /// Turns a "re-authorize" platform code into [`Error::ReauthRequired`] and forgets tokens.
@@ -263,54 +249,4 @@ impl Client {
             other => other,
         }
     }
-}
-
-struct Observer<'a> {
-    stats: &'a PlatformStats,
-}
-
-impl RetryObserver for Observer<'_> {
-    fn on_retry(&mut self, attempt: u32, delay: Duration) {
-        self.stats.record_retry();
-        tracing::info!(attempt, delay_ms = delay.as_millis() as u64, "retrying");
-    }
-}
-
-/// The retry loop with one rate-limiter slot per attempt; the transport makes one attempt each.
-pub(crate) async fn send(
-    transport: &Transport,
-    limiter: &RateLimiter,
-    policy: &RetryPolicy,
-    req: Request,
-) -> Result<Response> {
-    let idempotent = req.idempotency_ref().is_idempotent();
-    let req = req.retry_policy(RetryPolicy::no_retry());
-    let start = Instant::now();
-    let mut observer = Observer {
-        stats: transport.stats(),
-    };
-    let req_ref = &req;
-    let result = retry_with(
-        policy,
-        |e: &Error| classify(e, idempotent),
-        &mut observer,
-        |_| async move {
-            limiter.acquire().await;
-            transport.execute(req_ref).await
-        },
-    )
-    .await;
-    result.map_err(|g| {
-        if g.reason == GiveUpReason::TimeLimit {
-            Error::DeadlineExceeded {
-                platform: PLATFORM.into(),
-                operation: req.operation().to_owned().into(),
-                limit: policy.total_time_limit.unwrap_or_default(),
-                elapsed: start.elapsed(),
-                last: Some(Box::new(g.error)),
-            }
-        } else {
-            g.error
-        }
-    })
 }

@@ -258,6 +258,19 @@ impl RateLimiter {
     }
 }
 
+/// Every attempt (retries included) waits for a slot, so retries are paced like first tries.
+#[async_trait::async_trait]
+impl conn_core::transport::AttemptHook for RateLimiter {
+    async fn before_attempt(
+        &self,
+        _request: &mut conn_core::transport::Request,
+        _attempt: u32,
+    ) -> Result<()> {
+        self.acquire().await;
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
