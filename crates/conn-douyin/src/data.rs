@@ -1,4 +1,4 @@
-//! Reading an account's videos: `video_list` as a [`Stream`] over cursor pages, `video_data`
+//! Reading an account's videos: `video_list` as a [`Stream`](futures::Stream) over cursor pages, `video_data`
 //! for many item ids (batched).
 //!
 //! ```no_run

@@ -164,3 +164,45 @@ pub const ENV_VARS: &[EnvVarDoc] = &[
         "OAuth redirect URI: https (http only for 127.0.0.1/localhost), no query.",
     ),
 ];
+
+#[cfg(test)]
+mod send_tests {
+    use super::*;
+
+    fn assert_send<T: Send>(_: &T) {}
+
+    /// The futures a CLI spawns on a multi-threaded runtime must be `Send`.
+    #[test]
+    fn operation_futures_are_send() {
+        let client = Client::new(
+            Config::builder()
+                .access_token("t")
+                .base_url("http://127.0.0.1:9")
+                .build()
+                .unwrap(),
+        )
+        .unwrap();
+        let post = VideoPost::new("t");
+        let progress = |_: UploadProgress| {};
+        assert_send(&client.publish_video("o", VideoSource::path("x"), &post));
+        assert_send(&client.publish_video_with_progress(
+            "o",
+            VideoSource::reader(tokio::io::empty(), None),
+            &post,
+            &progress,
+        ));
+        assert_send(&client.publish_images("o", vec![], &ImagePost::new("t")));
+        assert_send(&client.exchange_code("c"));
+        assert_send(&client.refresh("o"));
+        assert_send(&client.renew_refresh_token("o"));
+        assert_send(&client.client_token());
+        assert_send(&client.video_data("o", &[]));
+        assert_send(&client.video_list("o", 10));
+        let handler = WebhookHandler::new([conn_core::secret::Secret::new("s")]);
+        let headers = http::HeaderMap::new();
+        assert_send(&handler.handle(&headers, b""));
+        fn assert_sync<T: Send + Sync>() {}
+        assert_sync::<Client>();
+        assert_sync::<WebhookHandler>();
+    }
+}

@@ -668,13 +668,20 @@ impl Client {
                 let mut f = tokio::fs::File::open(&p)
                     .await
                     .map_err(|e| read_error("image", &e))?;
-                // Read at most max + 1 bytes: a file that grew past the limit is refused.
-                let data = read_part(
-                    &mut f,
-                    usize::try_from(max.saturating_add(1)).unwrap_or(usize::MAX),
-                )
-                .await
-                .map_err(|_| Error::validation("image", "readable"))?;
+                let len = f
+                    .metadata()
+                    .await
+                    .map_err(|e| read_error("image", &e))?
+                    .len();
+                // One byte more than the file's size (capped by the limit): a file that grew past
+                // the limit since it was checked is refused, not read whole.
+                let want = len.min(max).saturating_add(1);
+                let data = read_part(&mut f, usize::try_from(want).unwrap_or(usize::MAX))
+                    .await
+                    .map_err(|e| match e {
+                        Error::Validation(v) => Error::validation("image", v.rule),
+                        other => other,
+                    })?;
                 if data.len() as u64 > max {
                     return Err(Error::validation("image", format!("at most {max} bytes")));
                 }

@@ -220,7 +220,12 @@ async fn verify_webhook_answers_the_challenge_as_sent() {
             .handle_http(&headers(SECRET, &body, Some(challenge)), &body)
             .await;
         assert_eq!((resp.status, resp.body.as_str()), (200, expected));
-        // Without a Msg-Id too (the URL check is not retried).
+        // The platform's retry of the URL check (same Msg-Id) is answered again.
+        let resp = h
+            .handle_http(&headers(SECRET, &body, Some(challenge)), &body)
+            .await;
+        assert_eq!((resp.status, resp.body.as_str()), (200, expected));
+        // Without a Msg-Id too.
         let resp = h.handle_http(&headers(SECRET, &body, None), &body).await;
         assert_eq!((resp.status, resp.body.as_str()), (200, expected));
     }

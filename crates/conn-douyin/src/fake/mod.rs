@@ -39,7 +39,9 @@
 //! # }).unwrap();
 //! ```
 
+mod content;
 mod front;
+mod model;
 mod multipart;
 mod respond;
 mod state;
@@ -59,7 +61,7 @@ use serde_json::{json, Value};
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer};
 
-pub use state::{
+pub use model::{
     ChunkedUpload, FakeItem, FaultKind, Op, PartSummary, RecordedBody, RecordedRequest,
     RefreshRotation,
 };

@@ -1,7 +1,7 @@
 //! A streaming `multipart/form-data` scanner that measures each field without keeping it:
 //! memory stays at one chunk plus a delimiter's length, whatever the upload size.
 
-use super::state::PartSummary;
+use super::model::PartSummary;
 
 /// The `boundary` parameter of a multipart content type.
 pub(crate) fn boundary_of(content_type: &str) -> Option<String> {

@@ -9,10 +9,8 @@ use serde_json::{Map, Value};
 use wiremock::{Match, Request, Respond, ResponseTemplate};
 
 use super::front::{MULTIPART_HEADER, ORIGINAL_LENGTH_HEADER};
-use super::state::{
-    Fail, FaultKind, Op, PartSummary, RecordedBody, RecordedRequest, State, API_PARAM_ERROR,
-    OAUTH_PARAM_ERROR,
-};
+use super::model::{FaultKind, Op, PartSummary, RecordedBody, RecordedRequest};
+use super::state::{Fail, State, API_PARAM_ERROR, OAUTH_PARAM_ERROR};
 
 pub(crate) type Shared = Arc<Mutex<State>>;
 
