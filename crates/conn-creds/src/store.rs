@@ -371,6 +371,35 @@ impl CredentialStore {
         Ok(())
     }
 
+    /// Stores several credentials in one atomic write (all or none), e.g. an import. Returns
+    /// how many were written.
+    pub fn set_many<'a, S: Into<Secret>>(
+        &self,
+        items: impl IntoIterator<Item = (&'a str, &'a str, S)>,
+    ) -> CredsResult<usize> {
+        let mut checked = Vec::new();
+        for (platform, name, secret) in items {
+            names::check_platform(platform)?;
+            names::check_name(name)?;
+            let secret = secret.into();
+            names::check_value("value", secret.len())?;
+            checked.push((platform, name, secret));
+        }
+        let count = checked.len();
+        if count == 0 {
+            return Ok(0);
+        }
+        self.mutate(|records, cipher| {
+            for (platform, name, secret) in checked {
+                let entry = Entry::seal(cipher, Kind::Credential, platform, name, secret)?;
+                records.insert(Kind::Credential, platform, name, entry);
+            }
+            Ok(true)
+        })?;
+        tracing::debug!(count, "credentials stored");
+        Ok(count)
+    }
+
     /// A credential: the environment variable [`env_var_name`]`(platform, name)` if set, else the
     /// stored value, else `None`. The origin says which.
     pub fn get(&self, platform: &str, name: &str) -> CredsResult<Option<Credential>> {

@@ -825,3 +825,30 @@ fn store_from_env_uses_the_directory_variable() {
     );
     assert!(conn_creds::ENV_VARS[0].secret);
 }
+
+#[test]
+fn set_many_is_one_all_or_nothing_write() {
+    let t = tempfile::tempdir().unwrap();
+    let s = open(t.path());
+    let n = s
+        .set_many([
+            ("douyin", "app_id", "a"),
+            ("douyin", "app_secret", "b"),
+            ("ths", "app_key", "c"),
+        ])
+        .unwrap();
+    assert_eq!(n, 3);
+    assert_eq!(
+        value(&open(t.path()), "ths", "app_key").as_deref(),
+        Some("c")
+    );
+    // One bad name rejects the whole batch before anything is written.
+    let e = s
+        .set_many([("douyin", "app_id", "changed"), ("douyin", "Bad", "x")])
+        .unwrap_err();
+    assert!(
+        matches!(e, CredsError::InvalidName { field: "name", .. }),
+        "{e}"
+    );
+    assert_eq!(value(&s, "douyin", "app_id").as_deref(), Some("a"));
+}
