@@ -34,7 +34,7 @@
 //!
 //! The directory is `.credentials/` by default, `API_CREDENTIALS_DIR` when set
 //! ([`StoreConfig::from_env`]), or whatever [`StoreConfig::new`] is given. It is created with mode
-//! 0700; every file in it is created 0600. The store is one file, `store.v1` ([`format`]): a
+//! 0700; every file in it is created 0600. The store is one file, `store.v1` ([`format`](mod@format)): a
 //! versioned header (magic, format version, algorithm id, generation, record count, key id,
 //! header tag) followed by length-prefixed records, each AES-256-GCM-sealed under a fresh random
 //! nonce with its kind and (platform, name) as associated data, so a record moved to another

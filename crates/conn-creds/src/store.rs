@@ -320,8 +320,10 @@ impl CredentialStore {
             store.sync(&mut st)
         };
         match first {
+            // A rotation that crashed after rewriting the store leaves the new key in key.next.
             Err(CredsError::WrongKey { .. })
-                if matches!(store.read_state().key_origin, KeyOrigin::File(_)) =>
+                if matches!(store.read_state().key_origin, KeyOrigin::File(_))
+                    && store.inner.dir.join(KEY_NEXT_FILE).exists() =>
             {
                 store.finish_interrupted_rotation()?;
             }

@@ -852,3 +852,68 @@ fn set_many_is_one_all_or_nothing_write() {
     );
     assert_eq!(value(&s, "douyin", "app_id").as_deref(), Some("a"));
 }
+
+#[test]
+fn threads_and_handles_in_one_process_lose_nothing() {
+    let t = tempfile::tempdir().unwrap();
+    let handles = [open(t.path()), open(t.path())];
+    std::thread::scope(|scope| {
+        for th in 0..6 {
+            let s = handles[th % 2].clone();
+            scope.spawn(move || {
+                for j in 0..8 {
+                    s.set("conc", &format!("t{th}_{j}"), format!("{th}-{j}"))
+                        .unwrap();
+                }
+            });
+        }
+    });
+    let s = open(t.path());
+    assert_eq!(s.list("conc").unwrap().len(), 48);
+    assert_eq!(handles[0].list("conc").unwrap().len(), 48);
+}
+
+#[test]
+fn a_whole_flow_logs_no_secret() {
+    let (cap, _guard) = conn_core::testing::LogCapture::start();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let t = tempfile::tempdir().unwrap();
+    let key = EncryptionKey::generate().unwrap();
+    let key_text = key.to_base64().to_string();
+    let env = Env::from_source(
+        MapEnv::new()
+            .set("API_CREDENTIAL_ENCRYPTION_KEY", key_text.as_str())
+            .set("ERP_API_KEY", "env-secret-value"),
+    );
+    let s = CredentialStore::open(StoreConfig::new(t.path()).with_env(env)).unwrap();
+    s.set("douyin", "app_secret", "stored-secret-value")
+        .unwrap();
+    s.get("erp", "api_key").unwrap();
+    s.validate("douyin", &["app_secret", "app_id"]).unwrap();
+    let acct = TokenKey::new("douyin", "_000acct");
+    rt.block_on(async {
+        let ts = TokenSet::new(AccessToken::new("act.secret-token"))
+            .with_refresh_token(Some(RefreshToken::new("rft.secret-token")));
+        TokenStore::save(&s, &acct, &ts).await.unwrap();
+        TokenStore::load(&s, &acct).await.unwrap();
+        let _lock = TokenStore::lock(&s, &acct).await.unwrap();
+    });
+    let new_key = EncryptionKey::generate().unwrap();
+    s.rotate_key(&new_key).unwrap();
+    let text = cap.contents();
+    assert!(
+        text.contains("credential stored") && text.contains("key rotated"),
+        "{text}"
+    );
+    cap.assert_no_secrets(&[
+        "stored-secret-value",
+        "env-secret-value",
+        "act.secret-token",
+        "rft.secret-token",
+        &key_text,
+        &new_key.to_base64(),
+    ]);
+}
