@@ -22,16 +22,16 @@ use common::{api_err, api_ok, fast_retry, fixed_token_client, logged_in, logged_
 const CREATE: &str = "/api/douyin/v1/video/create_video/";
 
 /// Logged in with the default timeouts (a code is single use: its exchange must not time out),
-/// then a client sharing the tokens whose attempts time out after 400 ms.
-async fn impatient(fake: &FakeDouyin) -> (Client, String) {
-    let (_, open_id, store) = logged_in(fake).await;
+/// then a client sharing the tokens whose attempts time out after 400 ms (and the patient one).
+async fn impatient(fake: &FakeDouyin) -> (Client, String, Client) {
+    let (patient, open_id, store) = logged_in(fake).await;
     let mut cfg = fake.config();
     cfg.transport.attempt_timeout = Duration::from_millis(400);
     let client = Client::builder(cfg)
         .token_store(Arc::new(store))
         .build()
         .unwrap();
-    (client, open_id)
+    (client, open_id, patient)
 }
 
 fn outcome_context(err: &Error) -> Vec<(String, String)> {
@@ -154,8 +154,9 @@ async fn busy_code_on_create_against_the_fake_is_retried_and_succeeds() {
 #[tokio::test]
 async fn slow_or_dropped_create_on_the_fake_is_outcome_unknown_and_sent_once() {
     let fake = FakeDouyin::start().await;
-    let (client, open_id) = impatient(&fake).await;
-    let video = client
+    // Uploads go through a patient client: only the creates may time out.
+    let (client, open_id, patient) = impatient(&fake).await;
+    let video = patient
         .upload_video(&open_id, VideoSource::bytes(vec![1u8; 100]), None)
         .await
         .unwrap();
@@ -176,7 +177,7 @@ async fn slow_or_dropped_create_on_the_fake_is_outcome_unknown_and_sent_once() {
     // The platform did publish it: that is why it must not be replayed.
     assert_eq!(fake.items(Some(&open_id)).len(), 1);
 
-    let video = client
+    let video = patient
         .upload_video(&open_id, VideoSource::bytes(vec![1u8; 100]), None)
         .await
         .unwrap();
@@ -191,7 +192,7 @@ async fn slow_or_dropped_create_on_the_fake_is_outcome_unknown_and_sent_once() {
     // Uploads are idempotent: a dropped connection or a 5xx there is retried.
     fake.fail_next(Op::UploadVideo, FaultKind::DropConnection, 1);
     fake.fail_next(Op::UploadVideo, FaultKind::Http(500), 1);
-    client
+    patient
         .upload_video(&open_id, VideoSource::bytes(vec![1u8; 100]), None)
         .await
         .unwrap();
@@ -201,7 +202,7 @@ async fn slow_or_dropped_create_on_the_fake_is_outcome_unknown_and_sent_once() {
 #[tokio::test]
 async fn create_image_text_timing_out_is_outcome_unknown() {
     let fake = FakeDouyin::start().await;
-    let (client, open_id) = impatient(&fake).await;
+    let (client, open_id, _) = impatient(&fake).await;
     fake.fail_next(
         Op::CreateImageText,
         FaultKind::Slow(Duration::from_millis(2000)),
