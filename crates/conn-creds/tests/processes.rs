@@ -4,6 +4,7 @@
 //! Child processes are this test binary re-executed with `--exact child_process --ignored`;
 //! `CONN_CREDS_CHILD` carries the role and its parameters. `child_process` is `#[ignore]`d so a
 //! normal run skips it, and does nothing without the variable.
+#![cfg(unix)]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeMap;

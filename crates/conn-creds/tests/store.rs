@@ -1,5 +1,6 @@
 //! Single-process behaviour of the store: round trip, modes, tampering, keys, environment
 //! overlay, validation, damaged and read-only stores, tokens.
+#![cfg(unix)]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::fs;
