@@ -79,6 +79,9 @@ pub enum Error {
     /// A credential or token store failed.
     #[error(transparent)]
     Store(Box<StoreError>),
+    /// A local I/O failure (reading a file to upload…).
+    #[error(transparent)]
+    Io(Box<IoError>),
     /// The same failure delivered to several waiters (a single-flight token refresh).
     #[error(transparent)]
     Shared(Arc<Error>),
@@ -123,6 +126,8 @@ pub enum Category {
     Store,
     /// Webhook verification or handling.
     Webhook,
+    /// Local files.
+    Io,
     /// Outcome unknown: the request may or may not have taken effect.
     Unknown,
 }
@@ -290,6 +295,7 @@ impl Error {
             Error::ReauthRequired(_) => Category::Auth,
             Error::Webhook(_) => Category::Webhook,
             Error::Store(_) => Category::Store,
+            Error::Io(_) => Category::Io,
             Error::Shared(e) => e.category(),
         }
     }
@@ -322,6 +328,19 @@ impl Error {
         Error::Store(Box::new(StoreError {
             message: message.into(),
             source: None,
+        }))
+    }
+
+    /// A local I/O error: `operation` says what was being done ("read the video file").
+    pub fn io(
+        operation: impl Into<String>,
+        path: Option<&std::path::Path>,
+        source: std::io::Error,
+    ) -> Self {
+        Error::Io(Box::new(IoError {
+            operation: operation.into(),
+            path: path.map(std::path::Path::to_path_buf),
+            source,
         }))
     }
 
@@ -731,6 +750,26 @@ pub struct ReauthRequired {
 fn account_suffix(a: &Option<String>) -> String {
     match a {
         Some(a) => format!(" for account {a}"),
+        None => String::new(),
+    }
+}
+
+/// A local I/O failure.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot {operation}{}: {source}", path_suffix(.path))]
+pub struct IoError {
+    /// What was being done.
+    pub operation: String,
+    /// The file, when one is involved.
+    pub path: Option<std::path::PathBuf>,
+    /// The OS error.
+    #[source]
+    pub source: std::io::Error,
+}
+
+fn path_suffix(p: &Option<std::path::PathBuf>) -> String {
+    match p {
+        Some(p) => format!(" {}", p.display()),
         None => String::new(),
     }
 }

@@ -22,6 +22,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use async_trait::async_trait;
 use futures::future::{BoxFuture, FutureExt, Shared};
 use rand::Rng;
+use tracing::Instrument;
 
 use crate::clock::{self, SharedClock};
 use crate::error::{Error, ReauthRequired, Result};
@@ -534,7 +535,12 @@ impl TokenManager {
                 None => {
                     let current = st.current.as_ref().map(|(t, _)| t.clone());
                     let this = self.clone();
-                    let handle = tokio::spawn(async move { this.run_refresh(current).await });
+                    // The refresh outlives a caller that gives up, so it runs in its own task;
+                    // it stays inside the caller's span so its logs nest under the operation.
+                    let handle = tokio::spawn(
+                        async move { this.run_refresh(current).await }
+                            .instrument(tracing::Span::current()),
+                    );
                     let f = async move {
                         match handle.await {
                             Ok(r) => r,

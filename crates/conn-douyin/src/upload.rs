@@ -251,8 +251,8 @@ fn mime_for(file_name: &str, video: bool) -> &'static str {
     }
 }
 
-fn read_error(field: &str, e: &std::io::Error) -> Error {
-    Error::validation(field, format!("readable (reading failed: {e})"))
+fn read_error(field: &str, path: Option<&Path>, e: std::io::Error) -> Error {
+    Error::io(format!("read the {field}"), path, e)
 }
 
 fn file_name_of(p: &Path, default: &str) -> String {
@@ -271,7 +271,7 @@ async fn read_part<R: AsyncRead + Unpin + ?Sized>(reader: &mut R, size: usize) -
         let n = limited
             .read_buf(&mut buf)
             .await
-            .map_err(|e| read_error("video", &e))?;
+            .map_err(|e| read_error("video", None, e))?;
         if n == 0 {
             break;
         }
@@ -363,7 +363,7 @@ impl Client {
                 let file_name = file_name_of(&path, "video.mp4");
                 let mut file = tokio::fs::File::open(&path)
                     .await
-                    .map_err(|e| read_error("video", &e))?;
+                    .map_err(|e| read_error("video", Some(&path), e))?;
                 if size > single_max {
                     self.upload_chunked(open_id, &mut file, Some(size), None, &file_name, progress)
                         .await
@@ -667,11 +667,11 @@ impl Client {
                 let max = self.config().limits.max_image_bytes;
                 let mut f = tokio::fs::File::open(&p)
                     .await
-                    .map_err(|e| read_error("image", &e))?;
+                    .map_err(|e| read_error("image", Some(&p), e))?;
                 let len = f
                     .metadata()
                     .await
-                    .map_err(|e| read_error("image", &e))?
+                    .map_err(|e| read_error("image", Some(&p), e))?
                     .len();
                 // One byte more than the file's size (capped by the limit): a file that grew past
                 // the limit since it was checked is refused, not read whole.
