@@ -25,7 +25,7 @@ pub const CLI_ENV_VARS: &[EnvVarDoc] = &[
     EnvVarDoc::new(
         "RUST_LOG",
         "",
-        "Tracing filter of the connectors CLI (e.g. connectors=debug); -v, -vv, -vvv override it. Logs go to stderr and never carry secrets.",
+        "Tracing filter of the connectors CLI (e.g. conn_core=debug); -v, -vv, -vvv override it. Logs go to stderr and carry no secrets.",
     ),
     EnvVarDoc::secret(
         "CONNECTORS_NEW_ENCRYPTION_KEY",
@@ -71,30 +71,38 @@ pub fn env_vars() -> Vec<EnvVarGroup> {
     #[allow(unused_mut)]
     let mut raw: Vec<(&'static str, &'static str, &'static [EnvVarDoc])> = vec![(
         "conn-core",
-        "Retries and timeouts of every platform",
+        "retries and timeouts of every platform",
         conn_core::env::ENV_VARS,
     )];
     #[cfg(feature = "creds")]
     raw.push((
         "conn-creds",
-        "Encrypted credential and token store (`connectors creds …`)",
+        "the encrypted credential and token store (`connectors creds …`)",
         conn_creds::ENV_VARS,
     ));
     #[cfg(feature = "douyin")]
-    raw.push(("conn-douyin", "Douyin Open Platform", conn_douyin::ENV_VARS));
+    raw.push((
+        "conn-douyin",
+        "the Douyin Open Platform",
+        conn_douyin::ENV_VARS,
+    ));
     #[cfg(feature = "ths")]
-    raw.push(("conn-ths", "同花顺 iFinD HTTP data API", conn_ths::ENV_VARS));
+    raw.push((
+        "conn-ths",
+        "the 同花顺 iFinD HTTP data API",
+        conn_ths::ENV_VARS,
+    ));
     #[cfg(feature = "erp")]
-    raw.push(("conn-erp", "ERP REST API", conn_erp::ENV_VARS));
+    raw.push(("conn-erp", "an ERP's REST API", conn_erp::ENV_VARS));
     #[cfg(feature = "content")]
     raw.push((
         "conn-content",
-        "Content platforms (Xiaohongshu, Zhihu, Toutiao; a custom profile NAME reads the same NAME_* variables)",
+        "content platforms (Xiaohongshu, Zhihu, Toutiao; a custom profile NAME reads the same NAME_* variables)",
         conn_content::ENV_VARS,
     ));
     raw.push((
         "connectors-cli",
-        "The `connectors` command-line tool",
+        "the `connectors` command-line tool",
         CLI_ENV_VARS,
     ));
 
