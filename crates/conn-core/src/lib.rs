@@ -7,6 +7,7 @@
 //! |---|---|
 //! | [`error`] | the one [`Error`] type, with predicates (`is_retryable`, `retry_after`, `status`, `platform_code`, `log_id`) |
 //! | [`secret`] | redacting secret types ([`secret::AccessToken`], [`secret::ClientSecret`], …) |
+//! | [`lenient`] | serde helpers for numbers that arrive as strings, booleans as 0/1 |
 //! | [`env`] | typed environment reading whose errors name the variable; the env.example registry |
 //! | [`transport`] | one reqwest client, timeouts, body cap, envelope decoding, tracing span per operation |
 //! | [`retry`] | backoff policies on tokio-retry strategies, the idempotency-aware retry loop |
@@ -33,6 +34,7 @@ pub mod connector;
 pub mod credentials;
 pub mod env;
 pub mod error;
+pub mod lenient;
 pub mod retry;
 pub mod secret;
 pub mod stats;

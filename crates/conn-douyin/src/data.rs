@@ -20,7 +20,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::client::Client;
 use crate::envelope::data_of;
-use crate::{lenient, validate, PLATFORM};
+use conn_core::lenient;
+
+use crate::{validate, PLATFORM};
 
 /// Path of `video_list`.
 pub const VIDEO_LIST_PATH: &str = "/api/douyin/v1/video/video_list/";

@@ -35,8 +35,8 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use crate::lenient::value_as_i64;
 use crate::PLATFORM;
+use conn_core::lenient::LooseI64;
 
 /// What a Douyin error code means, finer than [`ApiErrorKind`].
 #[non_exhaustive]
@@ -189,7 +189,8 @@ fn text(map: Option<&Map<String, Value>>, key: &str) -> Option<String> {
 }
 
 fn code(map: Option<&Map<String, Value>>, key: &str) -> Option<i64> {
-    map?.get(key).and_then(value_as_i64).filter(|c| *c != 0)
+    let v = map?.get(key)?;
+    LooseI64::deserialize(v).ok()?.0.filter(|c| *c != 0)
 }
 
 /// The platform error carried by a response, if any (both envelope shapes, codes as numbers or

@@ -92,7 +92,6 @@ pub mod config;
 pub mod connector;
 pub mod data;
 pub mod envelope;
-mod lenient;
 pub mod oauth;
 pub mod publish;
 pub mod tokens;

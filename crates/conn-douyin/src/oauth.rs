@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
 use crate::envelope::data_of;
-use crate::lenient;
+use conn_core::lenient;
 
 /// Path of the authorization page.
 pub const AUTHORIZE_PATH: &str = "/platform/oauth/connect/";

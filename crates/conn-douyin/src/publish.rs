@@ -20,7 +20,9 @@ use serde::{Deserialize, Serialize};
 use crate::client::Client;
 use crate::envelope::data_of;
 use crate::upload::{ImageSource, ProgressFn, VideoSource};
-use crate::{lenient, validate};
+use conn_core::lenient;
+
+use crate::validate;
 
 /// Path of `create_video`.
 pub const CREATE_VIDEO_PATH: &str = "/api/douyin/v1/video/create_video/";

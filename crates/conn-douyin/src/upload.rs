@@ -21,7 +21,9 @@ use tokio::io::{AsyncRead, AsyncReadExt};
 
 use crate::client::Client;
 use crate::envelope::data_of;
-use crate::{lenient, validate};
+use conn_core::lenient;
+
+use crate::validate;
 
 /// Path of the single-request video upload.
 pub const UPLOAD_VIDEO_PATH: &str = "/api/douyin/v1/video/upload_video/";

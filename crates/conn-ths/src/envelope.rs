@@ -18,6 +18,7 @@
 //! [`ApiError::message`]; [`describe`] gives an English line for known codes, added as detail.
 
 use conn_core::error::{ApiError, ApiErrorKind};
+use conn_core::lenient::LooseI64;
 use conn_core::transport::{EnvelopeDecoder, ResponseParts};
 use conn_core::Error;
 use serde::de::{self, IgnoredAny, MapAccess, Visitor};
@@ -172,7 +173,7 @@ impl<'de> Deserialize<'de> for Envelope {
                 };
                 while let Some(k) = m.next_key::<KeyName>()? {
                     match k {
-                        KeyName::Code => env.code = m.next_value::<LooseInt>()?.0,
+                        KeyName::Code => env.code = m.next_value::<LooseI64>()?.0,
                         KeyName::Msg => env.msg = m.next_value::<Option<String>>()?,
                         KeyName::Other => {
                             m.next_value::<IgnoredAny>()?;
@@ -209,42 +210,6 @@ impl<'de> Deserialize<'de> for KeyName {
             }
         }
         d.deserialize_identifier(V)
-    }
-}
-
-/// An integer that may arrive as a number or a numeric string.
-struct LooseInt(Option<i64>);
-
-impl<'de> Deserialize<'de> for LooseInt {
-    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = LooseInt;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("an error code")
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<LooseInt, E> {
-                Ok(LooseInt(Some(v)))
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<LooseInt, E> {
-                Ok(LooseInt(i64::try_from(v).ok()))
-            }
-            fn visit_f64<E: de::Error>(self, v: f64) -> Result<LooseInt, E> {
-                Ok(LooseInt(
-                    (v.fract() == 0.0 && v.abs() < 1e15).then_some(v as i64),
-                ))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<LooseInt, E> {
-                Ok(LooseInt(v.trim().parse().ok()))
-            }
-            fn visit_unit<E: de::Error>(self) -> Result<LooseInt, E> {
-                Ok(LooseInt(None))
-            }
-            fn visit_none<E: de::Error>(self) -> Result<LooseInt, E> {
-                Ok(LooseInt(None))
-            }
-        }
-        d.deserialize_any(V)
     }
 }
 

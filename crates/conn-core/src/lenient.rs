@@ -1,0 +1,228 @@
+//! Serde helpers for platforms whose numbers may arrive as JSON numbers or as strings
+//! (`"error_code":"0"`, `"expires_in":"86400"`, `"errorcode":"-1302"`), and whose booleans may
+//! arrive as `0`/`1`. Visitor-based: no intermediate `serde_json::Value` is built.
+//!
+//! ```
+//! #[derive(serde::Deserialize)]
+//! struct Envelope {
+//!     #[serde(deserialize_with = "conn_core::lenient::i64")]
+//!     error_code: i64,
+//!     #[serde(default, deserialize_with = "conn_core::lenient::opt_u64")]
+//!     expires_in: Option<u64>,
+//!     #[serde(default, deserialize_with = "conn_core::lenient::bool")]
+//!     has_more: bool,
+//! }
+//! let e: Envelope = serde_json::from_str(r#"{"error_code":"0","expires_in":"86400","has_more":1}"#).unwrap();
+//! assert_eq!((e.error_code, e.expires_in, e.has_more), (0, Some(86400), true));
+//! ```
+
+use std::fmt;
+
+use serde::de::{self, Deserializer, Visitor};
+use serde::Deserialize;
+
+/// What a lenient scalar turned out to be.
+enum Scalar {
+    Int(i64),
+    Bool(bool),
+    Text(String),
+    Null,
+    /// A number or string that is not an integer (`1.5`, `"abc"`), kept for the message.
+    Other(String),
+}
+
+fn int_of_f64(v: f64) -> Option<i64> {
+    // Integral floats within the exactly-representable range only.
+    (v.fract() == 0.0 && v.abs() < 9.0e15).then_some(v as i64)
+}
+
+fn int_of_str(s: &str) -> Option<i64> {
+    let t = s.trim();
+    t.parse::<i64>()
+        .ok()
+        .or_else(|| t.parse::<f64>().ok().and_then(int_of_f64))
+}
+
+struct ScalarVisitor;
+
+impl<'de> Visitor<'de> for ScalarVisitor {
+    type Value = Scalar;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a number, a numeric string, a boolean or null")
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Scalar, E> {
+        Ok(Scalar::Int(v))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Scalar, E> {
+        Ok(i64::try_from(v).map_or_else(|_| Scalar::Other(v.to_string()), Scalar::Int))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Scalar, E> {
+        Ok(int_of_f64(v).map_or_else(|| Scalar::Other(v.to_string()), Scalar::Int))
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Scalar, E> {
+        Ok(Scalar::Bool(v))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Scalar, E> {
+        Ok(Scalar::Text(v.to_owned()))
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Scalar, E> {
+        Ok(Scalar::Text(v))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Scalar, E> {
+        Ok(Scalar::Null)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Scalar, E> {
+        Ok(Scalar::Null)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Scalar, D::Error> {
+        d.deserialize_any(ScalarVisitor)
+    }
+}
+
+fn scalar<'de, D: Deserializer<'de>>(d: D) -> Result<Scalar, D::Error> {
+    d.deserialize_any(ScalarVisitor)
+}
+
+fn as_int(s: &Scalar) -> Option<i64> {
+    match s {
+        Scalar::Int(i) => Some(*i),
+        Scalar::Text(t) => int_of_str(t),
+        _ => None,
+    }
+}
+
+fn describe(s: &Scalar) -> String {
+    match s {
+        Scalar::Int(i) => i.to_string(),
+        Scalar::Bool(b) => b.to_string(),
+        Scalar::Text(t) => format!("{t:?}"),
+        Scalar::Null => "null".into(),
+        Scalar::Other(o) => o.clone(),
+    }
+}
+
+/// `i64` from a number (integral float accepted) or a numeric string.
+pub fn i64<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    let s = scalar(d)?;
+    as_int(&s)
+        .ok_or_else(|| de::Error::custom(format!("expected an integer, got {}", describe(&s))))
+}
+
+/// `Option<i64>`: absent (with `#[serde(default)]`), null or an empty string → `None`; anything
+/// else must be an integer.
+pub fn opt_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    match scalar(d)? {
+        Scalar::Null => Ok(None),
+        Scalar::Text(t) if t.trim().is_empty() => Ok(None),
+        s => as_int(&s)
+            .map(Some)
+            .ok_or_else(|| de::Error::custom(format!("expected an integer, got {}", describe(&s)))),
+    }
+}
+
+/// `Option<u64>` like [`opt_i64`]; negative → error.
+pub fn opt_u64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    match opt_i64(d)? {
+        None => Ok(None),
+        Some(i) => u64::try_from(i)
+            .map(Some)
+            .map_err(|_| de::Error::custom(format!("expected a non-negative integer, got {i}"))),
+    }
+}
+
+/// `bool` from `true/false`, `0/1` or their string forms; null → `false` (use with
+/// `#[serde(default)]` for absent fields).
+pub fn bool<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    let s = scalar(d)?;
+    match &s {
+        Scalar::Bool(b) => Ok(*b),
+        Scalar::Null => Ok(false),
+        Scalar::Text(t) if t.trim() == "true" => Ok(true),
+        Scalar::Text(t) if t.trim() == "false" => Ok(false),
+        other => as_int(other)
+            .map(|i| i != 0)
+            .ok_or_else(|| de::Error::custom(format!("expected a boolean, got {}", describe(&s)))),
+    }
+}
+
+/// A string from a string, a number or a boolean (ids sometimes arrive as numbers); null → empty.
+pub fn string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    Ok(match scalar(d)? {
+        Scalar::Text(t) => t,
+        Scalar::Null => String::new(),
+        Scalar::Int(i) => i.to_string(),
+        Scalar::Bool(b) => b.to_string(),
+        Scalar::Other(o) => o,
+    })
+}
+
+/// An optional string like [`string`]; null or empty → `None`.
+pub fn opt_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let s = string(d)?;
+    Ok(if s.is_empty() { None } else { Some(s) })
+}
+
+/// An integer that may arrive as a number or a numeric string, where anything unreadable is
+/// simply absent (`None`) rather than an error: for error-code fields of envelopes, where a
+/// strange value must not hide the response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LooseI64(pub Option<i64>);
+
+impl<'de> Deserialize<'de> for LooseI64 {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(LooseI64(as_int(&scalar(d)?)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    struct T {
+        #[serde(deserialize_with = "i64")]
+        a: i64,
+        #[serde(default, deserialize_with = "opt_i64")]
+        b: Option<i64>,
+        #[serde(default, deserialize_with = "bool")]
+        c: bool,
+        #[serde(default, deserialize_with = "string")]
+        d: String,
+        #[serde(default, deserialize_with = "opt_u64")]
+        e: Option<u64>,
+        #[serde(default)]
+        f: LooseI64,
+    }
+
+    #[test]
+    fn numbers_as_strings_and_bools_as_ints() {
+        let t: T = serde_json::from_str(
+            r#"{"a":" 42 ","b":"","c":"1","d":12345678901234,"e":"7","f":"-1302"}"#,
+        )
+        .unwrap();
+        assert_eq!(t.a, 42);
+        assert_eq!(t.b, None);
+        assert!(t.c);
+        assert_eq!(t.d, "12345678901234");
+        assert_eq!(t.e, Some(7));
+        assert_eq!(t.f, LooseI64(Some(-1302)));
+        let t: T = serde_json::from_str(r#"{"a":3.0,"b":null,"c":false,"f":"x"}"#).unwrap();
+        assert_eq!(
+            (t.a, t.b, t.c, t.d.as_str(), t.f),
+            (3, None, false, "", LooseI64(None))
+        );
+    }
+
+    #[test]
+    fn bad_values_name_what_was_expected() {
+        let e = serde_json::from_str::<T>(r#"{"a":"abc"}"#).unwrap_err();
+        assert!(
+            e.to_string().contains("expected an integer, got \"abc\""),
+            "{e}"
+        );
+        let e = serde_json::from_str::<T>(r#"{"a":1,"e":-3}"#).unwrap_err();
+        assert!(e.to_string().contains("non-negative"), "{e}");
+        let e = serde_json::from_str::<T>(r#"{"a":1.5}"#).unwrap_err();
+        assert!(e.to_string().contains("1.5"), "{e}");
+    }
+}
