@@ -26,6 +26,13 @@ impl Output {
         print_stdout(&text);
     }
 
+    /// A note for people, on stderr (kept out of stdout so it stays parseable).
+    pub fn note(&self, line: &str) {
+        if !self.json {
+            eprintln!("{line}");
+        }
+    }
+
     /// Prints a failure on stderr: the message, then the platform code, log id, named field or
     /// variable, outcome context and causes; with `--json`, the same as one JSON object.
     pub fn error(&self, err: &CliError) {

@@ -514,6 +514,24 @@ fn douyin_publish_list_stats_and_platform_errors() {
     let r = run(&["--json", "douyin", "stats", &item], &env, &store);
     r.ok();
 
+    let missing = dir.path().join("missing.png");
+    run(
+        &[
+            "douyin",
+            "publish-images",
+            missing.to_str().unwrap(),
+            "--title",
+            "图文",
+        ],
+        &env,
+        &store,
+    )
+    .fails(7, &["`images[0]`"]);
+
+    // No account: neither --open-id, DOUYIN_OPEN_ID nor a login.
+    let empty = dir.path().join("empty-store");
+    run(&["douyin", "refresh"], &env, &empty).fails(3, &["DOUYIN_OPEN_ID", "douyin login"]);
+
     // Missing configuration: the variable to set, exit 3.
     run(&["douyin", "videos"], &without(&env, "DOUYIN_"), &store)
         .fails(3, &["DOUYIN_CLIENT_KEY", "DOUYIN_CLIENT_SECRET"]);
@@ -647,6 +665,13 @@ fn ths_quote_and_history() {
     );
     r.ok();
     assert!(r.json()["tables"].is_object() || r.json()["tables"].is_array());
+    let r = run(&["creds", "validate", "ths", "--online"], &env, &store);
+    r.ok();
+    assert!(
+        r.stdout.contains("ths accepted the credentials"),
+        "{}",
+        r.stdout
+    );
     run(&["ths", "quote", "600519"], &env, &store).fails(7, &["600519"]);
     run(
         &[

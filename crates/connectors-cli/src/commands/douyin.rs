@@ -311,6 +311,14 @@ pub async fn login_with(
 async fn login(ctx: &Ctx, a: LoginArgs) -> CliResult {
     let (client, store) = client(ctx, true, None)?;
     let listener = bind_login(&client, a.port).await?;
+    if let Some(u) = &client.config().redirect_uri {
+        if !matches!(u.host_str(), Some("127.0.0.1" | "localhost")) {
+            ctx.out.note(&format!(
+                "note: DOUYIN_REDIRECT_URI ({u}) is not a loopback URL; this login redirects to {} instead, which must be registered for the app too",
+                listener.redirect_uri()
+            ));
+        }
+    }
     let json = ctx.out.json;
     let timeout = Duration::from_secs(a.timeout);
     let info = login_with(&client, listener, &a.scopes, timeout, |url, redirect| {
