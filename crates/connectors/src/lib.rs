@@ -7,7 +7,7 @@
 //!
 //! | feature | re-export | crate |
 //! |---|---|---|
-//! | `douyin` | [`connectors::douyin`](crate) | conn-douyin: Douyin Open Platform |
+//! | `douyin` | `connectors::douyin` | conn-douyin: Douyin Open Platform |
 //! | `ths` | `connectors::ths` | conn-ths: 同花顺 iFinD |
 //! | `erp` | `connectors::erp` | conn-erp: ERP REST |
 //! | `content` | `connectors::content` | conn-content: Xiaohongshu, Zhihu, Toutiao, custom |
