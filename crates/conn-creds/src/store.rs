@@ -95,8 +95,8 @@ enum KeySetting {
 /// use conn_core::env::{Env, MapEnv};
 ///
 /// let env = Env::from_source(MapEnv::new().set("API_CREDENTIALS_DIR", "/var/lib/app/creds"));
-/// assert_eq!(StoreConfig::from_env(&env).dir(), std::path::Path::new("/var/lib/app/creds"));
-/// assert_eq!(StoreConfig::from_env(&Env::from_source(MapEnv::new())).dir(), std::path::Path::new(".credentials"));
+/// assert_eq!(StoreConfig::from_env_with(&env).dir(), std::path::Path::new("/var/lib/app/creds"));
+/// assert_eq!(StoreConfig::from_env_with(&Env::from_source(MapEnv::new())).dir(), std::path::Path::new(".credentials"));
 /// ```
 #[derive(Clone)]
 pub struct StoreConfig {
@@ -134,8 +134,13 @@ impl StoreConfig {
         }
     }
 
+    /// Settings from the process environment (see [`StoreConfig::from_env_with`]).
+    pub fn from_env() -> Self {
+        Self::from_env_with(&Env::process())
+    }
+
     /// The directory from `API_CREDENTIALS_DIR` (default `.credentials`), variables from `env`.
-    pub fn from_env(env: &Env) -> Self {
+    pub fn from_env_with(env: &Env) -> Self {
         let dir = env.get(DIR_VAR).unwrap_or_else(|| DEFAULT_DIR.to_owned());
         Self::new(dir).with_env(env.clone())
     }
@@ -342,7 +347,7 @@ impl CredentialStore {
     /// Opens the store configured by the process environment (`API_CREDENTIALS_DIR`,
     /// `API_CREDENTIAL_ENCRYPTION_KEY`).
     pub fn open_from_env() -> CredsResult<Self> {
-        Self::open(StoreConfig::from_env(&Env::process()))
+        Self::open(StoreConfig::from_env_with(&Env::process()))
     }
 
     /// The store directory.

@@ -60,7 +60,7 @@ fn wait_for(out: &mut BufReader<ChildStdout>, prefix: &str) -> Option<String> {
 
 fn open_process_env() -> CredentialStore {
     CredentialStore::open(
-        StoreConfig::from_env(&Env::process()).with_reload_check(ReloadCheck::EveryRead),
+        StoreConfig::from_env_with(&Env::process()).with_reload_check(ReloadCheck::EveryRead),
     )
     .unwrap()
 }

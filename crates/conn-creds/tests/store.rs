@@ -815,7 +815,7 @@ fn store_from_env_uses_the_directory_variable() {
     let t = tempfile::tempdir().unwrap();
     let dir = t.path().join("from-env");
     let env = Env::from_source(MapEnv::new().set("API_CREDENTIALS_DIR", dir.to_str().unwrap()));
-    let s = CredentialStore::open(StoreConfig::from_env(&env)).unwrap();
+    let s = CredentialStore::open(StoreConfig::from_env_with(&env)).unwrap();
     assert_eq!(s.dir(), dir);
     s.set("douyin", "app_id", "x").unwrap();
     assert!(dir.join(STORE_FILE).exists());

@@ -73,7 +73,7 @@ struct Inner {
 /// ```no_run
 /// use conn_douyin::{Client, Config, VideoPost, VideoSource};
 /// # async fn demo() -> conn_core::Result<()> {
-/// let client = Client::new(Config::from_process_env()?)?;
+/// let client = Client::new(Config::from_env()?)?;
 /// let auth = client.authorize_url(&["user_info", "video.create.bind"], None)?;
 /// println!("open {}", auth.url);
 /// // ... the redirect brings back `code` and `state` (compare it with auth.state) ...

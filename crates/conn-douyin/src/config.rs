@@ -225,8 +225,8 @@ impl Config {
     }
 
     /// From the process environment.
-    pub fn from_process_env() -> Result<Self> {
-        Self::from_env(&Env::process())
+    pub fn from_env() -> Result<Self> {
+        Self::from_env_with(&Env::process())
     }
 
     /// From environment variables (see the module docs). The first problem found is returned;
@@ -236,10 +236,10 @@ impl Config {
     /// use conn_core::env::{Env, MapEnv};
     /// use conn_douyin::Config;
     /// let env = Env::from_source(MapEnv::new().set("DOUYIN_CLIENT_KEY", "a").set("DOUYIN_APP_ID", "b"));
-    /// let err = Config::from_env(&env).unwrap_err().to_string();
+    /// let err = Config::from_env_with(&env).unwrap_err().to_string();
     /// assert!(err.contains("DOUYIN_CLIENT_KEY") && err.contains("DOUYIN_APP_ID"));
     /// ```
-    pub fn from_env(env: &Env) -> Result<Self> {
+    pub fn from_env_with(env: &Env) -> Result<Self> {
         Self::from_env_report(env).map_err(|errors| {
             errors
                 .into_iter()
@@ -621,7 +621,7 @@ mod tests {
 
     #[test]
     fn aliases_and_defaults() {
-        let c = Config::from_env(&env(&[
+        let c = Config::from_env_with(&env(&[
             ("DOUYIN_APP_ID", "k1"),
             ("DOUYIN_APP_SECRET", "s1"),
         ]))
@@ -630,7 +630,7 @@ mod tests {
         assert_eq!(c.client_secret.as_ref().unwrap().expose_secret(), "s1");
         assert_eq!(c.transport.base_url.as_str(), "https://open.douyin.com/");
         // Same value under both names is fine.
-        let c = Config::from_env(&env(&[
+        let c = Config::from_env_with(&env(&[
             ("DOUYIN_CLIENT_KEY", "k1"),
             ("DOUYIN_APP_ID", "k1"),
             ("DOUYIN_CLIENT_SECRET", "s"),
@@ -645,7 +645,7 @@ mod tests {
 
     #[test]
     fn contradictions_name_both_variables_and_never_the_secret() {
-        let e = Config::from_env(&env(&[
+        let e = Config::from_env_with(&env(&[
             ("DOUYIN_CLIENT_KEY", "k1"),
             ("DOUYIN_CLIENT_SECRET", "secret-one"),
             ("DOUYIN_APP_SECRET", "secret-two"),
@@ -673,14 +673,14 @@ mod tests {
         assert!(text[1].contains("DOUYIN_CLIENT_SECRET"));
         assert!(text[2].contains("DOUYIN_REDIRECT_URI"));
         // A fixed token alone is enough.
-        let c = Config::from_env(&env(&[
+        let c = Config::from_env_with(&env(&[
             ("DOUYIN_ACCESS_TOKEN", "act.x"),
             ("DOUYIN_OPEN_ID", "o1"),
         ]))
         .unwrap();
         assert!(c.access_token.is_some());
         assert_eq!(c.default_open_id.as_deref(), Some("o1"));
-        let e = Config::from_env(&env(&[
+        let e = Config::from_env_with(&env(&[
             ("DOUYIN_ACCESS_TOKEN", "a"),
             ("DOUYIN_BASE_URL", "ftp://x"),
         ]))

@@ -16,7 +16,7 @@
 //! use futures::TryStreamExt;
 //!
 //! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
-//! // A fake platform on 127.0.0.1 (feature `fake`); with the real one, use Config::from_process_env().
+//! // A fake platform on 127.0.0.1 (feature `fake`); with the real one, use Config::from_env().
 //! let fake = FakeDouyin::start().await;
 //! let client = Client::new(fake.config())?;
 //!

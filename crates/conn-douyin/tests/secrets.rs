@@ -187,7 +187,7 @@ async fn the_fake_debug_and_env_vars() {
     // The variables build a working client.
     let env =
         conn_core::env::Env::from_source(vars.iter().cloned().collect::<conn_core::env::MapEnv>());
-    let client = Client::new(Config::from_env(&env).unwrap()).unwrap();
+    let client = Client::new(Config::from_env_with(&env).unwrap()).unwrap();
     use conn_core::connector::Connector;
     client.check_credentials().await.unwrap();
     assert_eq!(client.resolve_open_id(None).unwrap(), fake.open_id());

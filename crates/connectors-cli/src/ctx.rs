@@ -36,7 +36,7 @@ impl Ctx {
     /// The store's configuration: the directory chosen on the command line (or
     /// `API_CREDENTIALS_DIR`), the key from `API_CREDENTIAL_ENCRYPTION_KEY` or its key file.
     pub fn store_config(&self) -> StoreConfig {
-        StoreConfig::from_env(&self.env).with_dir(&self.store_dir)
+        StoreConfig::from_env_with(&self.env).with_dir(&self.store_dir)
     }
 
     /// Opens the store: always when `create`, else only when its directory exists (so a run
