@@ -577,10 +577,22 @@ impl Transport {
             url::Url::parse(path)
                 .map_err(|e| Error::validation("path", format!("not a valid URL: {e}")))?
         } else {
-            let base = self.inner.cfg.base_url.as_str().trim_end_matches('/');
-            let joined = format!("{base}/{}", path.trim_start_matches('/'));
-            url::Url::parse(&joined)
-                .map_err(|e| Error::validation("path", format!("not a valid path: {e}")))?
+            // Only the path changes per call: reuse the parsed base (scheme, host, port) instead
+            // of parsing the host again.
+            let base = &self.inner.cfg.base_url;
+            let mut u = base.clone();
+            let (rel, query) = match path.split_once('?') {
+                Some((p, q)) => (p, Some(q)),
+                None => (path, None),
+            };
+            let joined = format!(
+                "{}/{}",
+                base.path().trim_end_matches('/'),
+                rel.trim_start_matches('/')
+            );
+            u.set_path(&joined);
+            u.set_query(query);
+            u
         };
         if !query.is_empty() {
             u.query_pairs_mut()
@@ -595,7 +607,9 @@ impl Transport {
     /// [`Error::OutcomeUnknown`] carrying the request's outcome context.
     pub async fn execute(&self, req: &Request) -> Result<Response> {
         let inner = &self.inner;
-        let span = tracing::info_span!(
+        // DEBUG, as smithy-rs does: at the usual INFO level the span is disabled and costs
+        // nothing; at DEBUG every field below is recorded.
+        let span = tracing::debug_span!(
             "connector.request",
             platform = %inner.platform,
             operation = %req.operation,
@@ -607,10 +621,15 @@ impl Transport {
             latency_ms = field::Empty,
             outcome = field::Empty,
         );
-        self.execute_in(req).instrument(span).await
+        if span.is_disabled() {
+            // No subscriber wants it: skip entering and leaving a dead span on every poll.
+            self.execute_in(req, &span).await
+        } else {
+            self.execute_in(req, &span).instrument(span.clone()).await
+        }
     }
 
-    async fn execute_in(&self, req: &Request) -> Result<Response> {
+    async fn execute_in(&self, req: &Request, span: &Span) -> Result<Response> {
         let inner = &self.inner;
         let start = Instant::now();
         inner.stats.record_call();
@@ -628,10 +647,11 @@ impl Transport {
             &policy,
             |e: &Error| classify(e, idempotent),
             &mut observer,
-            |attempt| self.attempt(req, &url, attempt, deadline),
+            // Boxed: the attempt future is large, and boxing it once is cheaper than moving
+            // it through the retry loop's state machine.
+            |attempt| Box::pin(self.attempt(req, &url, attempt, deadline, span)),
         )
         .await;
-        let span = Span::current();
         span.record("latency_ms", start.elapsed().as_millis() as u64);
         match result {
             Ok(resp) => {
@@ -687,19 +707,19 @@ impl Transport {
         url: &url::Url,
         attempt: u32,
         deadline: Option<Instant>,
+        span: &Span,
     ) -> Result<Response> {
         let inner = &self.inner;
-        let span = Span::current();
         span.record("attempt", attempt);
-        let hooked;
+        let (hooked, hooked_url);
         let (req, url) = match &inner.hook {
-            None => (req, url.clone()),
+            None => (req, url),
             Some(hook) => {
                 let mut r = req.clone();
                 hook.before_attempt(&mut r, attempt).await?;
-                let u = self.url_for(&r.path, &r.query)?;
+                hooked_url = self.url_for(&r.path, &r.query)?;
                 hooked = r;
-                (&hooked, u)
+                (&hooked, &hooked_url)
             }
         };
         let mut timeout = req.attempt_timeout.unwrap_or(inner.cfg.attempt_timeout);
@@ -712,7 +732,7 @@ impl Transport {
             timeout = timeout.min(left);
         }
         let t0 = Instant::now();
-        let builder = self.build(req, &url)?;
+        let builder = self.build(req, url)?;
         let max = inner.cfg.max_body_bytes;
         let platform = inner.platform.clone();
         let fut = async move {

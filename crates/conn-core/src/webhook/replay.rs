@@ -1,14 +1,21 @@
 //! Bounded cache of seen message ids.
 
+use std::collections::hash_map::RandomState;
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
+use std::sync::{Mutex, MutexGuard};
 
 /// A bounded, thread-safe set of seen message ids with FIFO eviction.
 ///
 /// Every operation is O(1) (amortized). When full, inserting evicts the oldest id, so a replay
 /// older than `capacity` messages is no longer recognised: size it to the sender's retry window
 /// (Douyin retries up to 3 times within seconds). A capacity of 0 is treated as 1.
+///
+/// Ids are kept as a 64-bit SipHash under a key drawn at random per cache, not as strings: one
+/// hash and no allocation per message keeps the check cheap next to the signature itself. Two
+/// different ids collide with probability about `capacity / 2^64` (a false "replayed"), and a
+/// sender cannot aim for a collision without the key.
 ///
 /// The lock is a `std::sync::Mutex` held only for the few operations of a call, never across an
 /// `.await`. A poisoned lock is recovered (the data is a plain cache and stays consistent).
@@ -26,28 +33,50 @@ use std::sync::{Arc, Mutex, MutexGuard};
 /// ```
 pub struct SeenIds {
     capacity: usize,
+    hasher: RandomState,
     inner: Mutex<Inner>,
 }
 
-/// `map` holds the live ids with the generation of their insertion; `order` holds insertions in
-/// order. `remove` only touches `map`, leaving a stale entry in `order` (its generation no longer
-/// matches), which is skipped on eviction and swept by `compact`: this keeps `remove` O(1)
-/// without a linked list.
+/// The map's keys are already uniformly random 64-bit hashes: hashing them again is waste.
+#[derive(Default)]
+struct IdentityHasher(u64);
+
+impl Hasher for IdentityHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        // Only u64 keys are hashed here; fold anything else rather than panic.
+        for b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+type IdMap = HashMap<u64, u64, BuildHasherDefault<IdentityHasher>>;
+
+/// `map` holds the live id hashes with the generation of their insertion; `order` holds
+/// insertions in order. `remove` only touches `map`, leaving a stale entry in `order` (its
+/// generation no longer matches), which is skipped on eviction and swept by `compact`: this
+/// keeps `remove` O(1) without a linked list.
 #[derive(Default)]
 struct Inner {
-    map: HashMap<Arc<str>, u64>,
-    order: VecDeque<(Arc<str>, u64)>,
+    map: IdMap,
+    order: VecDeque<(u64, u64)>,
     generation: u64,
 }
 
 impl Inner {
-    fn is_live(&self, id: &str, generation: u64) -> bool {
-        self.map.get(id) == Some(&generation)
+    fn is_live(&self, id: u64, generation: u64) -> bool {
+        self.map.get(&id) == Some(&generation)
     }
 
     fn pop_oldest(&mut self) {
         while let Some((id, generation)) = self.order.pop_front() {
-            if self.is_live(&id, generation) {
+            if self.is_live(id, generation) {
                 self.map.remove(&id);
                 return;
             }
@@ -57,8 +86,8 @@ impl Inner {
     /// Drops stale entries once they could make `order` outgrow twice the capacity; amortized
     /// O(1) because at least `capacity` removals happen between two sweeps.
     fn compact(&mut self, capacity: usize) {
-        while let Some((id, generation)) = self.order.front() {
-            if self.is_live(id, *generation) {
+        while let Some(&(id, generation)) = self.order.front() {
+            if self.is_live(id, generation) {
                 break;
             }
             self.order.pop_front();
@@ -75,6 +104,7 @@ impl SeenIds {
     pub fn new(capacity: usize) -> Self {
         Self {
             capacity: capacity.max(1),
+            hasher: RandomState::new(),
             inner: Mutex::new(Inner::default()),
         }
     }
@@ -85,16 +115,20 @@ impl SeenIds {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    fn key(&self, id: &str) -> u64 {
+        self.hasher.hash_one(id)
+    }
+
     /// Records `id`; true if it was not already present (a new message), false for a replay.
     pub fn insert(&self, id: &str) -> bool {
+        let key = self.key(id);
         let mut inner = self.lock();
-        if inner.map.contains_key(id) {
+        if inner.map.contains_key(&key) {
             return false;
         }
         inner.generation = inner.generation.wrapping_add(1);
         let generation = inner.generation;
-        let key: Arc<str> = Arc::from(id);
-        inner.map.insert(Arc::clone(&key), generation);
+        inner.map.insert(key, generation);
         inner.order.push_back((key, generation));
         while inner.map.len() > self.capacity {
             inner.pop_oldest();
@@ -105,14 +139,16 @@ impl SeenIds {
 
     /// Forgets `id` (a no-op when absent), so a later message with it is accepted again.
     pub fn remove(&self, id: &str) {
+        let key = self.key(id);
         let mut inner = self.lock();
-        inner.map.remove(id);
+        inner.map.remove(&key);
         inner.compact(self.capacity);
     }
 
     /// True when `id` is recorded.
     pub fn contains(&self, id: &str) -> bool {
-        self.lock().map.contains_key(id)
+        let key = self.key(id);
+        self.lock().map.contains_key(&key)
     }
 
     /// Number of ids recorded.
@@ -144,6 +180,7 @@ impl fmt::Debug for SeenIds {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
 
     #[test]
     fn insert_reports_new_and_replayed() {
