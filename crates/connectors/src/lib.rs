@@ -64,6 +64,14 @@ pub mod build;
 pub mod envdoc;
 pub mod layer;
 pub mod registry;
+#[cfg(all(
+    feature = "fake",
+    feature = "douyin",
+    feature = "ths",
+    feature = "erp",
+    feature = "content"
+))]
+pub mod sandbox;
 
 pub use build::{ConfigReport, ConnectorsBuilder, PlatformProblem, Skipped};
 pub use envdoc::{env_example, env_vars, EnvVarGroup, CLI_ENV_VARS, ORIGINAL_VARS};
