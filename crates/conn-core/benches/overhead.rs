@@ -217,7 +217,15 @@ async fn http_bench(base: String, total: usize, rounds: usize) -> Vec<(usize, f6
     println!("\n## HTTP GET + JSON decode on loopback ({total} requests per run, best of {rounds} interleaved rounds)\n");
     println!("| concurrency | stack | req/s | p50 | p99 | client CPU / request |");
     println!("|---:|---|---:|---:|---:|---:|");
-    for concurrency in [1usize, 64] {
+    // BENCH_CONCURRENCY=64 runs one concurrency only (for profiling).
+    let levels: Vec<usize> = match std::env::var("BENCH_CONCURRENCY")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        Some(c) => vec![c],
+        None => vec![1, 64],
+    };
+    for concurrency in levels {
         let mut raw_runs = Vec::new();
         let mut core_runs = Vec::new();
         // BENCH_STACK=raw|core runs one side only (for profiling).

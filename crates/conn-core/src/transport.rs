@@ -736,12 +736,13 @@ impl Transport {
         let max = inner.cfg.max_body_bytes;
         let platform = inner.platform.clone();
         let fut = async move {
-            let resp = builder
+            let mut resp = builder
                 .send()
                 .await
                 .map_err(|e| map_reqwest(&platform, e, false))?;
             let status = resp.status();
-            let headers = resp.headers().clone();
+            // Taken, not cloned: the body is read through the response without its headers.
+            let headers = std::mem::take(resp.headers_mut());
             let body = read_capped(&platform, resp, max).await?;
             Ok::<_, Error>((status, headers, body))
         };
