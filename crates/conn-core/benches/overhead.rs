@@ -57,12 +57,16 @@ struct Resp {
     data: Data,
 }
 
-/// Douyin-style envelope check: `data.error_code` and `extra.error_code` must be 0.
+/// Douyin-style envelope check, built the way conn-douyin's is: the shared zero-code scan
+/// first, a full parse only when some code is not zero.
 #[derive(Debug)]
 struct DouyinLike;
 
 impl EnvelopeDecoder for DouyinLike {
     fn decode_error(&self, r: &ResponseParts<'_>) -> Option<Error> {
+        if conn_core::lenient::codes_all_zero(r.body, &[b"\"error_code\"", b"\"sub_error_code\""]) {
+            return None;
+        }
         #[derive(serde::Deserialize)]
         struct Codes {
             #[serde(default)]

@@ -174,6 +174,59 @@ impl<'de> Deserialize<'de> for LooseI64 {
     }
 }
 
+/// True when `body` holds at least one of `quoted_keys` (each with its quotes, e.g.
+/// `b"\"error_code\""`) used as an object key, and every such key, wherever it sits, has the
+/// value `0` or `"0"`.
+///
+/// A fast path for envelope decoders: "every error code in this response is zero" means there
+/// is no platform error, and the body need not be parsed twice. It is sound for JSON: inside a
+/// string a quote is always escaped, so a match followed by `:` is a key; anything it cannot
+/// read as zero makes it answer `false`, and the decoder then parses the body in full.
+///
+/// ```
+/// use conn_core::lenient::codes_all_zero;
+/// let keys: &[&[u8]] = &[b"\"error_code\""];
+/// assert!(codes_all_zero(br#"{"data":{"error_code":0,"list":[]},"extra":{"error_code":"0"}}"#, keys));
+/// assert!(!codes_all_zero(br#"{"data":{"error_code":0},"extra":{"error_code":2190008}}"#, keys));
+/// assert!(!codes_all_zero(br#"{"data":{}}"#, keys)); // no code at all: parse to be sure
+/// ```
+pub fn codes_all_zero(body: &[u8], quoted_keys: &[&[u8]]) -> bool {
+    let mut found = false;
+    for key in quoted_keys {
+        for pos in memchr::memmem::find_iter(body, key) {
+            let rest = skip_ws(&body[pos + key.len()..]);
+            let Some(rest) = rest.strip_prefix(b":") else {
+                // The same text as a string value, not a key.
+                continue;
+            };
+            let rest = skip_ws(rest);
+            let after = rest
+                .strip_prefix(b"\"0\"")
+                .or_else(|| rest.strip_prefix(b"0"));
+            match after {
+                Some(a)
+                    if matches!(
+                        a.first(),
+                        None | Some(b',' | b'}' | b']' | b' ' | b'\n' | b'\r' | b'\t')
+                    ) =>
+                {
+                    found = true;
+                }
+                _ => return false,
+            }
+        }
+    }
+    found
+}
+
+fn skip_ws(b: &[u8]) -> &[u8] {
+    let n = b
+        .iter()
+        .take_while(|c| matches!(c, b' ' | b'\n' | b'\r' | b'\t'))
+        .count();
+    &b[n..]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -224,5 +277,31 @@ mod tests {
         assert!(e.to_string().contains("non-negative"), "{e}");
         let e = serde_json::from_str::<T>(r#"{"a":1.5}"#).unwrap_err();
         assert!(e.to_string().contains("1.5"), "{e}");
+    }
+
+    #[test]
+    fn code_scan_is_conservative() {
+        let keys: &[&[u8]] = &[b"\"error_code\"", b"\"sub_error_code\""];
+        let ok = br#"{"data":{"error_code" : 0 ,"description":""},"extra":{"error_code":0,"sub_error_code":"0","logid":"x"}}"#;
+        assert!(codes_all_zero(ok, keys));
+        // A non-zero code anywhere, a sub code, a float, null: parse in full.
+        for body in [
+            &br#"{"data":{"error_code":0},"extra":{"error_code":0,"sub_error_code":1}}"#[..],
+            br#"{"data":{"error_code":0.0}}"#,
+            br#"{"data":{"error_code":null}}"#,
+            br#"{"data":{"error_code":01}}"#,
+            br#"{"data":{"error_code":"0x"}}"#,
+        ] {
+            assert!(
+                !codes_all_zero(body, keys),
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+        }
+        // The key's text inside a string is not a key.
+        assert!(codes_all_zero(
+            br#"{"title":"say \"error_code\":1","name":"error_code","data":{"error_code":0}}"#,
+            keys
+        ));
     }
 }

@@ -193,6 +193,9 @@ fn code(map: Option<&Map<String, Value>>, key: &str) -> Option<i64> {
     LooseI64::deserialize(v).ok()?.0.filter(|c| *c != 0)
 }
 
+/// Every key that carries a Douyin error code, in both envelope shapes.
+const CODE_KEYS: &[&[u8]] = &[b"\"error_code\"", b"\"sub_error_code\""];
+
 /// The platform error carried by a response, if any (both envelope shapes, codes as numbers or
 /// strings). `None` for a success envelope or a body that is not a Douyin envelope; the
 /// transport then judges the HTTP status alone.
@@ -202,6 +205,11 @@ pub fn decode_error(
     body: &[u8],
     operation: &str,
 ) -> Option<Error> {
+    // Almost every response is a success: when every code in it reads zero there is no error,
+    // and the body need not be parsed a second time (the caller decodes it once).
+    if conn_core::lenient::codes_all_zero(body, CODE_KEYS) {
+        return None;
+    }
     let v: Value = serde_json::from_slice(body).ok()?;
     let obj = v.as_object()?;
     let data = obj.get("data").and_then(Value::as_object);
