@@ -3,7 +3,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use conn_core::error::{excerpt, DecodeError, RetryClass};
+use conn_core::error::{excerpt, DecodeError};
 use conn_core::retry::Idempotency;
 use conn_core::transport::{Request, Response, Transport};
 use conn_core::{Error, Result};
@@ -175,27 +175,18 @@ impl ContentClient {
             Idempotency::Key { key, .. } => Some(key.clone()),
             _ => None,
         };
-        // `Request::new` records the idempotency but only `.idempotency()` also sets the key
-        // header, so go through it.
-        let req = Request::new(
-            "publish",
-            p.publish.method.as_http(),
-            &p.publish.path,
-            Idempotency::NonIdempotent,
-        )
-        .idempotency(idem)
-        .outcome_context("profile", p.name.clone())
-        .outcome_context("title", content.title.clone());
+        // A failure after the request may have been received comes back from the transport as
+        // OutcomeUnknown with this context (and the key to resume with, when there is one).
+        let req = Request::new("publish", p.publish.method.as_http(), &p.publish.path, idem)
+            .outcome_context("profile", p.name.clone())
+            .outcome_context("title", content.title.clone());
         let api_method = p
             .publish
             .api_method
             .as_deref()
             .unwrap_or(DEFAULT_PUBLISH_API_METHOD);
         let req = self.inner.auth.authorize(req, Some(body), api_method)?;
-        let resp = match self.inner.transport.execute(&req).await {
-            Ok(r) => r,
-            Err(e) => return Err(self.publish_failure(e, content, key.as_deref())),
-        };
+        let resp = self.inner.transport.execute(&req).await?;
         let raw: Value = resp.json()?;
         let id = match p.response.id.get(&raw) {
             Some(Value::String(s)) if !s.is_empty() => s.clone(),
@@ -221,31 +212,6 @@ impl ContentClient {
             idempotency_key: key,
             raw,
         })
-    }
-
-    /// A keyed publish whose retries ran out after the request may have been received is just
-    /// as unknown as an unkeyed one; say so, with the key to resume with.
-    fn publish_failure(&self, e: Error, content: &Content, key: Option<&str>) -> Error {
-        let Some(key) = key else { return e };
-        let maybe_received = match &e {
-            Error::DeadlineExceeded { last: Some(l), .. } => {
-                l.retry_class() == RetryClass::IdempotentOnly
-            }
-            other => other.retry_class() == RetryClass::IdempotentOnly,
-        };
-        if !maybe_received || e.is_outcome_unknown() {
-            return e;
-        }
-        Error::outcome_unknown(
-            self.inner.profile.name.clone(),
-            "publish",
-            vec![
-                ("profile".into(), self.inner.profile.name.clone()),
-                ("title".into(), content.title.clone()),
-                ("idempotency_key".into(), key.to_owned()),
-            ],
-            e,
-        )
     }
 
     /// The counters of a published item. Idempotent: retried per the retry policy.
