@@ -8,6 +8,7 @@
 //! | [`error`] | the one [`Error`] type, with predicates (`is_retryable`, `retry_after`, `status`, `platform_code`, `log_id`) |
 //! | [`secret`] | redacting secret types ([`secret::AccessToken`], [`secret::ClientSecret`], …) |
 //! | [`lenient`] | serde helpers for numbers that arrive as strings, booleans as 0/1 |
+//! | [`limit`] | the keyed [`limit::Limiter`] trait that per-process and shared rate limiters implement |
 //! | [`env`] | typed environment reading whose errors name the variable; the env.example registry |
 //! | [`transport`] | one reqwest client, timeouts, body cap, envelope decoding, tracing span per operation |
 //! | [`retry`] | backoff policies on tokio-retry strategies, the idempotency-aware retry loop |
@@ -35,6 +36,7 @@ pub mod credentials;
 pub mod env;
 pub mod error;
 pub mod lenient;
+pub mod limit;
 pub mod retry;
 pub mod secret;
 pub mod stats;
