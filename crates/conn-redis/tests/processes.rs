@@ -96,9 +96,15 @@ impl Drop for Proc {
     }
 }
 
-fn read_line() {
-    let mut go = String::new();
-    std::io::stdin().read_line(&mut go).unwrap();
+/// Waits for the parent's "go" line off the runtime: blocking the runtime's thread would also
+/// hold back the task that releases a lease.
+async fn read_line() {
+    tokio::task::spawn_blocking(|| {
+        let mut go = String::new();
+        std::io::stdin().read_line(&mut go).unwrap();
+    })
+    .await
+    .unwrap();
 }
 
 fn child_store() -> Arc<RedisTokenStore> {
@@ -143,7 +149,7 @@ fn child_process() {
                 // Load the shared token first, so that every process starts from the same one.
                 assert!(client.account_info(&open_id).await.unwrap().is_some());
                 println!("READY");
-                read_line();
+                read_line().await;
                 // The fake now rejects that token: each process refreshes once and replays.
                 client.video_list_page(&open_id, 0, 10).await.unwrap();
                 println!("OK");
@@ -152,10 +158,10 @@ fn child_process() {
                 let cfg = conn_ths::Config::from_env_with(&Env::process()).unwrap();
                 let client = conn_ths::Client::with_token_store(cfg, child_store()).unwrap();
                 println!("READY");
-                read_line();
+                read_line().await;
                 let first = client.tokens().token().await.unwrap();
                 println!("TOKEN {}", first.expose_secret());
-                read_line();
+                read_line().await;
                 // The platform said "expired" for `first` (the parent expired it at the fake).
                 let second = client.tokens().force_refresh(Some(&first)).await.unwrap();
                 println!("TOKEN2 {}", second.access_token.expose_secret());
@@ -170,7 +176,7 @@ fn child_process() {
                 );
                 let http = conn_core::reexports::reqwest::Client::new();
                 println!("READY");
-                read_line();
+                read_line().await;
                 for _ in 0..n {
                     limiter.acquire("shared-account").await.unwrap();
                     http.get(&url).send().await.unwrap();
@@ -182,7 +188,7 @@ fn child_process() {
                 let verifier = WebhookVerifier::douyin().with_secret(secret.clone());
                 let seen = RedisReplayCache::new(child_redis(), "douyin");
                 println!("READY");
-                read_line();
+                read_line().await;
                 let mut accepted = 0;
                 for i in 0..20 {
                     let body = format!(r#"{{"event":"e{i}"}}"#);
@@ -207,7 +213,7 @@ fn child_process() {
                 let d = events.next("doomed").await.unwrap().unwrap();
                 println!("GOT {}", d.entry_id);
                 // The handler "runs" until the parent kills this process: no ack, ever.
-                read_line();
+                read_line().await;
                 panic!("the consumer should have been killed");
             }
             other => panic!("unknown role {other}"),
