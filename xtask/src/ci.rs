@@ -130,6 +130,7 @@ pub fn run(root: &Path, skip: &BTreeSet<Step>) -> Result<(), String> {
 /// what the harness reads); plain `cargo test` otherwise. Output is passed
 /// through untouched either way.
 fn tests(root: &Path) -> Result<(), String> {
+    crate::redis::ensure_server()?;
     if Cargo::new(["nextest", "--version"]).succeeds_quietly(root) {
         Cargo::new([
             "nextest",
@@ -148,9 +149,10 @@ fn tests(root: &Path) -> Result<(), String> {
 /// The crate every platform crate depends on; it is expected in every tree.
 const CORE: &str = "conn-core";
 /// Our library crates, for the dependency-tree check of the umbrella.
-const OURS: [&str; 6] = [
+const OURS: [&str; 7] = [
     CORE,
     "conn-creds",
+    "conn-redis",
     "conn-douyin",
     "conn-ths",
     "conn-erp",
@@ -168,6 +170,7 @@ fn feature_crate(feature: &str) -> Option<&'static str> {
         "erp" => Some("conn-erp"),
         "content" => Some("conn-content"),
         "creds" => Some("conn-creds"),
+        "redis" => Some("conn-redis"),
         _ => None,
     }
 }

@@ -6,6 +6,7 @@
 mod ci;
 mod cmd;
 mod env_example;
+mod redis;
 mod toml_lite;
 
 use std::collections::BTreeSet;

@@ -454,6 +454,10 @@ pub struct SandboxArgs {
     /// Stop after this many seconds (default: until Ctrl-C).
     #[arg(long = "for", value_name = "SECONDS")]
     pub for_secs: Option<u64>,
+    /// Also start a private redis-server (it must be installed) and print REDIS_URL, so that
+    /// several `connectors` processes share tokens and webhook dedupe.
+    #[arg(long)]
+    pub redis: bool,
 }
 
 /// `demo`

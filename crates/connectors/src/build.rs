@@ -315,9 +315,21 @@ impl ConnectorsBuilder {
             Some(t) => t.clone(),
             None => self.default_token_store(),
         };
+        #[cfg(feature = "redis")]
+        let shared = crate::shared::from_env(&self.env);
+        #[cfg(feature = "redis")]
+        let token_store = match (&self.token_store, &shared) {
+            (None, Ok(Some(s))) => s.tokens.clone(),
+            _ => token_store,
+        };
         let wants = |p: &str| self.wants(p);
         let mut report = ConfigReport::default();
         let mut out = Connectors::new();
+        #[cfg(feature = "redis")]
+        match shared {
+            Ok(s) => out.redis = s.map(|s| s.redis),
+            Err(e) => report.add("redis", vec![e]),
+        }
         let base = self.env.clone();
         #[cfg(feature = "content")]
         let profiles = match conn_content::config::profile_names(&base) {

@@ -80,6 +80,12 @@ pub fn env_vars() -> Vec<EnvVarGroup> {
         "the encrypted credential and token store (`connectors creds …`)",
         conn_creds::ENV_VARS,
     ));
+    #[cfg(feature = "redis")]
+    raw.push((
+        "conn-redis",
+        "shared state for many workers on Redis (tokens, webhook dedupe)",
+        conn_redis::ENV_VARS,
+    ));
     #[cfg(feature = "douyin")]
     raw.push((
         "conn-douyin",

@@ -72,6 +72,8 @@ pub mod registry;
     feature = "content"
 ))]
 pub mod sandbox;
+#[cfg(feature = "redis")]
+mod shared;
 
 pub use build::{ConfigReport, ConnectorsBuilder, PlatformProblem, Skipped};
 pub use envdoc::{env_example, env_vars, EnvVarGroup, CLI_ENV_VARS, ORIGINAL_VARS};
@@ -100,3 +102,7 @@ pub use conn_content as content;
 /// conn-creds: the encrypted credential and token store.
 #[cfg(feature = "creds")]
 pub use conn_creds as creds;
+
+/// conn-redis: shared state for many processes and hosts.
+#[cfg(feature = "redis")]
+pub use conn_redis as redis;

@@ -103,6 +103,8 @@ pub struct Connectors {
     pub(crate) erp: Option<conn_erp::Client>,
     #[cfg(feature = "content")]
     pub(crate) content: BTreeMap<String, conn_content::ContentClient>,
+    #[cfg(feature = "redis")]
+    pub(crate) redis: Option<conn_redis::Redis>,
 }
 
 impl fmt::Debug for Connectors {
@@ -238,6 +240,22 @@ impl Connectors {
     #[cfg(feature = "douyin")]
     pub fn douyin(&self) -> Option<&conn_douyin::Client> {
         self.douyin.as_ref()
+    }
+
+    /// The shared Redis, when `REDIS_URL` is set (feature `redis`): tokens already live there;
+    /// build limiters, replay caches and event streams on it.
+    #[cfg(feature = "redis")]
+    pub fn redis(&self) -> Option<&conn_redis::Redis> {
+        self.redis.as_ref()
+    }
+
+    /// A webhook replay cache shared by every receiver (`scope`: the endpoint, e.g. `douyin`),
+    /// when `REDIS_URL` is set; pass it to `WebhookVerifier::verify_shared`.
+    #[cfg(feature = "redis")]
+    pub fn replay_cache(&self, scope: &str) -> Option<conn_redis::RedisReplayCache> {
+        self.redis
+            .as_ref()
+            .map(|r| conn_redis::RedisReplayCache::new(r.clone(), scope))
     }
 
     /// The iFinD client, when configured.

@@ -53,7 +53,7 @@ mod replay;
 mod router;
 mod verify;
 
-pub use replay::SeenIds;
+pub use replay::{ReplayCache, SeenIds};
 pub use router::{Dispatch, EventRouter};
 pub use verify::{
     douyin_signature, SignatureEncoding, SignatureScheme, SignedPayload, Verified, WebhookVerifier,
@@ -106,6 +106,14 @@ pub enum WebhookError {
     Replayed {
         /// The message id.
         id: String,
+    },
+    /// The shared replay cache could not say whether the id was seen; the message was neither
+    /// accepted nor recorded (the sender retries).
+    #[error("webhook not accepted: the replay cache is unavailable: {source}")]
+    ReplayCacheUnavailable {
+        /// The cache's error.
+        #[source]
+        source: BoxError,
     },
     /// The body is larger than the verifier's cap; it was not hashed.
     #[error("webhook rejected: body of {actual} bytes exceeds the {limit}-byte limit")]

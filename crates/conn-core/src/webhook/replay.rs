@@ -167,6 +167,30 @@ impl SeenIds {
     }
 }
 
+/// A seen-id cache that verifiers in several processes can share (a Redis one in conn-redis);
+/// [`SeenIds`] is the in-process implementation. Used by [`WebhookVerifier::verify_shared`].
+///
+/// [`WebhookVerifier::verify_shared`]: super::WebhookVerifier::verify_shared
+#[async_trait::async_trait]
+pub trait ReplayCache: Send + Sync + fmt::Debug {
+    /// Records `id`: `Ok(true)` the first time, `Ok(false)` for a replay. An error means the
+    /// cache could not decide; the message must then be neither accepted nor recorded.
+    async fn first_seen(&self, id: &str) -> crate::Result<bool>;
+    /// Forgets `id`, so the sender's retry of a message whose handling failed is accepted.
+    async fn forget(&self, id: &str) -> crate::Result<()>;
+}
+
+#[async_trait::async_trait]
+impl ReplayCache for SeenIds {
+    async fn first_seen(&self, id: &str) -> crate::Result<bool> {
+        Ok(self.insert(id))
+    }
+    async fn forget(&self, id: &str) -> crate::Result<()> {
+        self.remove(id);
+        Ok(())
+    }
+}
+
 impl fmt::Debug for SeenIds {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SeenIds")

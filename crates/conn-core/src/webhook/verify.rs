@@ -324,8 +324,40 @@ impl WebhookVerifier {
     /// [`StaleTimestamp`](WebhookError::StaleTimestamp), [`Replayed`](WebhookError::Replayed),
     /// [`Misconfigured`](WebhookError::Misconfigured).
     pub fn verify(&self, headers: &HeaderMap, body: &[u8]) -> Result<Verified, WebhookError> {
-        let result = self.check(headers, body);
-        match &result {
+        let result = self.check(headers, body, self.seen.as_deref());
+        self.log_outcome(&result);
+        result
+    }
+
+    /// As [`verify`](Self::verify), but the replay check goes to `cache`, which verifiers in
+    /// other processes share (this verifier's own seen-id cache is not used). The id is
+    /// recorded only after the signature and timestamp checks pass.
+    ///
+    /// # Errors
+    /// As [`verify`](Self::verify), and
+    /// [`ReplayCacheUnavailable`](WebhookError::ReplayCacheUnavailable) when `cache` fails.
+    pub async fn verify_shared(
+        &self,
+        headers: &HeaderMap,
+        body: &[u8],
+        cache: &dyn super::ReplayCache,
+    ) -> Result<Verified, WebhookError> {
+        let mut result = self.check(headers, body, None);
+        if let Ok(Verified { id: Some(id), .. }) = &result {
+            result = match cache.first_seen(id).await {
+                Ok(true) => result,
+                Ok(false) => Err(WebhookError::Replayed { id: id.clone() }),
+                Err(e) => Err(WebhookError::ReplayCacheUnavailable {
+                    source: Box::new(e),
+                }),
+            };
+        }
+        self.log_outcome(&result);
+        result
+    }
+
+    fn log_outcome(&self, result: &Result<Verified, WebhookError>) {
+        match result {
             Ok(v) => tracing::debug!(
                 signature_header = %self.config.scheme.header(),
                 id = v.id.as_deref(),
@@ -339,10 +371,14 @@ impl WebhookVerifier {
                 "webhook rejected"
             ),
         }
-        result
     }
 
-    fn check(&self, headers: &HeaderMap, body: &[u8]) -> Result<Verified, WebhookError> {
+    fn check(
+        &self,
+        headers: &HeaderMap,
+        body: &[u8],
+        seen: Option<&SeenIds>,
+    ) -> Result<Verified, WebhookError> {
         let cfg = &*self.config;
         if cfg.keys.is_empty() {
             return Err(WebhookError::NoSecret);
@@ -418,7 +454,7 @@ impl WebhookVerifier {
             }
         }
 
-        let id = match (id, &self.seen) {
+        let id = match (id, seen) {
             (Some(id), Some(seen)) => {
                 if !seen.insert(id) {
                     return Err(WebhookError::Replayed { id: id.to_owned() });
