@@ -15,6 +15,7 @@ use crate::config::Config;
 use crate::envelope::ErpEnvelope;
 use crate::model::{decode_error, CreatedOrder, FinancialData, NewOrder, Order, Period};
 use crate::pagination::{order_stream, OrderQuery, OrderStream, OrdersPage};
+use crate::profile::{self, Flow};
 use crate::PLATFORM;
 
 /// Characters escaped in an order id placed in a path segment.
@@ -157,9 +158,15 @@ impl Client {
     }
 
     /// Financial figures for a period (`GET ERP_FINANCIAL_PATH?start_date=…&end_date=…`).
+    ///
+    /// With a built-in profile other than `own`, the period's orders are summed instead (see
+    /// [`crate::profile`]): `revenue` only, `raw` = `{"source":"orders","orders":n}`.
     #[tracing::instrument(name = "erp.financial_data", skip_all, fields(period = %period))]
     pub async fn financial_data(&self, period: &Period) -> Result<FinancialData> {
         let cfg = &self.inner.config;
+        if let Some(flow) = self.flow() {
+            return self.financial_from_orders(flow, period).await;
+        }
         let (s, e) = &cfg.period_params;
         let req = Request::get("financial_data", cfg.paths.financial.clone())
             .query(s.clone(), period.start().to_string())
@@ -168,13 +175,57 @@ impl Client {
         FinancialData::from_json(*period, self.payload(&body))
     }
 
+    async fn financial_from_orders(
+        &self,
+        flow: &dyn Flow,
+        period: &Period,
+    ) -> Result<FinancialData> {
+        use futures::TryStreamExt;
+        let cfg = &self.inner.config;
+        let days = cfg
+            .profile_options
+            .window_days
+            .or(cfg.profile.window_days());
+        let mut revenue = rust_decimal::Decimal::ZERO;
+        let mut count: u64 = 0;
+        for (start, end) in profile::windows(period, days) {
+            let mut q = OrderQuery::new();
+            q.filters = flow.period_filters(start, end);
+            let mut orders = self.list_orders(q);
+            while let Some(o) = orders.try_next().await? {
+                count = count.saturating_add(1);
+                if let Some(m) = o.total_amount {
+                    revenue = revenue.checked_add(m.amount()).ok_or_else(|| {
+                        Error::validation("revenue", "the period's total overflows a decimal")
+                    })?;
+                }
+            }
+        }
+        Ok(FinancialData {
+            period: *period,
+            revenue: Some(crate::model::Money::new(revenue)),
+            expenses: None,
+            profit: None,
+            currency: None,
+            raw: serde_json::json!({"source": "orders", "orders": count}),
+        })
+    }
+
+    /// The flow of the configured built-in profile (`None` for `own`).
+    fn flow(&self) -> Option<&'static dyn Flow> {
+        profile::flow(self.inner.config.profile)
+    }
+
     /// Every order, page after page, as a stream (see [`crate::pagination`]).
     pub fn list_orders(&self, query: OrderQuery) -> OrderStream {
         order_stream(self.clone(), query)
     }
 
-    fn list_request(&self, query: &OrderQuery, page: u64, size: u32) -> Request {
+    fn list_request(&self, query: &OrderQuery, page: u64, size: u32) -> Result<Request> {
         let cfg = &self.inner.config;
+        if let Some(flow) = self.flow() {
+            return flow.list_request(&cfg.profile_options, query, page, size);
+        }
         let mut req = Request::get("list_orders", cfg.paths.orders.clone());
         for (k, v) in &query.filters {
             req = req.query(k.clone(), v.clone());
@@ -182,7 +233,7 @@ impl Client {
         for (k, v) in cfg.pagination.style.params(page, size) {
             req = req.query(k, v);
         }
-        req
+        Ok(req)
     }
 
     /// One page of the order list (0-based page number, whatever the style).
@@ -190,9 +241,12 @@ impl Client {
     pub async fn orders_page(&self, query: &OrderQuery, page: u64) -> Result<OrdersPage> {
         let cfg = &self.inner.config;
         query.validate(cfg.pagination.style)?;
-        let req = self.list_request(query, page, cfg.pagination.page_size);
+        let req = self.list_request(query, page, cfg.pagination.page_size)?;
         let body: Value = self.send(&req).await?.json()?;
-        self.parse_page(page, &body)
+        match self.flow() {
+            Some(flow) => profile::parse_page(flow, page, &body),
+            None => self.parse_page(page, &body),
+        }
     }
 
     fn parse_page(&self, page: u64, body: &Value) -> Result<OrdersPage> {
@@ -266,6 +320,15 @@ impl Client {
             ));
         }
         let cfg = &self.inner.config;
+        if self.flow().is_some() {
+            return Err(Error::config_var(
+                "ERP_PROFILE",
+                format!(
+                    "order detail is not built into the {} profile; list orders with a filter instead",
+                    cfg.profile
+                ),
+            ));
+        }
         let path = cfg
             .paths
             .order
@@ -281,11 +344,60 @@ impl Client {
     #[tracing::instrument(name = "erp.create_order", skip_all, fields(items = order.items.len()))]
     pub async fn create_order(&self, order: &NewOrder) -> Result<CreatedOrder> {
         order.validate()?;
-        let idem = match &self.inner.config.idempotency_header {
+        let cfg = &self.inner.config;
+        if cfg.profile.dedupes_by_number() {
+            // The ERP dedupes on the outer number: the caller's, or a fresh one per call.
+            let number = order
+                .external_id
+                .clone()
+                .unwrap_or_else(|| self.fresh_number());
+            return self
+                .create_with(order, self.number_idempotency(number))
+                .await;
+        }
+        if self.flow().is_some() {
+            // Kingdee refuses a second bill with the same number and ERPNext dedupes nothing:
+            // never replayed once it may have been received. The number still goes out (as
+            // FBillNo) so an unknown outcome can be looked up.
+            let number = order
+                .external_id
+                .clone()
+                .unwrap_or_else(|| self.fresh_number());
+            return self
+                .create_with_number(order, Idempotency::NonIdempotent, Some(number))
+                .await;
+        }
+        let idem = match &cfg.idempotency_header {
             Some(h) => Idempotency::new_key(h.clone()),
             None => Idempotency::NonIdempotent,
         };
         self.create_with(order, idem).await
+    }
+
+    /// 32 hex characters, unique per call.
+    fn fresh_number(&self) -> String {
+        match Idempotency::new_key(self.number_header()) {
+            Idempotency::Key { key, .. } => key,
+            _ => String::new(),
+        }
+    }
+
+    fn number_header(&self) -> http::HeaderName {
+        self.inner
+            .config
+            .idempotency_header
+            .clone()
+            .unwrap_or(http::HeaderName::from_static(
+                crate::config::DEFAULT_IDEMPOTENCY_HEADER,
+            ))
+    }
+
+    /// A create made repeatable by the ERP's own outer order number.
+    fn number_idempotency(&self, number: String) -> Idempotency {
+        Idempotency::Key {
+            header: self.number_header(),
+            key: number,
+        }
     }
 
     /// Creates an order with the caller's idempotency key: to retry a logical call whose
@@ -299,6 +411,31 @@ impl Client {
     ) -> Result<CreatedOrder> {
         order.validate()?;
         let key = key.into();
+        let cfg = &self.inner.config;
+        if cfg.profile.dedupes_by_number() {
+            if order.external_id.as_deref().is_some_and(|x| x != key) {
+                return Err(Error::validation(
+                    "idempotency_key",
+                    "must equal external_id: the ERP dedupes on the outer order number",
+                ));
+            }
+            if key.is_empty() || key.len() > 64 || key.chars().any(char::is_control) {
+                return Err(Error::validation(
+                    "idempotency_key",
+                    "the outer order number must be 1 to 64 characters without control characters",
+                ));
+            }
+            return self.create_with(order, self.number_idempotency(key)).await;
+        }
+        if self.flow().is_some() {
+            return Err(Error::config_var(
+                "ERP_PROFILE",
+                format!(
+                    "{} cannot dedupe creates, so an idempotency key cannot be honoured",
+                    cfg.profile
+                ),
+            ));
+        }
         let Some(header) = self.inner.config.idempotency_header.clone() else {
             return Err(Error::config_var(
                 "ERP_IDEMPOTENCY_HEADER",
@@ -316,19 +453,45 @@ impl Client {
     }
 
     async fn create_with(&self, order: &NewOrder, idem: Idempotency) -> Result<CreatedOrder> {
+        self.create_with_number(order, idem, None).await
+    }
+
+    async fn create_with_number(
+        &self,
+        order: &NewOrder,
+        idem: Idempotency,
+        number: Option<String>,
+    ) -> Result<CreatedOrder> {
         let cfg = &self.inner.config;
         let key = match &idem {
             Idempotency::Key { key, .. } => Some(key.clone()),
             _ => None,
         };
-        let req = Request::post("create_order", cfg.paths.create_order.clone(), idem)
-            .json(&order.to_json())?;
+        let number = key.clone().or(number).unwrap_or_default();
+        let req = match self.flow() {
+            Some(flow) => flow.create_request(&cfg.profile_options, order, &number, idem)?,
+            None => Request::post("create_order", cfg.paths.create_order.clone(), idem)
+                .json(&order.to_json())?,
+        };
         let mut signed = self.sign(&req)?;
         signed = signed.outcome_context("customer", order.customer.trim());
         if let Some(x) = &order.external_id {
             signed = signed.outcome_context("external_id", x.clone());
         }
+        if cfg.profile == crate::profile::Profile::Kingdee {
+            signed = signed.outcome_context("bill_no", number.clone());
+        }
         let body: Value = self.inner.transport.execute(&signed).await?.json()?;
+        if let Some(flow) = self.flow() {
+            let id = flow.created_id(&body, &number)?;
+            return Ok(CreatedOrder {
+                id,
+                status: None,
+                total_amount: Some(order.total()),
+                idempotency_key: key,
+                raw: body,
+            });
+        }
         let data = self.payload(&body);
         let parsed = Order::from_json("create_order", "data", data, &cfg.order_fields)?;
         Ok(CreatedOrder {
@@ -342,7 +505,7 @@ impl Client {
 
     /// The cheapest authenticated call: the first page of orders, one order long.
     pub async fn check_credentials(&self) -> Result<()> {
-        let req = self.list_request(&OrderQuery::new(), 0, 1);
+        let req = self.list_request(&OrderQuery::new(), 0, 1)?;
         self.send(&req).await.map(|_| ())
     }
 }

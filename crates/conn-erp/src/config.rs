@@ -25,12 +25,13 @@ use conn_core::{Error, Result};
 use http::header::HeaderName;
 
 use crate::auth::{
-    ApiKeyAuth, Auth, AuthMode, BasicAuth, BearerAuth, CanonicalEncoding, KingdeeHeaderNames,
-    KingdeeHmacSigner, NoAuth, NonceSource, RandomNonce, SortedMd5Signer, TokenAuth,
+    ApiKeyAuth, Auth, AuthMode, BasicAuth, BearerAuth, KingdeeHmacSigner, KingdeeIdentity, NoAuth,
+    NonceSource, RandomNonce, SortedMd5Signer, TokenAuth, WdtSigner,
 };
 use crate::envelope::ErrorCodes;
 use crate::model::OrderFields;
 use crate::pagination::{Pagination, PaginationStyle, MAX_PAGE_SIZE};
+use crate::profile::{Profile, ProfileOptions};
 
 /// The original system's ERP address.
 pub const DEFAULT_API_URL: &str = "http://localhost:8013";
@@ -75,6 +76,8 @@ impl Default for Paths {
 /// ```
 #[derive(Clone)]
 pub struct Config {
+    pub(crate) profile: Profile,
+    pub(crate) profile_options: ProfileOptions,
     pub(crate) auth: Auth,
     pub(crate) paths: Paths,
     pub(crate) pagination: Pagination,
@@ -94,6 +97,7 @@ impl fmt::Debug for Config {
         // new field is a conscious decision.
         f.debug_struct("Config")
             .field("base_url", &self.transport.base_url.as_str())
+            .field("profile", &self.profile)
             .field("auth", &self.auth)
             .field("paths", &self.paths)
             .field("pagination", &self.pagination)
@@ -162,6 +166,8 @@ impl Config {
 pub struct ConfigBuilder {
     base_url: String,
     base_url_var: Option<&'static str>,
+    profile: Profile,
+    profile_options: ProfileOptions,
     auth: Auth,
     paths: Paths,
     pagination: Pagination,
@@ -194,6 +200,8 @@ impl ConfigBuilder {
         Self {
             base_url: base_url.into(),
             base_url_var: None,
+            profile: Profile::Own,
+            profile_options: ProfileOptions::default(),
             auth: Auth::None(NoAuth),
             paths: Paths::default(),
             pagination: Pagination::default(),
@@ -208,6 +216,26 @@ impl ConfigBuilder {
             clock: clock::system(),
             nonce: Arc::new(RandomNonce),
         }
+    }
+
+    /// The ERP profile; sets its error envelope, pagination style and page size, so call it
+    /// before overriding those.
+    pub fn profile(mut self, p: Profile) -> Self {
+        self.profile = p;
+        self.error_codes = p.error_codes();
+        if let Some(s) = p.pagination_style() {
+            self.pagination.style = s;
+        }
+        if let Some(n) = p.page_size() {
+            self.pagination.page_size = n;
+        }
+        self
+    }
+
+    /// The profile settings.
+    pub fn profile_options(mut self, o: ProfileOptions) -> Self {
+        self.profile_options = o;
+        self
     }
 
     /// The authentication.
@@ -383,6 +411,25 @@ impl ConfigBuilder {
                 "at least one id field name is needed",
             ));
         }
+        let mode = self.auth.mode();
+        match (self.profile.auth_mode(), mode) {
+            (Some(want), Some(got)) if want != got && got != AuthMode::None => {
+                return Err(Error::config_var(
+                    "ERP_AUTH_MODE",
+                    format!("ERP_PROFILE={} signs with {want}, not {got}", self.profile),
+                ));
+            }
+            (None, Some(m @ (AuthMode::WdtMd5 | AuthMode::KingdeeHmac))) => {
+                return Err(Error::config_var(
+                    "ERP_PROFILE",
+                    format!(
+                        "ERP_AUTH_MODE={m} only fits its ERP's requests: set ERP_PROFILE={}",
+                        Profile::implied_by(m)
+                    ),
+                ));
+            }
+            _ => {}
+        }
         if self.period_params.0.is_empty() || self.period_params.1.is_empty() {
             return Err(Error::validation(
                 "period_params",
@@ -390,6 +437,8 @@ impl ConfigBuilder {
             ));
         }
         Ok(Config {
+            profile: self.profile,
+            profile_options: self.profile_options,
             auth: self.auth,
             paths: self.paths,
             pagination: self.pagination,
@@ -413,7 +462,25 @@ impl ConfigBuilder {
         let mut b = Self::new(url);
         b.base_url_var = Some("ERP_API_URL");
         b.transport = Some(transport);
-        b.auth = auth_from_env(env)?;
+        let profile = match env.get("ERP_PROFILE") {
+            Some(p) => Some(p.parse::<Profile>().map_err(|()| {
+                Error::config_var(
+                    "ERP_PROFILE",
+                    format!("expected own, jushuitan, wangdiantong, kingdee or erpnext, got {p:?}"),
+                )
+            })?),
+            None => None,
+        };
+        b.auth = auth_from_env(env, profile.and_then(Profile::auth_mode))?;
+        let profile =
+            profile.unwrap_or_else(|| b.auth.mode().map_or(Profile::Own, Profile::implied_by));
+        b = b.profile(profile);
+        b.profile_options.shop = env.get("ERP_SHOP");
+        if let Some(o) = env.get("ERP_KINGDEE_SALE_ORG") {
+            b.profile_options.kingdee_sale_org = o;
+        }
+        b.profile_options.window_days =
+            env.parse::<u32>("ERP_PERIOD_WINDOW_DAYS", "a whole number of days")?;
         if let Some(p) = env.get("ERP_ORDERS_PATH") {
             b.paths.orders = p;
         }
@@ -586,7 +653,7 @@ fn header_safe(var: &str, s: &Secret) -> Result<()> {
     Ok(())
 }
 
-fn auth_from_env(env: &Env) -> Result<Auth> {
+fn auth_from_env(env: &Env, profile_mode: Option<AuthMode>) -> Result<Auth> {
     let (mode, explicit) = match env.get("ERP_AUTH_MODE") {
         Some(m) => (
             m.parse::<AuthMode>().map_err(|()| {
@@ -600,7 +667,10 @@ fn auth_from_env(env: &Env) -> Result<Auth> {
             })?,
             true,
         ),
-        None => (infer_mode(env)?, false),
+        None => match profile_mode {
+            Some(m) => (m, true),
+            None => (infer_mode(env)?, false),
+        },
     };
     let used = credential_vars(mode);
     let stray: Vec<&str> = CREDENTIAL_VARS
@@ -659,14 +729,10 @@ fn auth_from_env(env: &Env) -> Result<Auth> {
             header_safe("ERP_API_KEY", &key)?;
             Auth::Bearer(BearerAuth::new(AccessToken::from(key)))
         }
-        AuthMode::JstMd5 | AuthMode::WdtMd5 => {
-            let app_key = env.require("ERP_APP_KEY", "the app key of the ERP open platform")?;
+        AuthMode::JstMd5 => {
+            let app_key = env.require("ERP_APP_KEY", "the 聚水潭 app key")?;
             let secret = ClientSecret::from(require_secret(env, "ERP_APP_SECRET", mode)?);
-            let mut s = if mode == AuthMode::JstMd5 {
-                SortedMd5Signer::jushuitan(app_key, secret)
-            } else {
-                SortedMd5Signer::wangdiantong(app_key, secret)
-            };
+            let mut s = SortedMd5Signer::jushuitan(app_key, secret);
             if let Some(t) = env.secret("ERP_ACCESS_TOKEN") {
                 s = s.with_access_token(AccessToken::from(t));
             }
@@ -687,43 +753,28 @@ fn auth_from_env(env: &Env) -> Result<Auth> {
             }
             Auth::Md5(s)
         }
-        AuthMode::KingdeeHmac => {
-            let app_key = env.require("ERP_APP_KEY", "the Kingdee app key (client id)")?;
-            if http::HeaderValue::from_str(&app_key).is_err() {
-                return Err(Error::config_var(
-                    "ERP_APP_KEY",
-                    "contains characters not allowed in an HTTP header",
-                ));
-            }
+        AuthMode::WdtMd5 => {
+            let sid = env.require("ERP_WDT_SID", "the 旺店通 seller account (sid)")?;
+            let key = env.require("ERP_APP_KEY", "the 旺店通 app key")?;
             let secret = ClientSecret::from(require_secret(env, "ERP_APP_SECRET", mode)?);
-            let mut names = KingdeeHeaderNames::default();
-            if let Some(h) = env.get("ERP_SIGN_APP_KEY_NAME") {
-                names.app_key = header_name("ERP_SIGN_APP_KEY_NAME", &h)?;
+            Auth::Wdt(WdtSigner::new(sid, key, secret)?)
+        }
+        AuthMode::KingdeeHmac => {
+            let app_id = env.require(
+                "ERP_APP_KEY",
+                "the Kingdee AppId (<client id>_<32 characters>)",
+            )?;
+            let secret = ClientSecret::from(require_secret(env, "ERP_APP_SECRET", mode)?);
+            let acct = env.require("ERP_KINGDEE_ACCT_ID", "the Kingdee data centre (账套) id")?;
+            let user = env.require("ERP_KINGDEE_USERNAME", "the Kingdee user name")?;
+            let mut id = KingdeeIdentity::new(acct, user);
+            if let Some(l) = env.parse::<u32>("ERP_KINGDEE_LCID", "a locale id such as 2052")? {
+                id.lcid = l;
             }
-            if let Some(h) = env.get("ERP_SIGN_NONCE_HEADER") {
-                names.nonce = header_name("ERP_SIGN_NONCE_HEADER", &h)?;
+            if let Some(o) = env.get("ERP_KINGDEE_ORG_NUM") {
+                id.org_num = o;
             }
-            if let Some(h) = env.get("ERP_SIGN_TIMESTAMP_HEADER") {
-                names.timestamp = header_name("ERP_SIGN_TIMESTAMP_HEADER", &h)?;
-            }
-            if let Some(h) = env.get("ERP_SIGN_SIGNATURE_HEADER") {
-                names.signature = header_name("ERP_SIGN_SIGNATURE_HEADER", &h)?;
-            }
-            let enc = |var: &str, default: CanonicalEncoding| -> Result<CanonicalEncoding> {
-                match env.get(var) {
-                    None => Ok(default),
-                    Some(v) => CanonicalEncoding::parse(&v).ok_or_else(|| {
-                        Error::config_var(var, format!("expected raw or rfc3986, got {v:?}"))
-                    }),
-                }
-            };
-            let path = enc("ERP_SIGN_PATH_ENCODING", CanonicalEncoding::Raw)?;
-            let query = enc("ERP_SIGN_QUERY_ENCODING", CanonicalEncoding::Rfc3986)?;
-            Auth::Kingdee(
-                KingdeeHmacSigner::new(app_key, secret)
-                    .with_headers(names)
-                    .with_encoding(path, query),
-            )
+            Auth::Kingdee(KingdeeHmacSigner::new(app_id, secret, id)?)
         }
     };
     Ok(auth)
@@ -803,14 +854,35 @@ mod tests {
             let e = Config::from_env_with(&env(&[(var, val)])).unwrap_err();
             assert_eq!(err_var(e), var);
         }
+        // A Kingdee AppId without its `_<32 characters>` part: the client secret cannot be derived.
         let e = Config::from_env_with(&env(&[
             ("ERP_AUTH_MODE", "kingdee_hmac"),
             ("ERP_APP_KEY", "a"),
             ("ERP_APP_SECRET", "s"),
-            ("ERP_SIGN_QUERY_ENCODING", "base64"),
+            ("ERP_KINGDEE_ACCT_ID", "acct"),
+            ("ERP_KINGDEE_USERNAME", "u"),
         ]))
         .unwrap_err();
-        assert_eq!(err_var(e), "ERP_SIGN_QUERY_ENCODING");
+        assert_eq!(err_var(e), "ERP_APP_KEY");
+        // 旺店通's secret is issued as secret:salt.
+        let e = Config::from_env_with(&env(&[
+            ("ERP_PROFILE", "wangdiantong"),
+            ("ERP_WDT_SID", "sid"),
+            ("ERP_APP_KEY", "k"),
+            ("ERP_APP_SECRET", "no-salt"),
+        ]))
+        .unwrap_err();
+        assert_eq!(err_var(e), "ERP_APP_SECRET");
+        let e = Config::from_env_with(&env(&[("ERP_PROFILE", "sap")])).unwrap_err();
+        assert_eq!(err_var(e), "ERP_PROFILE");
+        // A profile and a mode that do not fit.
+        let e = Config::from_env_with(&env(&[
+            ("ERP_PROFILE", "kingdee"),
+            ("ERP_AUTH_MODE", "api_key"),
+            ("ERP_API_KEY", "k"),
+        ]))
+        .unwrap_err();
+        assert_eq!(err_var(e), "ERP_AUTH_MODE");
     }
 
     #[test]
@@ -839,8 +911,16 @@ mod tests {
             ],
             vec![
                 ("ERP_AUTH_MODE", "kingdee_hmac"),
-                ("ERP_APP_KEY", "ak"),
+                ("ERP_APP_KEY", "224466_AAECAwQFBgcICQoLDA0ODxAREhMUFRYX"),
                 ("ERP_APP_SECRET", "canary-app-secret-7"),
+                ("ERP_KINGDEE_ACCT_ID", "acct"),
+                ("ERP_KINGDEE_USERNAME", "u"),
+            ],
+            vec![
+                ("ERP_PROFILE", "wangdiantong"),
+                ("ERP_WDT_SID", "sid"),
+                ("ERP_APP_KEY", "ak"),
+                ("ERP_APP_SECRET", "canary-wdt-secret-9:salt"),
             ],
             vec![
                 ("ERP_AUTH_MODE", "bearer"),

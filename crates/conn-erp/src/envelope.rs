@@ -2,8 +2,10 @@
 //!
 //! An answer is an error when
 //! - its body has a `code` (or `error_code`, `errcode`, `errorCode`: [`ErrorCodes::code_fields`],
-//!   `ERP_ERROR_CODE_FIELDS`) outside the success codes
-//!   (`0`, `200`, `ok`, `success` by default), or `"success": false`; or
+//!   `ERP_ERROR_CODE_FIELDS`; a name starting with `/` is a JSON pointer) outside the success
+//!   codes (`0`, `200`, `ok`, `success` by default), or a success flag
+//!   ([`ErrorCodes::success_flags`], `success` by default; Kingdee
+//!   `/Result/ResponseStatus/IsSuccess`) is `false`; or
 //! - its status is 401 or 403 (whatever the body); or
 //! - its status is not 2xx and the body carries a code or a message.
 //!
@@ -32,8 +34,9 @@ pub struct ErrorCodes {
     pub message_fields: Vec<String>,
     /// Success: `0`, `200`, `ok`, `success`.
     pub success: Vec<String>,
-    /// Wrong credentials or signature: `401`, `40001` (the fake's signature error), `100`,
-    /// `invalid_signature`, `unauthorized`. Configurable with `ERP_AUTH_ERROR_CODES`.
+    /// Wrong credentials or signature: `401`, `40001` (the fake's signature error),
+    /// `invalid_signature`, `unauthorized`. Configurable with `ERP_AUTH_ERROR_CODES`. (`100` is
+    /// not in the list: 旺店通 uses it for any business error, and 聚水潭's profile adds it.)
     pub auth: Vec<String>,
     /// Permission missing: `403`, `40003`.
     pub permission: Vec<String>,
@@ -45,6 +48,12 @@ pub struct ErrorCodes {
     pub busy: Vec<String>,
     /// Invalid request: `400`, `422`, `40000`, `42200`.
     pub invalid: Vec<String>,
+    /// Fields (names or JSON pointers) holding a boolean success flag: `false` is an error
+    /// whatever the code says. `success` by default.
+    pub success_flags: Vec<String>,
+    /// Also look for the envelope in the first cell of a row array (`[[{…}]]`), where Kingdee's
+    /// queries put their errors.
+    pub unwrap_rows: bool,
 }
 
 fn list(v: &[&str]) -> Vec<String> {
@@ -65,12 +74,14 @@ impl Default for ErrorCodes {
                 "exception",
             ]),
             success: list(&["0", "200", "ok", "success"]),
-            auth: list(&["401", "40001", "100", "invalid_signature", "unauthorized"]),
+            auth: list(&["401", "40001", "invalid_signature", "unauthorized"]),
             permission: list(&["403", "40003"]),
             not_found: list(&["404", "40004"]),
             rate_limited: list(&["429", "42900"]),
             busy: list(&["busy", "50300"]),
             invalid: list(&["400", "422", "40000", "42200"]),
+            success_flags: list(&["success"]),
+            unwrap_rows: false,
         }
     }
 }
@@ -115,6 +126,30 @@ impl ErpEnvelope {
     }
 }
 
+/// The object an envelope is read from: the body, or with `unwrap_rows` the first object
+/// found in the first cells of nested arrays (`[[{…}]]`).
+fn envelope_object(body: &Value, unwrap_rows: bool) -> Option<&Value> {
+    let mut v = body;
+    // Bounded: Kingdee nests two levels; a hostile answer cannot make this walk deep.
+    for _ in 0..4 {
+        match v {
+            Value::Object(_) => return Some(v),
+            Value::Array(a) if unwrap_rows => v = a.first()?,
+            _ => return None,
+        }
+    }
+    None
+}
+
+/// A field by name, or by JSON pointer when it starts with `/`.
+fn lookup<'a>(obj: &'a Value, name: &str) -> Option<&'a Value> {
+    if name.starts_with('/') {
+        obj.pointer(name)
+    } else {
+        obj.get(name)
+    }
+}
+
 fn text_of(v: &Value) -> Option<String> {
     match v {
         Value::String(s) if !s.is_empty() => Some(s.clone()),
@@ -138,17 +173,20 @@ fn kind_of_status(status: u16) -> ApiErrorKind {
 impl EnvelopeDecoder for ErpEnvelope {
     fn decode_error(&self, r: &ResponseParts<'_>) -> Option<Error> {
         let body: Option<Value> = serde_json::from_slice(r.body).ok();
-        let obj = body.as_ref().and_then(Value::as_object);
+        let obj = body
+            .as_ref()
+            .and_then(|b| envelope_object(b, self.codes.unwrap_rows));
         let field = |names: &[String]| {
-            obj.and_then(|o| {
-                names
-                    .iter()
-                    .find_map(|n| o.get(n.as_str()).and_then(text_of))
-            })
+            obj.and_then(|o| names.iter().find_map(|n| lookup(o, n).and_then(text_of)))
         };
         let code = field(&self.codes.code_fields);
         let message = field(&self.codes.message_fields);
-        let success_flag = obj.and_then(|o| o.get("success")).and_then(Value::as_bool);
+        let success_flag = obj.and_then(|o| {
+            self.codes
+                .success_flags
+                .iter()
+                .find_map(|n| lookup(o, n).and_then(Value::as_bool))
+        });
         let status = r.status.as_u16();
         let code_failed = code.as_deref().is_some_and(|c| !self.codes.is_success(c));
         let is_error = code_failed
@@ -172,6 +210,7 @@ impl EnvelopeDecoder for ErpEnvelope {
             });
         let code_text = match (&code, code_failed) {
             (Some(c), true) => c.clone(),
+            _ if success_flag == Some(false) && r.status.is_success() => "success_false".to_owned(),
             _ if !r.status.is_success() => format!("http_{status}"),
             (Some(c), false) => c.clone(),
             (None, _) => "error".to_owned(),

@@ -3,9 +3,11 @@
 //! A generic ERP REST connector replacing the original system's `ERPAPIConnector`: financial
 //! data for a period, the order list (as a [`futures::Stream`] over four pagination styles),
 //! order detail, and order creation with an idempotency key. Authentication is pluggable: static
-//! headers (API key, Basic, ERPNext token, bearer) and request signing (聚水潭 / 旺店通
-//! sorted-concatenation MD5, Kingdee canonical-request HMAC-SHA256), or a signer of your own.
-//! Amounts are exact decimals ([`Money`]), never floats.
+//! headers (API key, Basic, ERPNext token, bearer) and request signing (聚水潭 and 旺店通旗舰版
+//! MD5, Kingdee K3Cloud WebAPI HMAC-SHA256, each checked against the vendor's own SDK), or a
+//! signer of your own. Built-in [`profile`]s speak each ERP's own requests and envelope
+//! (`ERP_PROFILE`: `own`, `jushuitan`, `wangdiantong`, `kingdee`, `erpnext`). Amounts are exact
+//! decimals ([`Money`]), never floats.
 //!
 //! ## Quick start
 //!
@@ -44,8 +46,8 @@
 //! | `token` | `Authorization: token key:secret` | ERPNext / Frappe | `ERP_API_KEY`, `ERP_API_SECRET` |
 //! | `bearer` | `Authorization: Bearer key` | Odoo API keys | `ERP_API_KEY` |
 //! | `jst_md5` | `app_key, timestamp, charset, version, [access_token], biz, sign` | 聚水潭 | `ERP_APP_KEY`, `ERP_APP_SECRET`, `ERP_ACCESS_TOKEN` |
-//! | `wdt_md5` | `appkey, timestamp, [access_token], biz, sign` | 旺店通旗舰版 | `ERP_APP_KEY`, `ERP_APP_SECRET` |
-//! | `kingdee_hmac` | `X-Api-ClientID`, `X-Api-Nonce`, `X-Api-Timestamp`, `X-Api-Signature` | Kingdee API gateway | `ERP_APP_KEY`, `ERP_APP_SECRET` |
+//! | `wdt_md5` | query `sid, key, salt, method, timestamp (s − 1325347200), v, sign`; body the JSON argument array | 旺店通旗舰版 | `ERP_WDT_SID`, `ERP_APP_KEY`, `ERP_APP_SECRET` (`secret:salt`) |
+//! | `kingdee_hmac` | `X-Api-ClientID`, `X-Api-Auth-Version`, `x-api-timestamp`, `x-api-nonce`, `x-api-signheaders`, `X-Api-Signature`, `X-Kd-Appkey`, `X-Kd-Appdata`, `X-Kd-Signature` | Kingdee 金蝶云星空 | `ERP_APP_KEY` (AppId), `ERP_APP_SECRET`, `ERP_KINGDEE_ACCT_ID`, `ERP_KINGDEE_USERNAME` |
 //! | `none` | nothing | an ERP on a trusted network | |
 //!
 //! Unset, the mode is inferred (`ERP_API_KEY` → `api_key`, `ERP_USERNAME`+`ERP_PASSWORD` →
@@ -55,15 +57,17 @@
 //!
 //! ### Signing rules
 //!
-//! - **Sorted-concatenation MD5** ([`auth::SortedMd5Signer`]): drop `sign`, sort the parameters by
-//!   key, concatenate `key + value`, wrap with the secret as prefix (聚水潭) or prefix and suffix
-//!   (旺店通), MD5, lowercase hex. The business payload travels as compact JSON in `biz`;
-//!   timestamp in seconds.
-//! - **Canonical-request HMAC-SHA256** ([`auth::KingdeeHmacSigner`]):
-//!   `METHOD\npath\nsorted-query\nx-api-nonce:n\nx-api-timestamp:ms\n`, and
-//!   `X-Api-Signature = base64(hex(HMAC-SHA256(secret, string)))` (base64 of the lowercase hex
-//!   text).
+//! - **聚水潭** ([`auth::SortedMd5Signer`]): drop `sign`, sort the parameters by key,
+//!   concatenate `key + value`, prefix the secret, MD5, lowercase hex; the business payload
+//!   travels as compact JSON in `biz`; timestamp in seconds.
+//! - **旺店通旗舰版** ([`auth::WdtSigner`]): system parameters in the query,
+//!   `md5(secret + sorted(k+v over the query and body=<raw body>) + secret)`; the salt of the
+//!   `secret:salt` app secret goes in the query; timestamps count from 2012-01-01.
+//! - **Kingdee** ([`auth::KingdeeHmacSigner`]): the official SDK's nine headers; the gateway
+//!   signature is keyed with the client secret derived from the AppId
+//!   ([`auth::derive_client_secret`]), the `X-Kd-Signature` with the app secret.
 //!
+//! Known answers for all three come from running the vendors' public SDKs (`tests/vectors/`).
 //! Timestamps and nonces come from the configured clock and [`auth::NonceSource`]
 //! ([`ConfigBuilder::clock`], [`ConfigBuilder::nonce_source`]), drawn once per logical call, so
 //! tests can pin them and every retry of a call carries the same signature.
@@ -74,18 +78,16 @@
 //!
 //! | detail | default | setting |
 //! |---|---|---|
-//! | MD5 app key parameter name | `app_key` (聚水潭), `appkey` (旺店通) | `ERP_SIGN_APP_KEY_NAME`, [`auth::Md5ParamNames`] |
-//! | MD5 fixed extra parameters | `charset=utf-8&version=2` (聚水潭), none (旺店通) | `ERP_SIGN_EXTRA_PARAMS` |
-//! | MD5 placement | query for body-less requests (business query folded into `biz`), form fields for requests with a body | custom signer |
-//! | Kingdee header names | `X-Api-ClientID`, `X-Api-Nonce`, `X-Api-Timestamp`, `X-Api-Signature` | `ERP_SIGN_APP_KEY_NAME`, `ERP_SIGN_NONCE_HEADER`, `ERP_SIGN_TIMESTAMP_HEADER`, `ERP_SIGN_SIGNATURE_HEADER` |
-//! | Kingdee path in the canonical string | as sent (`raw`) | `ERP_SIGN_PATH_ENCODING=raw\|rfc3986` |
-//! | Kingdee query in the canonical string | sorted by key then value, RFC 3986 encoded (`rfc3986`) | `ERP_SIGN_QUERY_ENCODING=raw\|rfc3986` |
-//! | which answer fields carry a code | `code, error_code, errcode, errorCode` | `ERP_ERROR_CODE_FIELDS` |
-//! | auth error codes in a 200 answer | `401, 40001, 100, invalid_signature, unauthorized` | `ERP_AUTH_ERROR_CODES` |
-//! | where the orders are in a list answer | `/data` | `ERP_ORDERS_LIST_POINTER` (`.` for a bare array) |
-//! | where the total is | `/total_count` | `ERP_ORDERS_TOTAL_POINTER` |
-//! | where the payload of other answers is | `/data` (whole body when absent) | `ERP_DATA_POINTER` |
-//! | order id / amount keys | `id, order_id, name, o_id, so_id` / `total_amount, grand_total, pay_amount, amount, total` | `ERP_ORDER_ID_FIELD`, `ERP_ORDER_AMOUNT_FIELD`, [`OrderFields`] |
+//! | 聚水潭 app key parameter name | `app_key` | `ERP_SIGN_APP_KEY_NAME`, [`auth::Md5ParamNames`] |
+//! | 聚水潭 fixed extra parameters | `charset=utf-8&version=2` | `ERP_SIGN_EXTRA_PARAMS` |
+//! | which answer fields carry a code (`own`) | `code, error_code, errcode, errorCode` | `ERP_ERROR_CODE_FIELDS` |
+//! | auth error codes in a 200 answer (`own`) | `401, 40001, invalid_signature, unauthorized` | `ERP_AUTH_ERROR_CODES` |
+//! | where the orders are in a list answer (`own`) | `/data` | `ERP_ORDERS_LIST_POINTER` (`.` for a bare array) |
+//! | where the total is (`own`) | `/total_count` | `ERP_ORDERS_TOTAL_POINTER` |
+//! | where the payload of other answers is (`own`) | `/data` (whole body when absent) | `ERP_DATA_POINTER` |
+//! | order id / amount keys (`own`) | `id, order_id, name, o_id, so_id` / `total_amount, grand_total, pay_amount, amount, total` | `ERP_ORDER_ID_FIELD`, `ERP_ORDER_AMOUNT_FIELD`, [`OrderFields`] |
+//! | financial-data windows of the profiles | 聚水潭 7 days, 旺店通 1 day | `ERP_PERIOD_WINDOW_DAYS` |
+//! | Kingdee sale organisation | `100` | `ERP_KINGDEE_SALE_ORG` |
 //!
 //! ### A custom signer
 //!
@@ -134,7 +136,9 @@
 //! ([`conn_core::retry::Idempotency::new_key`]) and sends it in `ERP_IDEMPOTENCY_HEADER`
 //! (`Idempotency-Key`) on every attempt, so a timed-out create is retried safely. With
 //! `ERP_IDEMPOTENCY_HEADER=none` a create is never replayed once it may have been received: it
-//! fails with [`conn_core::Error::OutcomeUnknown`].
+//! fails with [`conn_core::Error::OutcomeUnknown`]. 聚水潭 and 旺店通 dedupe on the ERP's own outer
+//! number (`so_id`, `tid`: the order's `external_id`, or a fresh one per call), which is then the
+//! key; Kingdee (`FBillNo`) and ERPNext creates are never replayed (see [`profile`]).
 //!
 //! ## Errors
 //!
@@ -154,6 +158,7 @@ mod connector;
 pub mod envelope;
 pub mod model;
 pub mod pagination;
+pub mod profile;
 
 #[cfg(feature = "fake")]
 pub mod fake;
@@ -169,6 +174,7 @@ pub use model::{
     Period,
 };
 pub use pagination::{OrderQuery, OrderStream, OrdersPage, Pagination, PaginationStyle};
+pub use profile::{Profile, ProfileOptions};
 
 /// The platform name in errors, logs and counters.
 pub const PLATFORM: &str = "erp";
@@ -199,20 +205,20 @@ pub const ENV_VARS: &[EnvVarDoc] = &[
     EnvVarDoc::new(
         "ERP_APP_KEY",
         "",
-        "App key of a signing scheme (jst_md5, wdt_md5, kingdee_hmac).",
+        "App key of a signing scheme (jst_md5 app key, wdt_md5 key, kingdee_hmac AppId).",
     ),
     EnvVarDoc::secret(
         "ERP_APP_SECRET",
-        "App secret of a signing scheme (jst_md5, wdt_md5, kingdee_hmac).",
+        "App secret of a signing scheme (wdt_md5: secret:salt as issued).",
     ),
     EnvVarDoc::secret(
         "ERP_ACCESS_TOKEN",
-        "Access token sent and signed as access_token in jst_md5/wdt_md5 (聚水潭 requires one).",
+        "Access token sent and signed as access_token in jst_md5 (聚水潭 requires one).",
     ),
     EnvVarDoc::new(
         "ERP_SIGN_APP_KEY_NAME",
         "",
-        "App key parameter (md5: app_key / appkey) or header (kingdee: X-Api-ClientID) name.",
+        "App key parameter name of jst_md5 (app_key).",
     ),
     EnvVarDoc::new(
         "ERP_SIGN_EXTRA_PARAMS",
@@ -220,29 +226,33 @@ pub const ENV_VARS: &[EnvVarDoc] = &[
         "Fixed extra signed parameters for md5 modes, form-encoded (jst default: charset=utf-8&version=2).",
     ),
     EnvVarDoc::new(
-        "ERP_SIGN_NONCE_HEADER",
-        "X-Api-Nonce",
-        "Kingdee nonce header (also named in the canonical string).",
+        "ERP_PROFILE",
+        "",
+        "own | jushuitan | wangdiantong | kingdee | erpnext; unset: own (wdt_md5 and kingdee_hmac imply their ERP).",
     ),
     EnvVarDoc::new(
-        "ERP_SIGN_TIMESTAMP_HEADER",
-        "X-Api-Timestamp",
-        "Kingdee timestamp header, Unix milliseconds (also named in the canonical string).",
+        "ERP_SHOP",
+        "",
+        "Shop orders are created in: 聚水潭 shop_id, 旺店通 shop_no.",
+    ),
+    EnvVarDoc::new("ERP_WDT_SID", "", "旺店通 seller account (sid)."),
+    EnvVarDoc::new(
+        "ERP_KINGDEE_ACCT_ID",
+        "",
+        "Kingdee data centre (账套) id, sent in X-Kd-Appdata.",
+    ),
+    EnvVarDoc::new("ERP_KINGDEE_USERNAME", "", "Kingdee user name."),
+    EnvVarDoc::new("ERP_KINGDEE_LCID", "2052", "Kingdee locale id."),
+    EnvVarDoc::new("ERP_KINGDEE_ORG_NUM", "0", "Kingdee organisation number (X-Kd-Appdata)."),
+    EnvVarDoc::new(
+        "ERP_KINGDEE_SALE_ORG",
+        "100",
+        "Kingdee sale organisation of created sales orders (FSaleOrgId.FNumber).",
     ),
     EnvVarDoc::new(
-        "ERP_SIGN_SIGNATURE_HEADER",
-        "X-Api-Signature",
-        "Kingdee signature header.",
-    ),
-    EnvVarDoc::new(
-        "ERP_SIGN_PATH_ENCODING",
-        "raw",
-        "Kingdee canonical path: raw (as sent) | rfc3986 (percent-encoded again, / included).",
-    ),
-    EnvVarDoc::new(
-        "ERP_SIGN_QUERY_ENCODING",
-        "rfc3986",
-        "Kingdee canonical query: rfc3986 (percent-encoded keys and values) | raw.",
+        "ERP_PERIOD_WINDOW_DAYS",
+        "",
+        "Days per order query when a profile sums financial data (jushuitan 7, wangdiantong 1).",
     ),
     EnvVarDoc::new("ERP_ORDERS_PATH", "/api/orders", "Order list path (GET)."),
     EnvVarDoc::new(
@@ -303,7 +313,7 @@ pub const ENV_VARS: &[EnvVarDoc] = &[
     ),
     EnvVarDoc::new(
         "ERP_AUTH_ERROR_CODES",
-        "401,40001,100,invalid_signature,unauthorized",
+        "401,40001,invalid_signature,unauthorized",
         "Body codes meaning wrong credentials or signature (comma-separated).",
     ),
 ];

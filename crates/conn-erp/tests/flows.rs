@@ -15,8 +15,8 @@ use conn_core::secret::{AccessToken, ApiKey, ClientSecret, Password};
 use conn_core::testing::LogCapture;
 use conn_core::Error;
 use conn_erp::auth::{
-    ApiKeyAuth, BasicAuth, BearerAuth, KingdeeHmacSigner, RequestSigner, SignBody, SignableRequest,
-    SigningContext, SortedMd5Signer, TokenAuth,
+    ApiKeyAuth, BasicAuth, BearerAuth, KingdeeHmacSigner, KingdeeIdentity, RequestSigner, SignBody,
+    SignableRequest, SigningContext, SortedMd5Signer, TokenAuth, WdtSigner,
 };
 use conn_erp::fake::{FakeErp, FakeOp};
 use conn_erp::{Auth, AuthMode, Client, Config, Money, NewOrder, OrderQuery, Period};
@@ -38,13 +38,17 @@ fn wrong_auth(mode: AuthMode) -> Auth {
             SortedMd5Signer::jushuitan(app, ClientSecret::new("wrong"))
                 .with_access_token(AccessToken::new("fake-erp-access-token-Lw05")),
         ),
-        AuthMode::WdtMd5 => Auth::Md5(SortedMd5Signer::wangdiantong(
-            app,
-            ClientSecret::new("wrong"),
-        )),
-        AuthMode::KingdeeHmac => {
-            Auth::Kingdee(KingdeeHmacSigner::new(app, ClientSecret::new("wrong")))
-        }
+        AuthMode::WdtMd5 => Auth::Wdt(
+            WdtSigner::new("fake-sid", app, ClientSecret::new("wrong:fake-salt")).unwrap(),
+        ),
+        AuthMode::KingdeeHmac => Auth::Kingdee(
+            KingdeeHmacSigner::new(
+                "313131_ZmFrZS1raW5nZGVlLWFwcC1pZC0xMjM0",
+                ClientSecret::new("wrong"),
+                KingdeeIdentity::new("fake-acct-01", "fake-user"),
+            )
+            .unwrap(),
+        ),
         AuthMode::None => Auth::None(conn_erp::auth::NoAuth),
     }
 }
@@ -64,16 +68,20 @@ async fn wrong_credentials_are_the_erps_auth_error_in_every_mode() {
         )
         .unwrap();
         let err = erp.orders_page(&OrderQuery::new(), 0).await.unwrap_err();
-        assert_eq!(
-            err.api_kind(),
-            Some(ApiErrorKind::InvalidCredentials),
-            "{mode}: {err}"
-        );
-        assert_eq!(err.category(), Category::Config, "{mode}");
+        // 旺店通 and Kingdee publish no code for a bad signature (⚠): their refusal is a
+        // platform error of kind Other, in their own envelope, never a success.
+        let want = match mode {
+            AuthMode::WdtMd5 | AuthMode::KingdeeHmac => ApiErrorKind::Other,
+            _ => ApiErrorKind::InvalidCredentials,
+        };
+        assert_eq!(err.api_kind(), Some(want), "{mode}: {err}");
+        if want == ApiErrorKind::InvalidCredentials {
+            assert_eq!(err.category(), Category::Config, "{mode}");
+        }
         assert!(!err.is_retryable(), "{mode}");
         assert_eq!(fake.auth_failures(), 1, "{mode}: not retried");
         let err = Connector::check_credentials(&erp).await.unwrap_err();
-        assert_eq!(err.api_kind(), Some(ApiErrorKind::InvalidCredentials));
+        assert_eq!(err.api_kind(), Some(want));
 
         // The right credentials pass the same check.
         let ok = Client::new(fake.config().unwrap()).unwrap();
@@ -111,19 +119,15 @@ impl<S: RequestSigner> RequestSigner for Tamper<S> {
 
 #[tokio::test]
 async fn the_fake_recomputes_signatures_from_the_received_request() {
-    // md5: a biz changed after signing.
+    // 旺店通: the body changed after signing (the signature covers body=<raw>).
     let fake = FakeErp::start(AuthMode::WdtMd5).await;
-    let Auth::Md5(signer) = fake.config().unwrap().auth().clone() else {
+    let Auth::Wdt(signer) = fake.config().unwrap().auth().clone() else {
         panic!()
     };
     let cfg = fake
         .config_builder()
         .auth(Auth::custom(Tamper(signer, |r| {
-            for (k, v) in &mut r.query {
-                if k == "biz" {
-                    *v = r#"{"page_index":"2","page_size":"100"}"#.to_owned();
-                }
-            }
+            r.body = SignBody::Json(json!([{"start_time": "2020-01-01 00:00:00"}]));
         })))
         .build()
         .unwrap();
@@ -132,11 +136,9 @@ async fn the_fake_recomputes_signatures_from_the_received_request() {
         .orders_page(&OrderQuery::new(), 0)
         .await
         .unwrap_err();
-    assert_eq!(
-        err.api_kind(),
-        Some(ApiErrorKind::InvalidCredentials),
-        "{err}"
-    );
+    assert_eq!(err.platform_code(), Some("100"), "{err}");
+    assert!(err.to_string().contains("签名错误"), "{err}");
+    assert_eq!(fake.auth_failures(), 1);
 
     // Kingdee: a query parameter added after signing.
     let fake = FakeErp::start(AuthMode::KingdeeHmac).await;
@@ -146,7 +148,11 @@ async fn the_fake_recomputes_signatures_from_the_received_request() {
     let cfg = fake
         .config_builder()
         .auth(Auth::custom(Tamper(signer, |r| {
-            r.query.push(("status".into(), "paid".into()));
+            // The gateway signature covers the nonce: a nonce changed after signing fails.
+            r.headers.insert(
+                "x-api-nonce",
+                http::HeaderValue::from_static("another-nonce"),
+            );
         })))
         .build()
         .unwrap();
@@ -155,12 +161,11 @@ async fn the_fake_recomputes_signatures_from_the_received_request() {
         .orders_page(&OrderQuery::new(), 0)
         .await
         .unwrap_err();
-    assert_eq!(
-        err.api_kind(),
-        Some(ApiErrorKind::InvalidCredentials),
+    assert_eq!(err.api_kind(), Some(ApiErrorKind::Other), "{err}");
+    assert!(
+        err.to_string().contains("gateway signature mismatch"),
         "{err}"
     );
-    assert!(err.to_string().contains("signature mismatch"), "{err}");
 
     // A custom signer that signs faithfully is accepted: users plug schemes in this way.
     let Auth::Kingdee(signer) = fake.config().unwrap().auth().clone() else {
@@ -219,7 +224,7 @@ async fn stale_timestamps_are_refused() {
             .unwrap();
         let err = Client::new(cfg)
             .unwrap()
-            .order("SO-000001")
+            .orders_page(&OrderQuery::new(), 0)
             .await
             .unwrap_err();
         assert!(
@@ -233,7 +238,7 @@ async fn stale_timestamps_are_refused() {
 async fn financial_figures_are_exact_decimals() {
     // Two orders created "today" = 2030-01-15 on the fake's clock, priced 0.1 and 0.2.
     let clock = Arc::new(ManualClock::at_unix(1_894_665_600)); // 2030-01-15T00:00:00Z
-    let fake = FakeErp::builder(AuthMode::KingdeeHmac)
+    let fake = FakeErp::builder(AuthMode::JstMd5)
         .orders(0)
         .clock(clock)
         .start()
@@ -352,7 +357,24 @@ async fn reads_are_retried_through_5xx() {
 
 #[tokio::test]
 async fn the_connector_trait_signs_raw_calls() {
-    for mode in [AuthMode::KingdeeHmac, AuthMode::JstMd5, AuthMode::ApiKey] {
+    // Kingdee: a raw query on the gateway path, signed with the SDK's headers.
+    let fake = FakeErp::start(AuthMode::KingdeeHmac).await;
+    let erp: Box<dyn Connector> = Box::new(Client::new(fake.config().unwrap()).unwrap());
+    let fields = "FID,FBillNo,FDate,FCustId.FNumber,FBillAllAmount,FDocumentStatus";
+    let resp = erp
+        .call(
+            RawRequest::new(
+                http::Method::POST,
+                "/Kingdee.BOS.WebApi.ServicesStub.DynamicFormService.ExecuteBillQuery.common.kdsvc",
+            )
+            .with_data(json!({"data": {"FormId": "SAL_SaleOrder", "FieldKeys": fields, "StartRow": 4, "Limit": 4}})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(resp.body[0][1], "SO-000005");
+    erp.check_credentials().await.unwrap();
+
+    for mode in [AuthMode::JstMd5, AuthMode::ApiKey] {
         let fake = FakeErp::start(mode).await;
         let erp: Box<dyn Connector> = Box::new(Client::new(fake.config().unwrap()).unwrap());
         assert_eq!(erp.platform(), "erp");
@@ -413,12 +435,21 @@ async fn a_signed_flow_logs_no_secret() {
             .await
             .unwrap();
         let _ = erp.orders_page(&OrderQuery::new(), 0).await.unwrap();
-        erp.order("SO-000002").await.unwrap();
+        // The 旺店通 and Kingdee profiles have no order-detail call: their retry is a list.
+        let own = fake.profile() == conn_erp::Profile::Own;
+        if own {
+            erp.order("SO-000002").await.unwrap();
+        }
         erp.create_order(&NewOrder::new("A").item("S", 1.into(), "1.5".parse().unwrap()))
             .await
             .unwrap();
-        fake.fail_next(FakeOp::GetOrder, 1, 500);
-        erp.order("SO-000002").await.unwrap();
+        if own {
+            fake.fail_next(FakeOp::GetOrder, 1, 500);
+            erp.order("SO-000002").await.unwrap();
+        } else {
+            fake.fail_next(FakeOp::ListOrders, 1, 500);
+            erp.orders_page(&OrderQuery::new(), 0).await.unwrap();
+        }
         if mode != AuthMode::None {
             let bad = Client::new(
                 fake.config_builder()
@@ -427,7 +458,11 @@ async fn a_signed_flow_logs_no_secret() {
                     .unwrap(),
             )
             .unwrap();
-            let err = bad.order("SO-000002").await.unwrap_err();
+            let err = if own {
+                bad.order("SO-000002").await.unwrap_err()
+            } else {
+                bad.orders_page(&OrderQuery::new(), 0).await.unwrap_err()
+            };
             tracing::error!(error = %err, debug = ?err, "reported");
         }
     }

@@ -1,11 +1,12 @@
 //! Known-answer tests: fixed inputs, expected signatures computed independently with shell
-//! tools (the command is in the comment above each literal).
+//! tools (the command is in the comment above each literal). The vendors' own SDKs' answers are
+//! in tests/sdk_vectors.rs.
 
 use conn_core::secret::{AccessToken, ApiKey, ClientSecret, Password};
 use conn_erp::auth::{
-    canonical_string, hmac_signature, md5_signature, string_to_sign, BasicAuth, CanonicalEncoding,
-    KingdeeHmacSigner, Md5Wrap, RequestSigner, SignBody, SignableRequest, SigningContext,
-    SortedMd5Signer, TokenAuth,
+    hmac_signature, kingdee_string_to_sign, md5_signature, string_to_sign, BasicAuth,
+    KingdeeHmacSigner, KingdeeIdentity, Md5Wrap, RequestSigner, SignBody, SignableRequest,
+    SigningContext, SortedMd5Signer, TokenAuth, WdtSigner, WDT_EPOCH,
 };
 use http::Method;
 
@@ -67,7 +68,7 @@ fn jushuitan_signer_produces_the_known_answer() {
 const WDT_SIGN: &str = "855903f0ce71e7785e989f100bfb173a";
 
 #[test]
-fn wangdiantong_md5_known_answer() {
+fn prefix_and_suffix_md5_known_answer() {
     let params = pairs(&[
         ("biz", r#"{"customer":"ACME"}"#),
         ("timestamp", "1700000000"),
@@ -79,79 +80,59 @@ fn wangdiantong_md5_known_answer() {
     );
 }
 
+// 旺店通旗舰版: md5(secret + sorted(k+v over the query and body=<raw>) + secret).
+// printf '%s' 'wsecbody[{"a":1}]keykmethodmsaltsaltsidsidtimestamp10v1.0wsec' | md5sum
+const WDT_QUERY_SIGN: &str = "ea81b02054479e05b6afbeb1b2ee75d1";
+
 #[test]
 fn wangdiantong_signer_produces_the_known_answer() {
-    // A POST: the JSON body becomes compact `biz`, the parameters become form fields.
-    let signer = SortedMd5Signer::wangdiantong("wk1", ClientSecret::new("wdt-secret"));
-    let mut r = SignableRequest::new(Method::POST, "/openapi/trade/create");
-    r.body = SignBody::Json(serde_json::json!({ "customer": "ACME" }));
-    signer
-        .sign(&mut r, &SigningContext::new(1_700_000_000_000, "unused"))
-        .unwrap();
-    let SignBody::Form(form) = &r.body else {
-        panic!("expected a form body, got {:?}", r.body)
-    };
-    assert_eq!(param(form, "sign"), Some(WDT_SIGN));
-    assert_eq!(param(form, "biz"), Some(r#"{"customer":"ACME"}"#));
-}
-
-// Kingdee: base64 of the lowercase hex HMAC-SHA256.
-// printf 'GET\n/k3cloud/api/orders\npage_index=1&q=a%%20b\nx-api-nonce:nonce-1\nx-api-timestamp:1700000000123\n' \
-//   | openssl dgst -sha256 -hmac 'kd-secret'
-//   → 768657b289d8cbebca96282f233d3bceb9afd7429797d467737813df7494ff2c
-// printf '%s' '768657b289d8cbebca96282f233d3bceb9afd7429797d467737813df7494ff2c' | base64 -w0
-const KD_GET_SIGN: &str =
-    "NzY4NjU3YjI4OWQ4Y2JlYmNhOTYyODJmMjMzZDNiY2ViOWFmZDc0Mjk3OTdkNDY3NzM3ODEzZGY3NDk0ZmYyYw==";
-// printf 'POST\n/k3cloud/api/orders\n\nx-api-nonce:nonce-2\nx-api-timestamp:1700000000999\n' \
-//   | openssl dgst -sha256 -hmac 'kd-secret'
-//   → 1a328e120bda1eea1342cce20e939a82fc194df19864f67cc18bd02e7a1a4025
-// printf '%s' '1a328e120bda1eea1342cce20e939a82fc194df19864f67cc18bd02e7a1a4025' | base64 -w0
-const KD_POST_SIGN: &str =
-    "MWEzMjhlMTIwYmRhMWVlYTEzNDJjY2UyMGU5MzlhODJmYzE5NGRmMTk4NjRmNjdjYzE4YmQwMmU3YTFhNDAyNQ==";
-
-#[test]
-fn kingdee_canonical_string_and_hmac_known_answer() {
-    let q = pairs(&[("q", "a b"), ("page_index", "1")]);
-    let canonical = canonical_string(
-        "get",
-        "/k3cloud/api/orders",
-        &q,
-        "X-Api-Nonce",
-        "nonce-1",
-        "X-Api-Timestamp",
-        1_700_000_000_123,
-        CanonicalEncoding::Raw,
-        CanonicalEncoding::Rfc3986,
-    );
-    assert_eq!(
-        canonical,
-        "GET\n/k3cloud/api/orders\npage_index=1&q=a%20b\nx-api-nonce:nonce-1\nx-api-timestamp:1700000000123\n"
-    );
-    assert_eq!(hmac_signature("kd-secret", &canonical), KD_GET_SIGN);
-}
-
-#[test]
-fn kingdee_signer_produces_the_known_answers() {
-    let signer = KingdeeHmacSigner::new("kd-client", ClientSecret::new("kd-secret"));
-    let mut get = SignableRequest::new(Method::GET, "/k3cloud/api/orders");
-    get.query = pairs(&[("q", "a b"), ("page_index", "1")]);
-    signer
-        .sign(&mut get, &SigningContext::new(1_700_000_000_123, "nonce-1"))
-        .unwrap();
-    assert_eq!(get.headers["x-api-signature"], KD_GET_SIGN);
-    assert_eq!(get.headers["x-api-clientid"], "kd-client");
-    assert_eq!(get.headers["x-api-nonce"], "nonce-1");
-    assert_eq!(get.headers["x-api-timestamp"], "1700000000123");
-
-    let mut post = SignableRequest::new(Method::POST, "/k3cloud/api/orders");
-    post.body = SignBody::Json(serde_json::json!({"customer": "ACME"}));
+    let signer = WdtSigner::new("sid", "k", ClientSecret::new("wsec:salt")).unwrap();
+    let mut r = SignableRequest::new(Method::POST, "/openapi");
+    r.query = pairs(&[("method", "m")]);
+    r.body = SignBody::Json(serde_json::json!([{"a": 1}]));
     signer
         .sign(
-            &mut post,
-            &SigningContext::new(1_700_000_000_999, "nonce-2"),
+            &mut r,
+            &SigningContext::new((WDT_EPOCH + 10) * 1000, "unused"),
         )
         .unwrap();
-    assert_eq!(post.headers["x-api-signature"], KD_POST_SIGN);
+    assert_eq!(param(&r.query, "sign"), Some(WDT_QUERY_SIGN));
+    assert_eq!(param(&r.query, "timestamp"), Some("10"));
+    assert_eq!(param(&r.query, "body"), None);
+}
+
+// Kingdee gateway signature: base64 of the lowercase hex HMAC-SHA256 of the SDK's string.
+// printf 'POST\n%%2Fk3cloud%%2Fa.common.kdsvc\n\nx-api-nonce:1700000000\nx-api-timestamp:1700000000\n' \
+//   | openssl dgst -sha256 -hmac 'kd-secret' | awk '{print $2}' | tr -d '\n' | base64 -w0
+const KD_SIGN: &str =
+    "YjNiZTYzMjk2YWQ4NzhlODJjMzk3ZTEzNjg0NTI1YWMzYmMzOWU5NzUyODVkZDhkYWJmNDIzYzEwYzg4ZjZiZA==";
+
+#[test]
+fn kingdee_string_to_sign_and_hmac_known_answer() {
+    let s = kingdee_string_to_sign("/k3cloud/a.common.kdsvc", "1700000000", 1_700_000_000);
+    assert_eq!(
+        s,
+        "POST\n%2Fk3cloud%2Fa.common.kdsvc\n\nx-api-nonce:1700000000\nx-api-timestamp:1700000000\n"
+    );
+    assert_eq!(hmac_signature("kd-secret", &s), KD_SIGN);
+    // The SDK's headers for these inputs are checked in tests/sdk_vectors.rs.
+    let signer = KingdeeHmacSigner::new(
+        "224466_AAECAwQFBgcICQoLDA0ODxAREhMUFRYX",
+        ClientSecret::new("app-secret"),
+        KingdeeIdentity::new("acct", "user"),
+    )
+    .unwrap();
+    let mut post = SignableRequest::new(Method::POST, "/k3cloud/a.common.kdsvc");
+    signer
+        .sign(&mut post, &SigningContext::new(1_700_000_000_999, "unused"))
+        .unwrap();
+    assert_eq!(post.headers["x-api-timestamp"], "1700000000");
+    assert_eq!(
+        post.headers["x-api-signheaders"],
+        "x-api-timestamp,x-api-nonce"
+    );
+    // printf '%s' 'acct,user,2052,0' | base64
+    assert_eq!(post.headers["x-kd-appdata"], "YWNjdCx1c2VyLDIwNTIsMA==");
 }
 
 #[test]

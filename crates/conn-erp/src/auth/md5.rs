@@ -1,10 +1,11 @@
-//! Sorted-concatenation MD5 signing (聚水潭, 旺店通).
+//! Sorted-concatenation MD5 signing (聚水潭; the digest is shared with 旺店通, see `wdt`).
 //!
 //! The signed parameters are the system parameters (app key, timestamp in seconds, access token
 //! when configured, fixed extras such as `charset`/`version`) plus the business payload in
 //! compact JSON under `biz`. `sign` is dropped, the rest sorted by key (byte order),
-//! concatenated as `key + value` for each, wrapped with the secret (as a prefix for 聚水潭, as
-//! prefix and suffix for 旺店通旗舰版), hashed with MD5 and written as lowercase hex.
+//! concatenated as `key + value` for each, prefixed with the secret, hashed with MD5 and
+//! written as lowercase hex. Known answers from a public PHP SDK (github.com/zmoyi/jushuitan,
+//! `src/Api/Common/Util.php`) are in `tests/vectors/jst.json`.
 //!
 //! Placement: a request without a body (GET) carries every signed parameter in the query, its
 //! business query parameters folded into `biz`; a request with a JSON body carries them as form
@@ -23,14 +24,14 @@ use super::{RequestSigner, SignBody, SignableRequest, SigningContext};
 pub enum Md5Wrap {
     /// `secret + params` (聚水潭).
     Prefix,
-    /// `secret + params + secret` (旺店通旗舰版).
+    /// `secret + params + secret` (旺店通旗舰版, over its query and `body`).
     PrefixAndSuffix,
 }
 
 /// The names of the system parameters. ⚠ Configurable: vendors and versions differ.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Md5ParamNames {
-    /// The app key parameter (`app_key` for 聚水潭, `appkey` for 旺店通).
+    /// The app key parameter (`app_key` for 聚水潭).
     pub app_key: String,
     /// The timestamp parameter (seconds), `timestamp`.
     pub timestamp: String,
@@ -122,18 +123,6 @@ impl SortedMd5Signer {
                 ("charset".to_owned(), "utf-8".to_owned()),
                 ("version".to_owned(), "2".to_owned()),
             ],
-        }
-    }
-
-    /// 旺店通旗舰版: secret as prefix and suffix; `appkey`, `timestamp`, `biz`.
-    pub fn wangdiantong(app_key: impl Into<String>, secret: ClientSecret) -> Self {
-        Self {
-            wrap: Md5Wrap::PrefixAndSuffix,
-            app_key: app_key.into(),
-            secret,
-            access_token: None,
-            names: Md5ParamNames::with_app_key("appkey"),
-            extra: Vec::new(),
         }
     }
 
@@ -247,7 +236,7 @@ mod tests {
 
     #[test]
     fn json_body_becomes_form_with_compact_biz() {
-        let s = SortedMd5Signer::wangdiantong("ak", ClientSecret::new("sec"));
+        let s = SortedMd5Signer::jushuitan("ak", ClientSecret::new("sec"));
         let mut r = SignableRequest::new(Method::POST, "/api/orders");
         r.body = SignBody::Json(serde_json::json!({"customer": "C 1", "items": [1, 2]}));
         s.sign(&mut r, &SigningContext::new(1_000, "n")).unwrap();
@@ -255,7 +244,7 @@ mod tests {
             panic!("{:?}", r.body)
         };
         assert!(f.contains(&("biz".into(), r#"{"customer":"C 1","items":[1,2]}"#.into())));
-        assert!(f.contains(&("appkey".into(), "ak".into())));
+        assert!(f.contains(&("app_key".into(), "ak".into())));
         assert!(r.query.is_empty());
     }
 

@@ -13,13 +13,14 @@
 //! | `token` | [`TokenAuth`] | ERPNext / Frappe (`Authorization: token key:secret`) |
 //! | `bearer` | [`BearerAuth`] | Odoo API keys (`Authorization: bearer key`), OAuth-fronted ERPs |
 //! | `jst_md5` | [`SortedMd5Signer::jushuitan`] | 聚水潭 open platform |
-//! | `wdt_md5` | [`SortedMd5Signer::wangdiantong`] | 旺店通 旗舰版 |
-//! | `kingdee_hmac` | [`KingdeeHmacSigner`] | Kingdee (金蝶) API gateway |
+//! | `wdt_md5` | [`WdtSigner`] | 旺店通 ERP 旗舰版 |
+//! | `kingdee_hmac` | [`KingdeeHmacSigner`] | Kingdee 金蝶云星空 K3Cloud WebAPI |
 //! | `none` | [`NoAuth`] | an ERP on a trusted network |
 
 mod header;
 mod kingdee;
 mod md5;
+mod wdt;
 
 use std::fmt;
 use std::str::FromStr;
@@ -34,9 +35,11 @@ use serde_json::Value;
 
 pub use header::{ApiKeyAuth, BasicAuth, BearerAuth, NoAuth, TokenAuth};
 pub use kingdee::{
-    canonical_string, hmac_signature, CanonicalEncoding, KingdeeHeaderNames, KingdeeHmacSigner,
+    derive_client_secret, hmac_signature, kingdee_encode_path, kingdee_string_to_sign,
+    KingdeeHmacSigner, KingdeeIdentity,
 };
 pub use md5::{md5_signature, string_to_sign, Md5ParamNames, Md5Wrap, SortedMd5Signer};
+pub use wdt::{wdt_signature, WdtSigner, WDT_EPOCH, WDT_METHOD_PARAM};
 
 /// The body of a request being signed.
 #[derive(Clone, PartialEq)]
@@ -255,9 +258,9 @@ pub enum AuthMode {
     Bearer,
     /// 聚水潭 sorted-concatenation MD5, secret as prefix.
     JstMd5,
-    /// 旺店通 sorted-concatenation MD5, secret as prefix and suffix.
+    /// 旺店通旗舰版: system parameters in the query, MD5 over them and the raw body.
     WdtMd5,
-    /// Kingdee gateway canonical-request HMAC-SHA256.
+    /// Kingdee K3Cloud WebAPI: the SDK's nine headers, two HMAC-SHA256 signatures.
     KingdeeHmac,
 }
 
@@ -299,6 +302,12 @@ impl FromStr for AuthMode {
     type Err = ();
     fn from_str(s: &str) -> std::result::Result<Self, ()> {
         let s = s.trim().to_ascii_lowercase().replace('-', "_");
+        let s = match s.as_str() {
+            "kingdee" => "kingdee_hmac".to_owned(),
+            "wdt" | "wangdiantong" => "wdt_md5".to_owned(),
+            "jst" | "jushuitan" => "jst_md5".to_owned(),
+            _ => s,
+        };
         AuthMode::ALL
             .into_iter()
             .find(|m| m.as_str() == s)
@@ -319,9 +328,11 @@ pub enum Auth {
     Token(TokenAuth),
     /// Bearer header.
     Bearer(BearerAuth),
-    /// Sorted-concatenation MD5 (聚水潭 or 旺店通 variant).
+    /// 聚水潭 sorted-concatenation MD5.
     Md5(SortedMd5Signer),
-    /// Kingdee canonical-request HMAC-SHA256.
+    /// 旺店通旗舰版.
+    Wdt(WdtSigner),
+    /// Kingdee K3Cloud WebAPI.
     Kingdee(KingdeeHmacSigner),
     /// A user-supplied signer.
     Custom(Arc<dyn RequestSigner>),
@@ -341,10 +352,8 @@ impl Auth {
             Auth::Basic(_) => AuthMode::Basic,
             Auth::Token(_) => AuthMode::Token,
             Auth::Bearer(_) => AuthMode::Bearer,
-            Auth::Md5(s) => match s.wrap() {
-                Md5Wrap::Prefix => AuthMode::JstMd5,
-                Md5Wrap::PrefixAndSuffix => AuthMode::WdtMd5,
-            },
+            Auth::Md5(_) => AuthMode::JstMd5,
+            Auth::Wdt(_) => AuthMode::WdtMd5,
             Auth::Kingdee(_) => AuthMode::KingdeeHmac,
             Auth::Custom(_) => return None,
         })
@@ -360,6 +369,7 @@ impl RequestSigner for Auth {
             Auth::Token(s) => s.sign(request, ctx),
             Auth::Bearer(s) => s.sign(request, ctx),
             Auth::Md5(s) => s.sign(request, ctx),
+            Auth::Wdt(s) => s.sign(request, ctx),
             Auth::Kingdee(s) => s.sign(request, ctx),
             Auth::Custom(s) => s.sign(request, ctx),
         }

@@ -27,7 +27,9 @@
 //! # });
 //! ```
 
+mod profiles;
 mod server;
+mod verify;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -43,11 +45,12 @@ use serde_json::Value;
 use wiremock::{Mock, MockGuard, MockServer};
 
 use crate::auth::{
-    ApiKeyAuth, Auth, AuthMode, BasicAuth, BearerAuth, KingdeeHmacSigner, NoAuth, NonceSource,
-    SortedMd5Signer, TokenAuth,
+    ApiKeyAuth, Auth, AuthMode, BasicAuth, BearerAuth, KingdeeHmacSigner, KingdeeIdentity, NoAuth,
+    NonceSource, SortedMd5Signer, TokenAuth, WdtSigner,
 };
 use crate::config::{ConfigBuilder, Paths, DEFAULT_IDEMPOTENCY_HEADER};
 use crate::pagination::PaginationStyle;
+use crate::profile::{Profile, ProfileOptions};
 use crate::Config;
 
 use server::{OpMatcher, Responder, State};
@@ -84,6 +87,16 @@ pub struct FakeCredentials {
     pub app_secret: String,
     /// Access token (jst_md5).
     pub access_token: String,
+    /// Kingdee AppId (`<client id>_<32 base64 characters>`; kingdee_hmac's app key).
+    pub kingdee_app_id: String,
+    /// Kingdee data centre id.
+    pub kingdee_acct_id: String,
+    /// Kingdee user.
+    pub kingdee_username: String,
+    /// 旺店通 seller account.
+    pub wdt_sid: String,
+    /// 旺店通 salt (the app secret is issued as `app_secret:salt`).
+    pub wdt_salt: String,
 }
 
 impl fmt::Debug for FakeCredentials {
@@ -106,6 +119,11 @@ impl Default for FakeCredentials {
             app_key: "fake-erp-app-key".to_owned(),
             app_secret: "fake-erp-app-secret-Hn93".to_owned(),
             access_token: "fake-erp-access-token-Lw05".to_owned(),
+            kingdee_app_id: "313131_ZmFrZS1raW5nZGVlLWFwcC1pZC0xMjM0".to_owned(),
+            kingdee_acct_id: "fake-acct-01".to_owned(),
+            kingdee_username: "fake-user".to_owned(),
+            wdt_sid: "fake-sid".to_owned(),
+            wdt_salt: "fake-salt".to_owned(),
         }
     }
 }
@@ -127,6 +145,8 @@ impl FakeCredentials {
 #[derive(Clone)]
 pub struct FakeErpBuilder {
     mode: AuthMode,
+    profile: Profile,
+    shop: String,
     style: PaginationStyle,
     page_size: u32,
     orders: usize,
@@ -144,6 +164,7 @@ impl fmt::Debug for FakeErpBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FakeErpBuilder")
             .field("mode", &self.mode)
+            .field("profile", &self.profile)
             .field("style", &self.style)
             .field("page_size", &self.page_size)
             .field("orders", &self.orders)
@@ -152,7 +173,17 @@ impl fmt::Debug for FakeErpBuilder {
 }
 
 impl FakeErpBuilder {
-    /// Pagination style served (default `page_index`).
+    /// The ERP profile served (default: the one the auth mode implies). A profile with its own
+    /// auth mode switches the mode too.
+    pub fn profile(mut self, p: Profile) -> Self {
+        self.profile = p;
+        if let Some(m) = p.auth_mode() {
+            self.mode = m;
+        }
+        self
+    }
+
+    /// Pagination style served (default `page_index`; profiles other than `own` use theirs).
     pub fn pagination(mut self, style: PaginationStyle) -> Self {
         self.style = style;
         self
@@ -262,14 +293,18 @@ fn client_auth(mode: AuthMode, c: &FakeCredentials) -> Auth {
             SortedMd5Signer::jushuitan(c.app_key.clone(), ClientSecret::new(c.app_secret.clone()))
                 .with_access_token(AccessToken::new(c.access_token.clone())),
         ),
-        AuthMode::WdtMd5 => Auth::Md5(SortedMd5Signer::wangdiantong(
+        AuthMode::WdtMd5 => WdtSigner::new(
+            c.wdt_sid.clone(),
             c.app_key.clone(),
+            ClientSecret::new(format!("{}:{}", c.app_secret, c.wdt_salt)),
+        )
+        .map_or(Auth::None(NoAuth), Auth::Wdt),
+        AuthMode::KingdeeHmac => KingdeeHmacSigner::new(
+            c.kingdee_app_id.clone(),
             ClientSecret::new(c.app_secret.clone()),
-        )),
-        AuthMode::KingdeeHmac => Auth::Kingdee(KingdeeHmacSigner::new(
-            c.app_key.clone(),
-            ClientSecret::new(c.app_secret.clone()),
-        )),
+            KingdeeIdentity::new(c.kingdee_acct_id.clone(), c.kingdee_username.clone()),
+        )
+        .map_or(Auth::None(NoAuth), Auth::Kingdee),
     }
 }
 
@@ -311,6 +346,8 @@ impl FakeErp {
     pub fn builder(mode: AuthMode) -> FakeErpBuilder {
         FakeErpBuilder {
             mode,
+            profile: Profile::implied_by(mode),
+            shop: "10001".to_owned(),
             style: PaginationStyle::PageIndex,
             page_size: 100,
             orders: 10,
@@ -330,9 +367,22 @@ impl FakeErp {
         self.server.uri()
     }
 
+    /// A fake of a built-in ERP profile, with its auth mode.
+    pub async fn start_profile(p: Profile) -> Self {
+        Self::builder(p.auth_mode().unwrap_or(AuthMode::ApiKey))
+            .profile(p)
+            .start()
+            .await
+    }
+
     /// The auth mode.
     pub fn mode(&self) -> AuthMode {
         self.shared.settings.mode
+    }
+
+    /// The profile served.
+    pub fn profile(&self) -> Profile {
+        self.shared.settings.profile
     }
 
     /// The credentials it accepts.
@@ -344,13 +394,21 @@ impl FakeErp {
     /// nonce source, fast retries (5 ms, no jitter) and a 5 s attempt timeout.
     pub fn config_builder(&self) -> ConfigBuilder {
         let s = &self.shared.settings;
-        let mut b = Config::builder(self.uri())
+        let mut b = Config::builder(self.uri()).profile(s.profile);
+        if s.profile == Profile::Own {
+            b = b
+                .paths(s.paths.clone())
+                .pagination_style(s.style)
+                .items_pointer(s.items_pointer.clone())
+                .total_pointer(s.total_pointer.clone());
+        }
+        let mut b = b
             .auth(self.shared.auth.clone())
-            .paths(s.paths.clone())
-            .pagination_style(s.style)
+            .profile_options(ProfileOptions {
+                shop: Some(s.shop.clone()),
+                ..ProfileOptions::default()
+            })
             .page_size(s.page_size)
-            .items_pointer(s.items_pointer.clone())
-            .total_pointer(s.total_pointer.clone())
             .idempotency_header(s.idempotency_header.clone())
             .clock(s.clock.clone())
             .retry(
@@ -378,7 +436,11 @@ impl FakeErp {
         let mut v: Vec<(&str, String)> = vec![
             ("ERP_API_URL", self.uri()),
             ("ERP_AUTH_MODE", s.mode.as_str().to_owned()),
+            ("ERP_PROFILE", s.profile.as_str().to_owned()),
         ];
+        if s.profile != Profile::Own {
+            v.push(("ERP_SHOP", s.shop.clone()));
+        }
         match s.mode {
             AuthMode::None => {}
             AuthMode::ApiKey => {
@@ -399,17 +461,33 @@ impl FakeErp {
                 v.push(("ERP_APP_SECRET", c.app_secret.clone()));
                 v.push(("ERP_ACCESS_TOKEN", c.access_token.clone()));
             }
-            AuthMode::WdtMd5 | AuthMode::KingdeeHmac => {
+            AuthMode::WdtMd5 => {
+                v.push(("ERP_WDT_SID", c.wdt_sid.clone()));
                 v.push(("ERP_APP_KEY", c.app_key.clone()));
-                v.push(("ERP_APP_SECRET", c.app_secret.clone()));
+                v.push(("ERP_APP_SECRET", format!("{}:{}", c.app_secret, c.wdt_salt)));
             }
+            AuthMode::KingdeeHmac => {
+                v.push(("ERP_APP_KEY", c.kingdee_app_id.clone()));
+                v.push(("ERP_APP_SECRET", c.app_secret.clone()));
+                v.push(("ERP_KINGDEE_ACCT_ID", c.kingdee_acct_id.clone()));
+                v.push(("ERP_KINGDEE_USERNAME", c.kingdee_username.clone()));
+            }
+        }
+        v.push(("ERP_PAGE_SIZE", s.page_size.to_string()));
+        v.push((
+            "ERP_IDEMPOTENCY_HEADER",
+            s.idempotency_header
+                .as_ref()
+                .map_or_else(|| "none".to_owned(), |h| h.as_str().to_owned()),
+        ));
+        if s.profile != Profile::Own {
+            return v.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
         }
         v.push(("ERP_ORDERS_PATH", s.paths.orders.clone()));
         v.push(("ERP_ORDER_PATH", s.paths.order.clone()));
         v.push(("ERP_CREATE_ORDER_PATH", s.paths.create_order.clone()));
         v.push(("ERP_FINANCIAL_PATH", s.paths.financial.clone()));
         v.push(("ERP_PAGINATION", s.style.as_str().to_owned()));
-        v.push(("ERP_PAGE_SIZE", s.page_size.to_string()));
         let ptr = |p: &str| {
             if p.is_empty() {
                 ".".to_owned()
@@ -419,12 +497,6 @@ impl FakeErp {
         };
         v.push(("ERP_ORDERS_LIST_POINTER", ptr(&s.items_pointer)));
         v.push(("ERP_ORDERS_TOTAL_POINTER", ptr(&s.total_pointer)));
-        v.push((
-            "ERP_IDEMPOTENCY_HEADER",
-            s.idempotency_header
-                .as_ref()
-                .map_or_else(|| "none".to_owned(), |h| h.as_str().to_owned()),
-        ));
         v.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
     }
 

@@ -3,20 +3,19 @@
 use std::collections::{HashMap, VecDeque};
 use std::str::FromStr;
 use std::sync::Arc;
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::Duration;
 
-use base64::Engine;
 use chrono::{DateTime, NaiveDate, Utc};
-use conn_core::secret::Secret;
 use http::Method;
 use percent_encoding::percent_decode_str;
 use rust_decimal::Decimal;
 use serde_json::{json, Map, Value};
 use wiremock::{Match, Request, Respond, ResponseTemplate};
 
-use super::{FakeOp, Shared};
-use crate::auth::{canonical_string, hmac_signature, md5_signature, Auth};
+use super::verify::{header, Business};
+use super::{profiles, FakeOp, Shared};
 use crate::pagination::PaginationStyle;
+use crate::profile::Profile;
 
 /// An injected fault.
 #[derive(Debug, Clone, Copy)]
@@ -109,6 +108,9 @@ fn answer(status: u16, body: Value) -> ResponseTemplate {
 
 /// The operation (and order id) a request addresses.
 fn route(shared: &Shared, req: &Request) -> Option<(FakeOp, Option<String>)> {
+    if shared.settings.profile != Profile::Own {
+        return profiles::route(shared.settings.profile, req).map(|op| (op, None));
+    }
     let p = &shared.settings.paths;
     let path = req.url.path();
     let m = &req.method;
@@ -130,240 +132,6 @@ fn route(shared: &Shared, req: &Request) -> Option<(FakeOp, Option<String>)> {
         }
     }
     None
-}
-
-/// What an authenticated request asks: its business parameters and body.
-struct Business {
-    params: Map<String, Value>,
-    body: Option<Value>,
-}
-
-/// A rejected request's answer.
-type Rejection = (u16, Value);
-
-fn query_pairs(req: &Request) -> Vec<(String, String)> {
-    req.url
-        .query_pairs()
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect()
-}
-
-fn header<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
-    req.headers.get(name).and_then(|v| v.to_str().ok())
-}
-
-fn same(a: &str, b: &str) -> bool {
-    // Constant-time comparison through conn-core's Secret.
-    Secret::new(a) == Secret::new(b)
-}
-
-fn pairs_to_map(pairs: Vec<(String, String)>) -> Map<String, Value> {
-    pairs
-        .into_iter()
-        .map(|(k, v)| (k, Value::String(v)))
-        .collect()
-}
-
-impl Responder {
-    fn now_millis(&self) -> i64 {
-        self.0
-            .settings
-            .clock
-            .now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-            .unwrap_or(0)
-    }
-
-    fn in_tolerance(&self, ts_millis: i64) -> bool {
-        match self.0.settings.tolerance {
-            None => true,
-            Some(t) => {
-                let tol = i64::try_from(t.as_millis()).unwrap_or(i64::MAX);
-                (self.now_millis() - ts_millis).abs() <= tol
-            }
-        }
-    }
-
-    /// Checks the request's authentication as the real ERP would.
-    fn verify(&self, req: &Request) -> Result<Business, Rejection> {
-        let c = &self.0.settings.credentials;
-        let unauthorized = |msg: &str| (401, json!({"code": 401, "message": msg}));
-        let plain = || -> Result<Business, Rejection> {
-            if req.method == Method::GET {
-                return Ok(Business {
-                    params: pairs_to_map(query_pairs(req)),
-                    body: None,
-                });
-            }
-            let body = serde_json::from_slice::<Value>(&req.body)
-                .map_err(|_| (400, json!({"code": 40000, "message": "body is not JSON"})))?;
-            Ok(Business {
-                params: pairs_to_map(query_pairs(req)),
-                body: Some(body),
-            })
-        };
-        let auth_header = header(req, "authorization").unwrap_or("");
-        match &self.0.auth {
-            Auth::None(_) | Auth::Custom(_) => plain(),
-            Auth::ApiKey(a) => match header(req, a.header().as_str()) {
-                Some(k) if same(k, &c.api_key) => plain(),
-                Some(_) => Err(unauthorized("invalid api key")),
-                None => Err(unauthorized("api key missing")),
-            },
-            Auth::Basic(_) => {
-                let raw = format!("{}:{}", c.username, c.password);
-                let want = format!(
-                    "Basic {}",
-                    base64::engine::general_purpose::STANDARD.encode(raw)
-                );
-                if same(auth_header, &want) {
-                    plain()
-                } else {
-                    Err(unauthorized("invalid username or password"))
-                }
-            }
-            Auth::Token(_) => {
-                if same(
-                    auth_header,
-                    &format!("token {}:{}", c.api_key, c.api_secret),
-                ) {
-                    plain()
-                } else {
-                    Err((
-                        401,
-                        json!({"exc_type": "AuthenticationError", "exception": "frappe.exceptions.AuthenticationError", "message": "invalid token"}),
-                    ))
-                }
-            }
-            Auth::Bearer(_) => {
-                let ok = auth_header
-                    .split_once(' ')
-                    .is_some_and(|(s, t)| s.eq_ignore_ascii_case("bearer") && same(t, &c.api_key));
-                if ok {
-                    plain()
-                } else {
-                    Err(unauthorized("invalid bearer token"))
-                }
-            }
-            Auth::Md5(s) => self.verify_md5(req, s),
-            Auth::Kingdee(k) => self.verify_kingdee(req, k),
-        }
-    }
-
-    fn verify_md5(
-        &self,
-        req: &Request,
-        s: &crate::auth::SortedMd5Signer,
-    ) -> Result<Business, Rejection> {
-        let c = &self.0.settings.credentials;
-        let bad = |msg: &str| (200, json!({"code": 40001, "msg": msg}));
-        let params: Vec<(String, String)> = if req.method == Method::GET {
-            query_pairs(req)
-        } else {
-            serde_urlencoded::from_bytes(&req.body)
-                .map_err(|_| bad("expected form-encoded system parameters"))?
-        };
-        let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
-        let n = s.names();
-        if get(&n.app_key) != Some(c.app_key.as_str()) {
-            return Err(bad("invalid app key"));
-        }
-        let ts = get(&n.timestamp)
-            .and_then(|t| t.parse::<i64>().ok())
-            .ok_or_else(|| bad("timestamp missing"))?;
-        if !self.in_tolerance(ts.saturating_mul(1000)) {
-            return Err(bad("timestamp expired"));
-        }
-        if s.access_token().is_some()
-            && !get(&n.access_token).is_some_and(|t| same(t, &c.access_token))
-        {
-            return Err(bad("invalid access token"));
-        }
-        for (k, v) in s.extra_params() {
-            if get(k) != Some(v.as_str()) {
-                return Err(bad(&format!("missing system parameter {k}")));
-            }
-        }
-        let sign = get(&n.sign).ok_or_else(|| bad("sign missing"))?;
-        let want = md5_signature(&c.app_secret, &params, &n.sign, s.wrap());
-        if !same(sign, &want) {
-            return Err(bad("invalid sign"));
-        }
-        let biz: Value = get(&n.biz)
-            .map(serde_json::from_str)
-            .transpose()
-            .map_err(|_| bad("biz is not JSON"))?
-            .unwrap_or(Value::Object(Map::new()));
-        if req.method == Method::GET {
-            let params = match biz {
-                Value::Object(m) => m,
-                _ => return Err(bad("biz must be an object")),
-            };
-            Ok(Business { params, body: None })
-        } else {
-            Ok(Business {
-                params: pairs_to_map(query_pairs(req)),
-                body: Some(biz),
-            })
-        }
-    }
-
-    fn verify_kingdee(
-        &self,
-        req: &Request,
-        k: &crate::auth::KingdeeHmacSigner,
-    ) -> Result<Business, Rejection> {
-        let c = &self.0.settings.credentials;
-        let bad = |msg: &str| {
-            (
-                401,
-                json!({"errorCode": "invalid_signature", "description": msg}),
-            )
-        };
-        let h = k.headers();
-        if header(req, h.app_key.as_str()) != Some(c.app_key.as_str()) {
-            return Err(bad("unknown client id"));
-        }
-        let ts = header(req, h.timestamp.as_str())
-            .and_then(|t| t.parse::<i64>().ok())
-            .ok_or_else(|| bad("timestamp missing"))?;
-        if !self.in_tolerance(ts) {
-            return Err(bad("timestamp expired"));
-        }
-        let nonce = header(req, h.nonce.as_str())
-            .filter(|n| !n.is_empty())
-            .ok_or_else(|| bad("nonce missing"))?;
-        let sig = header(req, h.signature.as_str()).ok_or_else(|| bad("signature missing"))?;
-        let (pe, qe) = k.encodings();
-        let query = query_pairs(req);
-        let canonical = canonical_string(
-            req.method.as_str(),
-            req.url.path(),
-            &query,
-            h.nonce.as_str(),
-            nonce,
-            h.timestamp.as_str(),
-            ts,
-            pe,
-            qe,
-        );
-        if !same(sig, &hmac_signature(&c.app_secret, &canonical)) {
-            return Err(bad("signature mismatch"));
-        }
-        let body = if req.method == Method::GET {
-            None
-        } else {
-            Some(
-                serde_json::from_slice::<Value>(&req.body)
-                    .map_err(|_| (400, json!({"code": 40000, "message": "body is not JSON"})))?,
-            )
-        };
-        Ok(Business {
-            params: pairs_to_map(query),
-            body,
-        })
-    }
 }
 
 fn number(v: Option<&Value>) -> Option<u64> {
@@ -463,7 +231,7 @@ impl Responder {
         }
     }
 
-    fn today(&self) -> NaiveDate {
+    pub(super) fn today(&self) -> NaiveDate {
         DateTime::<Utc>::from(self.0.settings.clock.now()).date_naive()
     }
 
@@ -616,11 +384,10 @@ impl Respond for Responder {
                 self.0.lock().auth_failures += 1;
                 rejection
             }
-            Ok(b) => match op {
-                FakeOp::ListOrders => self.list(&b),
-                FakeOp::GetOrder => self.detail(id.as_deref().unwrap_or_default()),
-                FakeOp::CreateOrder => self.create(req, &b),
-                FakeOp::FinancialData => self.financial(&b),
+            Ok(b) => match (self.0.settings.profile, op) {
+                (Profile::Own, _) => self.own(op, id.as_deref(), req, &b),
+                (p, FakeOp::CreateOrder) => self.profile_create(p, &b),
+                (p, _) => self.profile_list(p, &b),
             },
         };
         let mut t = answer(status, body);
@@ -628,5 +395,16 @@ impl Respond for Responder {
             t = t.set_delay(d);
         }
         t
+    }
+}
+
+impl Responder {
+    fn own(&self, op: FakeOp, id: Option<&str>, req: &Request, b: &Business) -> (u16, Value) {
+        match op {
+            FakeOp::ListOrders => self.list(b),
+            FakeOp::GetOrder => self.detail(id.unwrap_or_default()),
+            FakeOp::CreateOrder => self.create(req, b),
+            FakeOp::FinancialData => self.financial(b),
+        }
     }
 }

@@ -1,0 +1,160 @@
+//! ERPNext / Frappe: the `Sales Order` resource (`token` auth).
+//!
+//! - list: `GET /api/resource/Sales Order?fields=[…]&limit_start=&limit_page_length=&filters=[…]`;
+//!   answer `{"data":[{name, customer, grand_total, status, transaction_date, currency}]}`.
+//! - create: `POST /api/resource/Sales Order` with `{customer, transaction_date, delivery_date,
+//!   items:[{item_code, qty, rate}]}`; answer `{"data":{"name":…}}`.
+//! - Errors: HTTP 4xx/5xx with `exc_type`, `exception`, `_server_messages`.
+//! - No duplicate protection: Frappe names new documents itself; a create that may have been
+//!   received is never replayed.
+
+use chrono::NaiveDate;
+use conn_core::retry::Idempotency;
+use conn_core::transport::Request;
+use conn_core::{Error, Result};
+use serde_json::{json, Map, Value};
+
+use super::{array_at, copy, Flow, ProfileOptions};
+use crate::envelope::ErrorCodes;
+use crate::model::{decode_error, NewOrder};
+use crate::pagination::OrderQuery;
+
+pub(crate) const PATH: &str = "/api/resource/Sales Order";
+const FIELDS: &str = r#"["name","customer","grand_total","status","transaction_date","currency"]"#;
+
+/// `exc_type` names the failure; the message is in `exception` or `_server_messages`.
+pub(crate) fn error_codes() -> ErrorCodes {
+    ErrorCodes {
+        code_fields: vec!["exc_type".into()],
+        message_fields: vec![
+            "exception".into(),
+            "_server_messages".into(),
+            "message".into(),
+        ],
+        success: Vec::new(),
+        auth: vec!["AuthenticationError".into()],
+        permission: vec!["PermissionError".into()],
+        not_found: vec!["DoesNotExistError".into()],
+        invalid: vec![
+            "ValidationError".into(),
+            "MandatoryError".into(),
+            "LinkValidationError".into(),
+        ],
+        ..ErrorCodes::default()
+    }
+}
+
+pub(crate) struct Erpnext;
+
+impl Flow for Erpnext {
+    fn list_request(
+        &self,
+        _: &ProfileOptions,
+        q: &OrderQuery,
+        page: u64,
+        size: u32,
+    ) -> Result<Request> {
+        // `filters` is Frappe's JSON filter list; a caller's plain filters become `[k, "=", v]`.
+        let mut list: Vec<Value> = Vec::new();
+        for (k, v) in &q.filters {
+            if k == "filters" {
+                let parsed: Value = serde_json::from_str(v)
+                    .map_err(|_| Error::validation("filters", "is not a JSON filter list"))?;
+                match parsed {
+                    Value::Array(a) => list.extend(a),
+                    _ => return Err(Error::validation("filters", "must be a JSON array")),
+                }
+            } else {
+                list.push(json!([k, "=", v]));
+            }
+        }
+        let mut req = Request::get("list_orders", PATH)
+            .query("fields", FIELDS)
+            .query(
+                "limit_start",
+                page.saturating_mul(u64::from(size)).to_string(),
+            )
+            .query("limit_page_length", size.to_string());
+        if !list.is_empty() {
+            req = req.query("filters", Value::Array(list).to_string());
+        }
+        Ok(req)
+    }
+
+    fn page_items(&self, body: &Value) -> Result<(Vec<Value>, Option<u64>)> {
+        Ok((array_at(body, "/data")?, None))
+    }
+
+    fn normalise(&self, o: &Value) -> Value {
+        let mut m = Map::new();
+        copy(&mut m, o, "id", &["name"]);
+        copy(&mut m, o, "status", &["status"]);
+        copy(&mut m, o, "customer", &["customer", "customer_name"]);
+        copy(&mut m, o, "currency", &["currency"]);
+        copy(&mut m, o, "total_amount", &["grand_total"]);
+        copy(&mut m, o, "created_at", &["transaction_date"]);
+        let items: Vec<Value> = o
+            .get("items")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .map(|it| {
+                        let mut i = Map::new();
+                        copy(&mut i, it, "sku", &["item_code"]);
+                        copy(&mut i, it, "name", &["item_name"]);
+                        copy(&mut i, it, "quantity", &["qty"]);
+                        copy(&mut i, it, "unit_price", &["rate"]);
+                        copy(&mut i, it, "amount", &["amount"]);
+                        Value::Object(i)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        m.insert("items".into(), Value::Array(items));
+        Value::Object(m)
+    }
+
+    fn period_filters(&self, start: NaiveDate, end: NaiveDate) -> Vec<(String, String)> {
+        let f = json!([[
+            "transaction_date",
+            "between",
+            [start.to_string(), end.to_string()]
+        ]]);
+        vec![("filters".into(), f.to_string())]
+    }
+
+    fn create_request(
+        &self,
+        _: &ProfileOptions,
+        order: &NewOrder,
+        _number: &str,
+        idem: Idempotency,
+    ) -> Result<Request> {
+        let items: Vec<Value> = order
+            .items
+            .iter()
+            .map(|it| json!({"item_code": it.sku, "qty": it.quantity.to_string(), "rate": it.unit_price.to_string()}))
+            .collect();
+        let mut doc = json!({"customer": order.customer.trim(), "items": items});
+        if let Some(m) = doc.as_object_mut() {
+            if let Some(c) = &order.currency {
+                m.insert("currency".into(), json!(c));
+            }
+            if let Some(x) = &order.external_id {
+                m.insert("po_no".into(), json!(x));
+            }
+            for (k, v) in &order.extra {
+                m.insert(k.clone(), v.clone());
+            }
+        }
+        Request::post("create_order", PATH, idem).json(&doc)
+    }
+
+    fn created_id(&self, body: &Value, _number: &str) -> Result<String> {
+        body.pointer("/data/name")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .ok_or_else(|| decode_error("create_order", "data.name", body, "no document name"))
+    }
+}
