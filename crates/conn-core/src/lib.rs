@@ -7,7 +7,8 @@
 //! |---|---|
 //! | [`error`] | the one [`Error`] type, with predicates (`is_retryable`, `retry_after`, `status`, `platform_code`, `log_id`) |
 //! | [`secret`] | redacting secret types ([`secret::AccessToken`], [`secret::ClientSecret`], …) |
-//! | [`lenient`] | serde helpers for numbers that arrive as strings, booleans as 0/1 |
+//! | [`lenient`] | serde helpers for numbers that arrive as strings, booleans as 0/1; bounded durations from wire numbers |
+//! | [`redact`] | masking of secret values in body excerpts and serde messages, by structure |
 //! | [`limit`] | the keyed [`limit::Limiter`] trait that per-process and shared rate limiters implement |
 //! | [`env`] | typed environment reading whose errors name the variable; the env.example registry |
 //! | [`transport`] | one reqwest client, timeouts, body cap, envelope decoding, tracing span per operation |
@@ -29,6 +30,21 @@
 //!
 //! A POST becomes idempotent by carrying an idempotency key ([`retry::Idempotency::new_key`]),
 //! generated once per logical call and sent on every attempt.
+//!
+//! ## Creates and unknown outcomes
+//! A *create* is a request declared [`retry::Idempotency::NonIdempotent`] or
+//! [`retry::Idempotency::Key`] ([`transport::Request::is_create`]). Once any attempt of a create
+//! may have been received (timeout after sending, 5xx, connection dropped mid-response, body
+//! over the cap), the operation's final failure is [`Error::OutcomeUnknown`], whatever later
+//! attempts said (a 429, a "busy"): it carries the idempotency key, the first "maybe received"
+//! cause (its `source`) and the last error. A create answered with success whose body cannot be
+//! read (cut, malformed) is an unknown outcome too, the decode error as its source
+//! ([`transport::Response::json`], [`transport::Response::outcome_of`]).
+//!
+//! ## Secrets in errors
+//! Every body excerpt an error keeps goes through [`redact`] (values of secret keys masked at
+//! any depth, JSON, form and text alike); token endpoints keep none
+//! ([`transport::Request::secret_response`], [`error::decode_json_secret`]).
 
 pub mod clock;
 pub mod connector;
@@ -37,6 +53,7 @@ pub mod env;
 pub mod error;
 pub mod lenient;
 pub mod limit;
+pub mod redact;
 pub mod retry;
 pub mod secret;
 pub mod stats;

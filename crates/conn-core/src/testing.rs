@@ -4,6 +4,9 @@
 //!   assert that a whole flow logged no secret.
 //! - [`mount_catch_all`]: a lowest-priority wiremock mock that answers any unmatched request
 //!   with 599 and a body naming it, so a failing test says which request nothing expected.
+//! - [`error_texts`] and [`assert_error_free_of`]: every way an error can be printed (`{}`,
+//!   `{:?}`, `{:#?}`, and each of those for every error of its `source()` chain), so a canary
+//!   test checks them all.
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -99,4 +102,44 @@ pub async fn mount_catch_all(server: &wiremock::MockServer) {
         .named("catch-all")
         .mount(server)
         .await;
+}
+
+/// Every text an error can be printed as: `{}`, `{:?}` and `{:#?}` of the error and of each
+/// error in its `source()` chain (bounded at 64 levels).
+pub fn error_texts(err: &(dyn std::error::Error + 'static)) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    let mut depth = 0;
+    while let Some(e) = cur {
+        out.push(format!("{e}"));
+        out.push(format!("{e:?}"));
+        out.push(format!("{e:#?}"));
+        depth += 1;
+        if depth >= 64 {
+            break;
+        }
+        cur = e.source();
+    }
+    out
+}
+
+/// Asserts that no text of `err` ([`error_texts`]) contains any of `secrets`.
+///
+/// # Panics
+/// When one does (it is a test helper); the message names the secret's length and the form
+/// it appeared in, never the secret.
+pub fn assert_error_free_of(err: &(dyn std::error::Error + 'static), secrets: &[&str]) {
+    let forms = ["Display", "Debug", "pretty Debug"];
+    for (i, text) in error_texts(err).iter().enumerate() {
+        for s in secrets {
+            assert!(!s.is_empty(), "empty canary secret");
+            assert!(
+                !text.contains(s),
+                "a secret ({} chars) appears in the {} of error #{} of the source chain",
+                s.len(),
+                forms[i % 3],
+                i / 3
+            );
+        }
+    }
 }
