@@ -52,9 +52,10 @@ async fn stats_are_read_at_each_profiles_pointers() {
 
 #[tokio::test]
 async fn auth_errors_come_in_each_platforms_envelope() {
-    // (profile, expected HTTP status, expected platform code)
+    // (profile, expected HTTP status, expected platform code); the 小红书 ark answers its
+    // errors with HTTP 200 and {error_code, success:false, error_msg}.
     for (b, status, code) in [
-        (Builtin::Xiaohongshu, 401, "401"),
+        (Builtin::Xiaohongshu, 200, "401"),
         (Builtin::Zhihu, 401, "100"),
         (Builtin::Toutiao, 200, "10008"),
     ] {

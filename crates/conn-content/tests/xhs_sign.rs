@@ -108,7 +108,8 @@ async fn wrong_app_secret_gets_the_auth_envelope() {
         "{err}"
     );
     assert_eq!(err.platform_code(), Some("401"));
-    assert_eq!(err.status().map(|s| s.as_u16()), Some(401));
+    // The ark answers HTTP 200 with {error_code, success:false, error_msg}.
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(200));
     assert!(err.to_string().contains("sign mismatch"), "{err}");
     assert_eq!(fake.auth_failures(), 1);
     assert!(fake.published().is_empty());
@@ -143,7 +144,8 @@ async fn fake_recomputes_the_sign_from_the_received_json() {
     // Untouched: accepted.
     let (status, resp) = send(body.clone()).await;
     assert_eq!(status, 200, "{resp}");
-    assert_eq!(resp["code"], 0);
+    assert_eq!(resp["error_code"], 0);
+    assert_eq!(resp["success"], true);
     // Any signed field changed after signing: rejected with the auth envelope.
     for (field, value) in [
         ("timestamp", json!("1700000001")),
@@ -156,9 +158,10 @@ async fn fake_recomputes_the_sign_from_the_received_json() {
         let mut b = body.clone();
         b[field] = value;
         let (status, resp) = send(b).await;
-        assert_eq!(status, 401, "{field}: {resp}");
-        assert_eq!(resp["code"], 401, "{field}");
-        assert!(resp["msg"]
+        assert_eq!(status, 200, "{field}: {resp}");
+        assert_eq!(resp["error_code"], 401, "{field}");
+        assert_eq!(resp["success"], false, "{field}");
+        assert!(resp["error_msg"]
             .as_str()
             .unwrap()
             .starts_with("authentication failed"));
@@ -174,7 +177,8 @@ async fn raw_calls_are_signed_with_the_method_in_the_data() {
         "method": "content.publish", "title": "原始调用", "desc": "正文", "image_urls": ["u"]
     }));
     let resp = client.call(raw).await.unwrap();
-    assert_eq!(resp.body["code"], 0);
+    assert_eq!(resp.body["error_code"], 0);
+    assert_eq!(resp.body["success"], true);
     assert!(resp.body["data"]["note_id"].is_string());
     let e = client
         .call(RawRequest::new(http::Method::POST, "/note/publish").with_data(json!({"title": "x"})))

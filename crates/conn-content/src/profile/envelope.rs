@@ -25,6 +25,10 @@ pub struct Envelope {
     /// Where the message sits.
     #[serde(default)]
     pub message: Option<Pointer>,
+    /// Where a boolean success flag sits (小红书 ark `/success`): `false` is an error whatever
+    /// the code says, so a failure can never pass as a success.
+    #[serde(default)]
+    pub success_flag: Option<Pointer>,
     /// Where a log/request id sits, kept on errors.
     #[serde(default)]
     pub log_id: Option<Pointer>,
@@ -58,6 +62,7 @@ impl Envelope {
             code: None,
             success: None,
             message: None,
+            success_flag: None,
             log_id: None,
             auth_codes: Vec::new(),
             not_found_codes: Vec::new(),
@@ -68,12 +73,23 @@ impl Envelope {
 
     /// The platform error carried by `body`, if any (`(code, message)`).
     pub fn error_in(&self, body: &Value) -> Option<(String, String)> {
-        let code = self.code.as_ref()?.get(body)?;
-        if code.is_null() {
-            return None;
-        }
-        let text = code_text(code);
-        if self.success.as_ref().is_some_and(|s| code_text(s) == text) {
+        let flag_failed = self
+            .success_flag
+            .as_ref()
+            .and_then(|p| p.get(body))
+            .and_then(Value::as_bool)
+            == Some(false);
+        let code = self
+            .code
+            .as_ref()
+            .and_then(|p| p.get(body))
+            .filter(|c| !c.is_null());
+        let text = match code {
+            Some(c) => code_text(c),
+            None if flag_failed => "success_false".to_owned(),
+            None => return None,
+        };
+        if !flag_failed && self.success.as_ref().is_some_and(|s| code_text(s) == text) {
             return None;
         }
         let message = self
@@ -120,10 +136,17 @@ impl Envelope {
         let mut body = Value::Object(serde_json::Map::new());
         if let Some(p) = &self.code {
             // Pointers of a valid profile never cross a scalar, so these writes cannot fail.
-            let _ = p.set(&mut body, code);
+            let _ = p.set(&mut body, code.clone());
         }
         if let Some(p) = &self.message {
             let _ = p.set(&mut body, Value::String(message.to_owned()));
+        }
+        if let Some(p) = &self.success_flag {
+            let ok = self
+                .success
+                .as_ref()
+                .is_some_and(|s| code_text(s) == code_text(&code));
+            let _ = p.set(&mut body, Value::Bool(ok));
         }
         body
     }
@@ -145,7 +168,9 @@ pub(crate) struct ProfileEnvelope {
 
 impl EnvelopeDecoder for ProfileEnvelope {
     fn decode_error(&self, r: &ResponseParts<'_>) -> Option<Error> {
-        self.envelope.code.as_ref()?;
+        if self.envelope.code.is_none() && self.envelope.success_flag.is_none() {
+            return None;
+        }
         let body: Value = serde_json::from_slice(r.body).ok()?;
         let (code, message) = self.envelope.error_in(&body)?;
         let kind = self.envelope.kind_of(&code, r.status);
@@ -168,11 +193,38 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    #[test]
+    fn xhs_ark_failures_are_errors_whatever_the_code() {
+        // The ark envelope as PLATFORMS.md describes it: HTTP 200, {error_code, success, data, error_msg}.
+        let ark = super::super::Profile::xiaohongshu().envelope;
+        assert_eq!(
+            ark.error_in(&json!({"error_code": 0, "success": true, "data": {}})),
+            None
+        );
+        assert_eq!(
+            ark.error_in(&json!({"error_code": 0, "success": false, "error_msg": "签名错误"})),
+            Some(("0".into(), "签名错误".into()))
+        );
+        assert_eq!(
+            ark.error_in(
+                &json!({"error_code": 1001, "success": false, "error_msg": "token expired"})
+            ),
+            Some(("1001".into(), "token expired".into()))
+        );
+        assert_eq!(
+            ark.error_in(&json!({"success": false})),
+            Some(("success_false".into(), String::new()))
+        );
+        assert_eq!(ark.error_in(&ark.body_with(json!(0), "ok")), None);
+        assert!(ark.error_in(&ark.body_with(json!(7), "bad")).is_some());
+    }
+
     fn bytedance() -> Envelope {
         Envelope {
             code: Some("/data/error_code".into()),
             success: Some(json!(0)),
             message: Some("/data/description".into()),
+            success_flag: None,
             log_id: Some("/extra/logid".into()),
             auth_codes: vec![json!(10008)],
             not_found_codes: vec![],

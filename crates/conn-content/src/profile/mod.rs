@@ -9,7 +9,7 @@
 //!
 //! | profile | publish | stats | title / body / images / tags | id | envelope (code, success, message) | limits |
 //! |---|---|---|---|---|---|---|
-//! | `xiaohongshu` | `POST /note/publish` | `POST /note/stats` (`note_id` in body) | `/title` `/desc` `/image_urls` `/topics` | `/data/note_id` | `/code` = 0, `/msg` | title 1–20, body 1–1000, 1–18 images, ≤10 tags |
+//! | `xiaohongshu` | `POST /note/publish` | `POST /note/stats` (`note_id` in body) | `/title` `/desc` `/image_urls` `/topics` | `/data/note_id` | ark: `/error_code` = 0 and `/success` ≠ false, `/error_msg` (HTTP 200) | title 1–20, body 1–1000, 1–18 images, ≤10 tags |
 //! | `zhihu` | `POST /articles` | `GET /articles/{id}/stats` | `/title` `/content` `/image_urls` `/topics` | `/id` | `/error/code` absent, `/error/message` | title 1–100, body ≥1, ≤20 images, ≤3 tags |
 //! | `toutiao` | `POST /article/create/` | `GET /article/stats/?item_id=` | `/title` `/content` `/cover_images` `/tags` | `/data/item_id` | `/data/error_code` = 0, `/data/description` (HTTP 200) | title 5–30, body ≥1, ≤3 images, ≤5 tags |
 //! | custom (generic) | `POST /content/publish` | `GET /content/{id}/stats` | `/title` `/body` `/images` `/tags` | `/data/id` | `/code` = 0, `/message` | title and body required |
@@ -314,15 +314,18 @@ impl Profile {
                     favorites: ptr("/data/collected_count"),
                 },
             },
+            // The ark open platform's envelope: HTTP 200 with {error_code, success, data,
+            // error_msg}; `success:false` or a non-zero `error_code` is an error.
             envelope: Envelope {
-                code: ptr("/code"),
+                code: ptr("/error_code"),
                 success: Some(json!(0)),
-                message: ptr("/msg"),
+                message: ptr("/error_msg"),
+                success_flag: ptr("/success"),
                 log_id: None,
                 auth_codes: vec![json!(401), json!(403)],
                 not_found_codes: vec![json!(404)],
                 rate_limit_codes: vec![json!(429)],
-                errors_with_http_200: false,
+                errors_with_http_200: true,
             },
             limits: Limits {
                 title_max_chars: Some(20),
@@ -366,6 +369,7 @@ impl Profile {
                 code: ptr("/error/code"),
                 success: None,
                 message: ptr("/error/message"),
+                success_flag: None,
                 log_id: None,
                 auth_codes: vec![json!(100), json!(101)],
                 not_found_codes: vec![json!(404)],
@@ -413,6 +417,7 @@ impl Profile {
                 code: ptr("/data/error_code"),
                 success: Some(json!(0)),
                 message: ptr("/data/description"),
+                success_flag: None,
                 log_id: ptr("/extra/logid"),
                 auth_codes: vec![json!(10008), json!(2190008), json!(2190002)],
                 not_found_codes: vec![json!(2190007)],
@@ -459,6 +464,7 @@ impl Profile {
                 code: ptr("/code"),
                 success: Some(json!(0)),
                 message: ptr("/message"),
+                success_flag: None,
                 log_id: None,
                 auth_codes: vec![json!(401), json!(403)],
                 not_found_codes: vec![json!(404)],
