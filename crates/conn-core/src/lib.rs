@@ -10,6 +10,7 @@
 //! | [`lenient`] | serde helpers for numbers that arrive as strings, booleans as 0/1 |
 //! | [`limit`] | the keyed [`limit::Limiter`] trait that per-process and shared rate limiters implement |
 //! | [`env`] | typed environment reading whose errors name the variable; the env.example registry |
+//! | [`body`] | re-creatable streaming request bodies (a file re-opened by every attempt, with progress) |
 //! | [`transport`] | one reqwest client, timeouts, body cap, envelope decoding, tracing span per operation |
 //! | [`retry`] | backoff policies on tokio-retry strategies, the idempotency-aware retry loop |
 //! | [`token`] | token sets, the [`token::TokenStore`] trait, the single-flight [`token::TokenManager`] |
@@ -30,6 +31,10 @@
 //! A POST becomes idempotent by carrying an idempotency key ([`retry::Idempotency::new_key`]),
 //! generated once per logical call and sent on every attempt.
 
+// On docs.rs, feature-gated items say which feature they need.
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+pub mod body;
 pub mod clock;
 pub mod connector;
 pub mod credentials;
@@ -45,6 +50,7 @@ pub mod transport;
 pub mod webhook;
 
 #[cfg(feature = "testing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
 
 pub use error::{Error, Result};
