@@ -7,14 +7,17 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::cmd::{elapsed, Cargo};
-use crate::{env_example, toml_lite};
+use crate::{env_example, examples, manifest, msrv};
 
 /// The steps, in the order they run. Cheap, common failures come first.
-pub const STEPS: [Step; 7] = [
+pub const STEPS: [Step; 10] = [
+    Step::Msrv,
     Step::Fmt,
     Step::Clippy,
     Step::Test,
     Step::Doc,
+    Step::Rustdoc,
+    Step::Examples,
     Step::Features,
     Step::Deny,
     Step::Env,
@@ -27,9 +30,12 @@ pub enum Step {
     Clippy,
     Test,
     Doc,
+    Rustdoc,
+    Examples,
     Features,
     Deny,
     Env,
+    Msrv,
 }
 
 impl Step {
@@ -39,6 +45,9 @@ impl Step {
             Step::Clippy => "clippy",
             Step::Test => "test",
             Step::Doc => "doc",
+            Step::Rustdoc => "rustdoc",
+            Step::Examples => "examples",
+            Step::Msrv => "msrv",
             Step::Features => "features",
             Step::Deny => "deny",
             Step::Env => "env",
@@ -52,6 +61,11 @@ impl Step {
             Step::Clippy => "lints (clippy, all targets and features, -D warnings)",
             Step::Test => "tests (cargo nextest if installed, else cargo test)",
             Step::Doc => "doc tests",
+            Step::Rustdoc => {
+                "documentation builds without a rustdoc warning (cargo doc, -D warnings)"
+            }
+            Step::Examples => "every example of examples/ builds and runs against the sandbox",
+            Step::Msrv => "rust-version, the README's MSRV and the installed rustc agree",
             Step::Features => {
                 "each crate alone without default features; one umbrella feature at a time"
             }
@@ -79,6 +93,13 @@ impl Step {
             .run(root),
             Step::Test => tests(root),
             Step::Doc => Cargo::new(["test", "--workspace", "--all-features", "--doc"]).run(root),
+            // Broken intra-doc links, unclosed HTML tags in docs, … fail here. `--no-deps`:
+            // our docs only; links into dependencies resolve all the same.
+            Step::Rustdoc => Cargo::new(["doc", "--workspace", "--all-features", "--no-deps"])
+                .env("RUSTDOCFLAGS", "-D warnings")
+                .run(root),
+            Step::Examples => examples::run(root),
+            Step::Msrv => msrv::check(root),
             Step::Features => features(root),
             Step::Deny => deny(root),
             Step::Env => env_example::check(root),
@@ -192,14 +213,13 @@ fn features(root: &Path) -> Result<(), String> {
         println!("    no `{UMBRELLA}` crate; umbrella feature checks skipped");
         return Ok(());
     }
-    let manifest = root.join("crates").join(UMBRELLA).join("Cargo.toml");
-    let src = read(&manifest)?;
-    let Some(table) = toml_lite::table(&src, "features") else {
+    let umbrella = manifest::read(&root.join("crates").join(UMBRELLA).join("Cargo.toml"))?;
+    let Some(features) = manifest::feature_names(&umbrella) else {
         println!("    {UMBRELLA} has no [features] table; umbrella feature checks skipped");
         return Ok(());
     };
-    for entry in table {
-        let feature = entry.key.as_str();
+    for feature in &features {
+        let feature = feature.as_str();
         if feature == "default" || feature == "full" {
             continue;
         }
@@ -292,16 +312,11 @@ fn crate_names(root: &Path) -> Result<Vec<String>, String> {
     manifests.sort();
     manifests
         .iter()
-        .map(|manifest| {
-            let src = read(manifest)?;
-            toml_lite::table(&src, "package")
-                .and_then(|package| {
-                    package
-                        .into_iter()
-                        .find(|entry| entry.key == "name")
-                        .and_then(|entry| toml_lite::string_value(&entry.value).map(str::to_owned))
-                })
-                .ok_or_else(|| format!("{}: no `name = \"...\"` in [package]", manifest.display()))
+        .map(|path| {
+            let t = manifest::read(path)?;
+            manifest::package_name(&t)
+                .map(str::to_owned)
+                .ok_or_else(|| format!("{}: no `name = \"...\"` in [package]", path.display()))
         })
         .collect()
 }
@@ -317,10 +332,6 @@ fn deny(root: &Path) -> Result<(), String> {
             .map_err(|e| format!("could not install cargo-deny: {e}"))?;
     }
     Cargo::new(["deny", "check", "licenses", "bans", "sources"]).run(root)
-}
-
-fn read(path: &Path) -> Result<String, String> {
-    std::fs::read_to_string(path).map_err(|e| format!("could not read {}: {e}", path.display()))
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ use std::time::Duration;
 #[derive(Debug, Clone)]
 pub struct Cargo {
     args: Vec<String>,
+    env: Vec<(String, String)>,
 }
 
 impl Cargo {
@@ -22,7 +23,14 @@ impl Cargo {
     {
         Self {
             args: args.into_iter().map(Into::into).collect(),
+            env: Vec::new(),
         }
+    }
+
+    /// Sets a variable for this invocation only (`RUSTDOCFLAGS=-D warnings`).
+    pub fn env(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.env.push((key.into(), value.into()));
+        self
     }
 
     /// The process to spawn. `CARGO` is set by `cargo run` to the cargo that
@@ -36,6 +44,7 @@ impl Cargo {
                 command.env_remove(&key);
             }
         }
+        command.envs(self.env.iter().map(|(k, v)| (k, v)));
         command
     }
 
@@ -111,6 +120,9 @@ fn is_run_variable(name: &str) -> bool {
 
 impl fmt::Display for Cargo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (k, v) in &self.env {
+            write!(f, "{k}='{v}' ")?;
+        }
         f.write_str("cargo")?;
         for arg in &self.args {
             if arg.is_empty() || arg.contains(char::is_whitespace) {

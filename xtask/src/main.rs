@@ -1,13 +1,15 @@
 //! Project automation, in the cargo-xtask style: `cargo xtask <command>`
-//! (the alias lives in `.cargo/config.toml`). Plain Rust with no
-//! dependencies, so it builds in seconds and works on any CI machine that has
-//! cargo.
+//! (the alias lives in `.cargo/config.toml`). Plain Rust with two small
+//! dependencies (`toml` for manifests, `serde_json` for cargo's messages), so
+//! it builds in seconds and works on any CI machine that has cargo.
 
 mod ci;
 mod cmd;
 mod env_example;
+mod examples;
+mod manifest;
+mod msrv;
 mod redis;
-mod toml_lite;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

@@ -11,6 +11,7 @@
 //! | [`redact`] | masking of secret values in body excerpts and serde messages, by structure |
 //! | [`limit`] | the keyed [`limit::Limiter`] trait that per-process and shared rate limiters implement |
 //! | [`env`] | typed environment reading whose errors name the variable; the env.example registry |
+//! | [`body`] | re-creatable streaming request bodies (a file re-opened by every attempt, with progress) |
 //! | [`transport`] | one reqwest client, timeouts, body cap, envelope decoding, tracing span per operation |
 //! | [`retry`] | backoff policies on tokio-retry strategies, the idempotency-aware retry loop |
 //! | [`token`] | token sets, the [`token::TokenStore`] trait, the single-flight [`token::TokenManager`] |
@@ -46,6 +47,10 @@
 //! any depth, JSON, form and text alike); token endpoints keep none
 //! ([`transport::Request::secret_response`], [`error::decode_json_secret`]).
 
+// On docs.rs, feature-gated items say which feature they need.
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+pub mod body;
 pub mod clock;
 pub mod connector;
 pub mod credentials;
@@ -62,6 +67,7 @@ pub mod transport;
 pub mod webhook;
 
 #[cfg(feature = "testing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
 
 pub use error::{Error, Result};

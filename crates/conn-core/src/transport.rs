@@ -251,6 +251,9 @@ pub enum Body {
     },
     /// `multipart/form-data`.
     Multipart(Vec<MultipartPart>),
+    /// `multipart/form-data` of one file field streamed from a
+    /// [`StreamBody`](crate::body::StreamBody), opened afresh for every attempt.
+    StreamingMultipart(crate::body::StreamPart),
 }
 
 /// One operation's request. Cheap to clone; the transport sends the same request on every
@@ -970,6 +973,22 @@ impl Transport {
                     form = form.part(p.name.clone(), part);
                 }
                 b.multipart(form)
+            }
+            Body::StreamingMultipart(p) => {
+                let mut part =
+                    reqwest::multipart::Part::stream_with_length(p.body.to_reqwest(), p.body.len());
+                if let Some(f) = &p.file_name {
+                    part = part.file_name(f.clone());
+                }
+                if let Some(ct) = &p.content_type {
+                    part = part.mime_str(ct).map_err(|_| {
+                        Error::validation(
+                            format!("{}.content_type", p.name),
+                            "not a valid MIME type",
+                        )
+                    })?;
+                }
+                b.multipart(reqwest::multipart::Form::new().part(p.name.clone(), part))
             }
         };
         Ok(b)

@@ -87,6 +87,9 @@
 //! there is [`conn_core::Error::OutcomeUnknown`] with `open_id` and `video_id` in its context.
 //! Connect errors, 429 and the busy/too-frequent codes are retried for every operation.
 
+// On docs.rs, feature-gated items say which feature they need.
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 pub mod client;
 pub mod config;
 pub mod connector;
@@ -100,6 +103,7 @@ pub mod validate;
 pub mod webhook;
 
 #[cfg(feature = "fake")]
+#[cfg_attr(docsrs, doc(cfg(feature = "fake")))]
 pub mod fake;
 
 pub use client::{AccountInfo, Client, ClientBuilder};

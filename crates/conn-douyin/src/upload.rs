@@ -12,6 +12,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use bytes::{Bytes, BytesMut};
+use conn_core::body::{StreamBody, StreamPart};
 use conn_core::error::{Error, Result};
 use conn_core::retry::Idempotency;
 use conn_core::transport::{Body, MultipartPart};
@@ -306,7 +307,8 @@ impl Client {
     ///
     /// Sources up to `upload.single_upload_max` (50 MiB) go in one request, larger ones in parts
     /// of `upload.part_size` (20 MiB). `progress` is called once at the start and after each
-    /// part (once at the end for a single request).
+    /// part; a single request from a file is streamed (a retry re-opens the file) and reports
+    /// progress as its bytes go out, one from memory or a reader once at the end.
     #[tracing::instrument(skip(self, source, progress), name = "douyin.upload_video")]
     pub async fn upload_video(
         &self,
@@ -370,17 +372,10 @@ impl Client {
                     self.upload_chunked(open_id, &mut file, Some(size), None, &file_name, progress)
                         .await
                 } else {
-                    let data = read_part(&mut file, size as usize).await?;
-                    if data.len() as u64 != size {
-                        return Err(Error::validation(
-                            "video",
-                            format!(
-                                "a file that does not shrink while read (read {} of {size} bytes)",
-                                data.len()
-                            ),
-                        ));
-                    }
-                    self.upload_single(open_id, data, &file_name, progress)
+                    // Streamed, not read into memory: each attempt re-opens the file, and the
+                    // progress callback follows the bytes as they go out.
+                    drop(file);
+                    self.upload_single_file(open_id, &path, size, &file_name, progress)
                         .await
                 }
             }
@@ -487,6 +482,69 @@ impl Client {
                 parts: None,
             },
         );
+        Ok(UploadedVideo {
+            video_id: v.video.video_id,
+            width: v.video.width,
+            height: v.video.height,
+            parts: 0,
+        })
+    }
+
+    /// One request streaming the file at `path` ([`StreamBody::file`]): memory holds one
+    /// [`conn_core::body::CHUNK`] at a time, a retry re-opens the file, and `progress` hears
+    /// of every chunk handed to the connection.
+    async fn upload_single_file(
+        &self,
+        open_id: &str,
+        path: &Path,
+        size: u64,
+        file_name: &str,
+        progress: Option<&ProgressFn>,
+    ) -> Result<UploadedVideo> {
+        let at = |uploaded: u64| UploadProgress {
+            uploaded,
+            total: Some(size),
+            part: None,
+            parts: None,
+        };
+        report(progress, at(0));
+        // The body's progress hook must be 'static; the caller's callback is borrowed. A
+        // watch channel carries the count to this task, which calls the callback.
+        let (tx, mut rx) = tokio::sync::watch::channel(0u64);
+        let body = StreamBody::file(path, size).with_progress(move |n| {
+            let _ = tx.send(n);
+        });
+        let req = self
+            .api_request(
+                "upload_video",
+                Method::POST,
+                UPLOAD_VIDEO_PATH,
+                open_id,
+                Idempotency::Idempotent,
+            )
+            .body(Body::StreamingMultipart(StreamPart {
+                name: "video".to_owned(),
+                file_name: Some(file_name.to_owned()),
+                content_type: Some(mime_for(file_name, true).to_owned()),
+                body,
+            }))
+            .attempt_timeout(self.config().upload.timeout);
+        let exec = self.execute_for(open_id, req);
+        tokio::pin!(exec);
+        let resp = loop {
+            tokio::select! {
+                r = &mut exec => break r?,
+                changed = rx.changed() => {
+                    if changed.is_err() {
+                        break (&mut exec).await?;
+                    }
+                    let n = *rx.borrow_and_update();
+                    report(progress, at(n));
+                }
+            }
+        };
+        let v: VideoData = data_of(&resp)?;
+        report(progress, at(size));
         Ok(UploadedVideo {
             video_id: v.video.video_id,
             width: v.video.width,

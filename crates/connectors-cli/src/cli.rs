@@ -98,6 +98,11 @@ pub enum CredsCmd {
         platform: String,
         /// Credential name (`client_secret`, `refresh_token`, …): the variable is PLATFORM_NAME.
         name: String,
+        /// Store it even though no documented variable has this platform and name (a custom
+        /// content profile, a name of your own); without it a typo is refused with the closest
+        /// known name.
+        #[arg(long)]
+        force: bool,
     },
     /// Show a credential, masked unless --reveal, and where it came from.
     Get {
@@ -448,16 +453,33 @@ pub struct WebhookServeArgs {
     pub max_events: Option<u64>,
 }
 
-/// `sandbox`
+/// `sandbox`: one field per option, so another (a shared store, say) is one more field.
 #[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  connectors sandbox                        print the export lines; stop with Ctrl-C
+  connectors sandbox --for 600              the same, stopping after ten minutes
+  connectors sandbox --env-file sandbox.env write the variables to a file as well
+                                            (then `. ./sandbox.env` in another shell)
+  connectors sandbox -- cargo test          run a command with the variables set; the
+                                            sandbox stops when it ends, with its exit status")]
 pub struct SandboxArgs {
-    /// Stop after this many seconds (default: until Ctrl-C).
-    #[arg(long = "for", value_name = "SECONDS")]
+    /// Stop after this many seconds (default: until Ctrl-C). Not with a COMMAND, which
+    /// decides itself when the sandbox stops.
+    #[arg(long = "for", value_name = "SECONDS", conflicts_with = "command")]
     pub for_secs: Option<u64>,
     /// Also start a private redis-server (it must be installed) and print REDIS_URL, so that
     /// several `connectors` processes share tokens and webhook dedupe.
     #[arg(long)]
     pub redis: bool,
+    /// Also write the variables to PATH as `export NAME=value` lines (mode 0600), which a
+    /// shell sources with `. PATH` and dotenv readers accept.
+    #[arg(long, value_name = "PATH")]
+    pub env_file: Option<PathBuf>,
+    /// A command to run with the sandbox's variables added to the environment, after `--`.
+    /// The sandbox stops when it exits, and its exit status becomes this tool's.
+    #[arg(last = true, value_name = "COMMAND")]
+    pub command: Vec<String>,
 }
 
 /// `demo`

@@ -78,6 +78,9 @@ pub fn class_name(code: u8) -> &'static str {
 pub enum CliError {
     /// From a connector or the store; the exit code follows its category.
     Core(Error),
+    /// A command run by the tool (`connectors sandbox -- cargo test`) failed: its exit status
+    /// is passed through and nothing more is printed (it has said what went wrong).
+    Child(u8),
     /// The tool's own failure (a listener that cannot bind, an OAuth state mismatch…).
     Failure {
         /// Exit code.
@@ -100,6 +103,7 @@ impl CliError {
     pub fn exit_code(&self) -> u8 {
         match self {
             CliError::Core(e) => code_for(e),
+            CliError::Child(code) => *code,
             CliError::Failure { code, .. } => *code,
         }
     }
@@ -109,6 +113,7 @@ impl fmt::Display for CliError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             CliError::Core(e) => write!(f, "{e}"),
+            CliError::Child(code) => write!(f, "the command exited with status {code}"),
             CliError::Failure { message, .. } => f.write_str(message),
         }
     }

@@ -5,6 +5,7 @@ mod commands;
 mod ctx;
 mod exit;
 mod httpd;
+mod known;
 mod output;
 mod sandbox;
 
@@ -33,6 +34,7 @@ fn main() -> ExitCode {
         .map_err(|e| CliError::new(exit::OTHER, format!("cannot start the async runtime: {e}")))
         .and_then(|rt| rt.block_on(commands::run(&ctx, cli.command)));
     match result {
+        // Also when stdout was closed early (`connectors demo | head -3`): quiet, like `ls`.
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             ctx.out.error(&e);

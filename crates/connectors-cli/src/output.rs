@@ -2,6 +2,7 @@
 //! errors on stderr with the platform code, message, log id and outcome context.
 
 use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use connectors::core::Error;
 use serde_json::{json, Map, Value};
@@ -36,6 +37,10 @@ impl Output {
     /// Prints a failure on stderr: the message, then the platform code, log id, named field or
     /// variable, outcome context and causes; with `--json`, the same as one JSON object.
     pub fn error(&self, err: &CliError) {
+        if let CliError::Child(_) = err {
+            // The command's own output has said what went wrong.
+            return;
+        }
         let code = err.exit_code();
         let mut details: Vec<(&str, Value)> = Vec::new();
         let mut context: Vec<(String, String)> = Vec::new();
@@ -49,6 +54,23 @@ impl Output {
             }
             if let Some(s) = e.status() {
                 details.push(("http_status", json!(s.as_u16())));
+            }
+            // Exit code 5 promises the platform's code and log id: when the answer carried
+            // none (an HTTP error page without the platform's envelope), say so rather than
+            // leave the reader wondering whether they were forgotten.
+            if code == exit::API && !self.json {
+                if e.platform_code().is_none() {
+                    details.insert(
+                        0,
+                        (
+                            "platform_code",
+                            json!("none (the answer carried no platform error envelope)"),
+                        ),
+                    );
+                }
+                if e.log_id().is_none() {
+                    details.push(("log_id", json!("none sent")));
+                }
             }
             match root(e) {
                 Error::Validation(v) => details.push(("field", json!(v.field))),
@@ -129,11 +151,35 @@ fn root(e: &Error) -> &Error {
     }
 }
 
-fn print_stdout(text: &str) {
+/// Set once stdout turned out to be closed (the reader of a pipe went away).
+static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
+
+/// Prints one line (or several) on stdout.
+///
+/// `println!` panics when the reader of a pipe has gone (`connectors demo | head -3`): Rust
+/// ignores SIGPIPE, so the write fails with `BrokenPipe`. Here that failure is remembered
+/// instead: nothing more is written, long-running commands stop, and the process ends
+/// quietly with status 0, as `ls | head` does (ripgrep makes the same choice).
+pub fn print_stdout(text: &str) {
+    if stdout_closed() {
+        return;
+    }
     let mut out = std::io::stdout().lock();
-    // A closed pipe (`connectors … | head`) is not an error worth a panic.
-    let _ = writeln!(out, "{text}");
-    let _ = out.flush();
+    let written = writeln!(out, "{text}").and_then(|()| out.flush());
+    if let Err(e) = written {
+        // Any other write failure (a full disk behind a redirection) is just as final for
+        // this output; there is nowhere left to report it but stderr.
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            eprintln!("connectors: cannot write to stdout: {e}");
+        }
+        STDOUT_CLOSED.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Whether a write to stdout has failed (its reader went away): commands that would go on
+/// printing stop, and the process exits quietly.
+pub fn stdout_closed() -> bool {
+    STDOUT_CLOSED.load(Ordering::Relaxed)
 }
 
 /// Display width of a string: wide (CJK) characters count two columns.

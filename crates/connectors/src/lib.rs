@@ -60,6 +60,9 @@
 //! # let _ = reg; Ok(()) }
 //! ```
 
+// On docs.rs, feature-gated items say which feature they need.
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 pub mod build;
 pub mod envdoc;
 pub mod layer;
@@ -71,6 +74,16 @@ pub mod registry;
     feature = "erp",
     feature = "content"
 ))]
+#[cfg_attr(
+    docsrs,
+    doc(cfg(all(
+        feature = "fake",
+        feature = "douyin",
+        feature = "ths",
+        feature = "erp",
+        feature = "content"
+    )))
+)]
 pub mod sandbox;
 #[cfg(feature = "redis")]
 mod shared;
@@ -85,22 +98,27 @@ pub use conn_core as core;
 
 /// conn-douyin: the Douyin Open Platform.
 #[cfg(feature = "douyin")]
+#[cfg_attr(docsrs, doc(cfg(feature = "douyin")))]
 pub use conn_douyin as douyin;
 
 /// conn-ths: 同花顺 iFinD.
 #[cfg(feature = "ths")]
+#[cfg_attr(docsrs, doc(cfg(feature = "ths")))]
 pub use conn_ths as ths;
 
 /// conn-erp: ERP REST.
 #[cfg(feature = "erp")]
+#[cfg_attr(docsrs, doc(cfg(feature = "erp")))]
 pub use conn_erp as erp;
 
 /// conn-content: content platforms.
 #[cfg(feature = "content")]
+#[cfg_attr(docsrs, doc(cfg(feature = "content")))]
 pub use conn_content as content;
 
 /// conn-creds: the encrypted credential and token store.
 #[cfg(feature = "creds")]
+#[cfg_attr(docsrs, doc(cfg(feature = "creds")))]
 pub use conn_creds as creds;
 
 /// conn-redis: shared state for many processes and hosts.

@@ -231,11 +231,15 @@ fn route(st: &mut State, op: Op, req: &Request) -> ResponseTemplate {
         Op::RenewRefreshToken => form(req).and_then(|f| st.renew_refresh_token(&f)),
         Op::ClientToken => json_body(req, OAUTH_PARAM_ERROR).and_then(|b| st.client_token(&b)),
         Op::Unknown => {
-            return ResponseTemplate::new(404).set_body_string(format!(
-                "fake douyin: no such endpoint {} {}",
-                req.method,
-                req.url.path()
-            ));
+            // Douyin's gateway answers an unknown path with a bare 404 that still carries its
+            // `x-tt-logid` header, the id its support asks for.
+            return ResponseTemplate::new(404)
+                .insert_header("x-tt-logid", st.log_id().as_str())
+                .set_body_string(format!(
+                    "fake douyin: no such endpoint {} {}",
+                    req.method,
+                    req.url.path()
+                ));
         }
         _ => {
             let open_id = match st.authenticate(

@@ -18,7 +18,11 @@ pub const NEW_KEY_VAR: &str = "CONNECTORS_NEW_ENCRYPTION_KEY";
 /// Runs a `creds` subcommand.
 pub async fn run(ctx: &Ctx, cmd: CredsCmd) -> CliResult {
     match cmd {
-        CredsCmd::Set { platform, name } => set(ctx, &platform, &name),
+        CredsCmd::Set {
+            platform,
+            name,
+            force,
+        } => set(ctx, &platform, &name, force),
         CredsCmd::Get {
             platform,
             name,
@@ -41,7 +45,10 @@ pub async fn run(ctx: &Ctx, cmd: CredsCmd) -> CliResult {
 
 fn open(ctx: &Ctx, create: bool) -> CliResult<CredentialStore> {
     match ctx.store(create)? {
-        Some(s) => Ok(s),
+        Some(s) => {
+            warn_key_beside_store(ctx, &s);
+            Ok(s)
+        }
         None => Err(Error::config_var(
             "API_CREDENTIALS_DIR",
             format!(
@@ -53,6 +60,22 @@ fn open(ctx: &Ctx, create: bool) -> CliResult<CredentialStore> {
     }
 }
 
+/// A key file inside the store's directory protects nothing from whoever copies the
+/// directory (a backup, a `git add .`): say so, and how to keep the key elsewhere.
+fn warn_key_beside_store(ctx: &Ctx, store: &CredentialStore) {
+    if let KeyOrigin::File(key) = store.key_origin() {
+        if key.parent() == Some(store.dir()) {
+            ctx.out.note(&format!(
+                "warning: the key that decrypts this store is {}, in the same directory as the ciphertext: \
+                 anyone who copies the directory can read every secret. Keep the key elsewhere: move the file \
+                 out (a password manager, another disk) and set API_CREDENTIAL_ENCRYPTION_KEY to its content, \
+                 e.g. `export API_CREDENTIAL_ENCRYPTION_KEY=$(cat ~/secure/connectors.key)`",
+                key.display()
+            ));
+        }
+    }
+}
+
 fn origin_text(o: &CredentialOrigin) -> String {
     match o {
         CredentialOrigin::Environment(v) => format!("environment ({v})"),
@@ -61,10 +84,12 @@ fn origin_text(o: &CredentialOrigin) -> String {
     }
 }
 
-fn set(ctx: &Ctx, platform: &str, name: &str) -> CliResult {
-    // Check the names before asking for the secret.
+fn set(ctx: &Ctx, platform: &str, name: &str, force: bool) -> CliResult {
+    // Check the names before asking for the secret: the store's syntax rule first, then
+    // whether any variable stands for them (a typo would be stored where nothing reads it).
     connectors::creds::names::check_platform(platform)?;
     connectors::creds::names::check_name(name)?;
+    crate::known::check(platform, name, force)?;
     let var = env_var_name(platform, name);
     let secret = read_secret(&format!("{platform}/{name} (input hidden): "), "value")?;
     let store = open(ctx, true)?;

@@ -32,7 +32,7 @@ use super::webhook::{self, Delivery};
 use crate::cli::DemoArgs;
 use crate::ctx::Ctx;
 use crate::exit::{self, CliError, CliResult};
-use crate::output::{bytes, system_time, Output};
+use crate::output::{bytes, print_stdout, system_time, Output};
 use crate::sandbox::{Sandbox, Seed};
 
 const MIB: u64 = 1024 * 1024;
@@ -48,14 +48,14 @@ impl Report {
     fn section(&mut self, name: &str) {
         self.section = name.to_owned();
         if !self.out.json {
-            println!("\n{name}");
+            print_stdout(&format!("\n{name}"));
         }
     }
 
     fn ok(&mut self, text: impl Into<String>, data: Value) {
         let text = text.into();
         if !self.out.json {
-            println!("  ✔ {text}");
+            print_stdout(&format!("  ✔ {text}"));
         }
         self.steps
             .push(json!({"section": self.section, "step": text, "data": data}));
@@ -75,7 +75,7 @@ pub async fn run(ctx: &Ctx, a: DemoArgs) -> CliResult {
         steps: Vec::new(),
     };
     if !ctx.out.json {
-        println!("connectors demo: every platform against an in-process sandbox (no credentials, no network)");
+        print_stdout("connectors demo: every platform against an in-process sandbox (no credentials, no network)");
     }
 
     // ---- sandbox ---------------------------------------------------------------------------
@@ -151,7 +151,8 @@ pub async fn run(ctx: &Ctx, a: DemoArgs) -> CliResult {
     for (platform, s) in snapshot.iter().filter(|(_, s)| s.calls > 0) {
         calls.push(format!("{platform} {}", s.calls));
     }
-    let n = r.steps.len() + 1;
+    // The steps before this summary line, which is not one of them.
+    let n = r.steps.len();
     r.ok(
         format!(
             "{n} steps passed in {:.1} s; operations per platform: {}",
@@ -161,11 +162,11 @@ pub async fn run(ctx: &Ctx, a: DemoArgs) -> CliResult {
         json!({"stats": snapshot}),
     );
     if ctx.out.json {
-        println!(
+        print_stdout(&format!(
             "{}",
             serde_json::to_string_pretty(&json!({"demo": "passed", "steps": r.steps}))
                 .unwrap_or_default()
-        );
+        ));
     }
     drop(sb);
     Ok(())
@@ -578,6 +579,30 @@ async fn content(r: &mut Report, sb: &Sandbox, reg: &Connectors) -> CliResult {
     r.ok(
         format!(
             "published to xiaohongshu with xhs_sign request signing: id {}; stats {}",
+            p.id,
+            counters(&s)
+        ),
+        json!({"id": p.id}),
+    );
+    let toutiao = reg.require_content("toutiao")?;
+    let article = Content::new("平台连接器的重试策略", "什么时候重试，什么时候绝不重试……")
+        .with_images(["https://img.example.com/cover.jpg"])
+        .with_tags(["技术"]);
+    let p = toutiao.publish(&article).await?;
+    sb.toutiao.set_stats(
+        &p.id,
+        FakeStats {
+            views: 880,
+            likes: 42,
+            comments: 5,
+            shares: 3,
+            favorites: 11,
+        },
+    );
+    let s = toutiao.stats(&p.id).await?;
+    r.ok(
+        format!(
+            "published an article to toutiao: id {}; stats {}",
             p.id,
             counters(&s)
         ),

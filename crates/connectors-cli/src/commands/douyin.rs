@@ -22,7 +22,7 @@ use crate::cli::{AccountArg, DouyinCmd, LoginArgs, PublishImagesArgs, PublishVid
 use crate::ctx::{Ctx, DouyinTune};
 use crate::exit::{self, CliError, CliResult};
 use crate::httpd::{self, Reply};
-use crate::output::{pairs, system_time, table, unix_time};
+use crate::output::{pairs, print_stdout, system_time, table, unix_time};
 
 /// Runs a `douyin` subcommand.
 pub async fn run(ctx: &Ctx, cmd: DouyinCmd) -> CliResult {
@@ -323,28 +323,28 @@ async fn login(ctx: &Ctx, a: LoginArgs) -> CliResult {
     let timeout = Duration::from_secs(a.timeout);
     let info = login_with(&client, listener, &a.scopes, timeout, |url, redirect| {
         if json {
-            println!("{}", json!({"authorize_url": url, "redirect_uri": redirect}));
+            print_stdout(&json!({"authorize_url": url, "redirect_uri": redirect}).to_string());
         } else {
             eprintln!(
                 "Open this URL in a browser and approve access (waiting up to {} s for the redirect to {redirect}):",
                 timeout.as_secs()
             );
-            println!("{url}");
+            print_stdout(url);
         }
     })
     .await?;
     let dir = store.map(|s| s.dir().display().to_string());
     if json {
-        println!(
+        print_stdout(&format!(
             "{}",
             json!({"logged_in": account_json(&info), "store": dir})
-        );
+        ));
     } else {
-        println!(
+        print_stdout(&format!(
             "✔ logged in; tokens stored encrypted in {}\n{}",
             dir.as_deref().unwrap_or("memory"),
             account_text(&info)
-        );
+        ));
     }
     Ok(())
 }
@@ -535,10 +535,29 @@ async fn stats(ctx: &Ctx, a: AccountArg, ids: Vec<String>) -> CliResult {
     let (client, store) = client(ctx, false, None)?;
     let open_id = resolve_account(&client, store.as_ref(), &a)?;
     let items = client.video_data(&open_id, &ids).await?;
-    let rows: Vec<Vec<String>> = items.iter().map(item_row).collect();
-    ctx.out.emit(
-        &json!({"items": items.iter().map(item_json).collect::<Vec<_>>()}),
-        || table(&ITEM_HEADERS, &rows),
-    );
-    Ok(())
+    // Douyin answers an unknown item id with success and no item: say so, as `ls` does for a
+    // missing file, instead of an empty table and status 0.
+    let missing: Vec<&str> = ids
+        .iter()
+        .map(String::as_str)
+        .filter(|id| !items.iter().any(|i| i.item_id == *id))
+        .collect();
+    if !items.is_empty() {
+        let rows: Vec<Vec<String>> = items.iter().map(item_row).collect();
+        ctx.out.emit(
+            &json!({"items": items.iter().map(item_json).collect::<Vec<_>>(), "not_found": missing}),
+            || table(&ITEM_HEADERS, &rows),
+        );
+    }
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(CliError::new(
+        exit::OTHER,
+        format!(
+            "{} not found for account {open_id}: {} (list the account's items with `connectors douyin videos`)",
+            if missing.len() == 1 { "item" } else { "items" },
+            missing.join(", ")
+        ),
+    ))
 }

@@ -27,7 +27,8 @@ pub async fn run(ctx: &Ctx, command: Command) -> CliResult {
         Command::Sandbox(a) => sandbox::run(ctx, a).await,
         Command::Demo(a) => demo::run(ctx, a).await,
         Command::EnvExample => {
-            print!("{}", connectors::env_example());
+            let text = connectors::env_example();
+            crate::output::print_stdout(text.strip_suffix('\n').unwrap_or(&text));
             Ok(())
         }
     }

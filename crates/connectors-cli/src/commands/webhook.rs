@@ -14,7 +14,7 @@ use crate::cli::{WebhookCmd, WebhookPlatform, WebhookServeArgs};
 use crate::ctx::Ctx;
 use crate::exit::{self, CliError, CliResult};
 use crate::httpd::{self, Reply};
-use crate::output::Output;
+use crate::output::{print_stdout, stdout_closed, Output};
 
 /// What happened to one delivery.
 #[derive(Debug, Clone, PartialEq)]
@@ -220,7 +220,8 @@ async fn serve(ctx: &Ctx, a: WebhookServeArgs) -> CliResult {
                 let Some(d) = d else { break };
                 print_delivery(ctx.out, &d);
                 seen += 1;
-                if a.max_events.is_some_and(|m| seen >= m) {
+                // Nobody reads what would be printed next (`… | head -1`): stop like a filter.
+                if stdout_closed() || a.max_events.is_some_and(|m| seen >= m) {
                     break;
                 }
             }
@@ -228,23 +229,42 @@ async fn serve(ctx: &Ctx, a: WebhookServeArgs) -> CliResult {
     }
     rx.stop().await;
     if !ctx.out.json {
-        eprintln!("stopped after {seen} deliveries");
+        eprintln!("stopped after {}", count(seen, "delivery", "deliveries"));
     }
     Ok(())
 }
 
+/// `1 delivery`, `2 deliveries`.
+pub fn count(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 fn announce(out: Output, url: &str) {
     if out.json {
-        println!("{}", json!({"listening": url}));
+        print_stdout(&json!({"listening": url}).to_string());
     } else {
-        println!("listening on {url} (Douyin webhooks: signature and Msg-Id replay checked)");
+        print_stdout(&format!(
+            "listening on {url} (Douyin webhooks: signature and Msg-Id replay checked)"
+        ));
     }
 }
 
 fn print_delivery(out: Output, d: &Delivery) {
     if out.json {
-        println!("{}", d.to_json());
+        print_stdout(&d.to_json().to_string());
     } else {
-        println!("{}", d.human());
+        print_stdout(&d.human());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::count;
+
+    #[test]
+    fn counts_agree_with_their_noun() {
+        assert_eq!(count(0, "delivery", "deliveries"), "0 deliveries");
+        assert_eq!(count(1, "delivery", "deliveries"), "1 delivery");
+        assert_eq!(count(2, "delivery", "deliveries"), "2 deliveries");
     }
 }
