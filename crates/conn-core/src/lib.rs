@@ -46,6 +46,19 @@
 //! Every body excerpt an error keeps goes through [`redact`] (values of secret keys masked at
 //! any depth, JSON, form and text alike); token endpoints keep none
 //! ([`transport::Request::secret_response`], [`error::decode_json_secret`]).
+//!
+//! ## Fault classes and their tests
+//! | class | rule | covered by |
+//! |---|---|---|
+//! | maybe received, then refused (503/timeout/cut, then 429 ×3) | `OutcomeUnknown` with key, first cause, last error | `tests/fault_sequences.rs` (`keyed_received_then_429_three_times…`, `keyed_timeout_after_send_then_429…`, `keyed_cut_2xx_then_429…`, `…until_the_time_limit…`); conn-douyin `tests/fault_sequences.rs` |
+//! | busy, then timeout after send | busy retried, then `OutcomeUnknown`, sent twice | `plain_create_busy_then_timeout_after_send…`, `keyed_create_busy_then_timeout_then_success…`; conn-douyin `busy_then_timeout_after_send…` |
+//! | 2xx cut, malformed or over the cap on a create | `OutcomeUnknown`, decode/cap error as source, sent once | `a_cut_2xx_…`, `a_2xx_cut_at_connection_close…`, `a_malformed_2xx…`, `a_2xx_over_the_cap…`; conn-douyin `a_cut_success_answer…` |
+//! | never received (429 ×4, connect error) | retried, last error kept, not unknown | `controls_…`, `tests/transport.rs` `connect_errors_retry_any_operation` |
+//! | Retry-After | the delay asked is the delay waited (clamped) | `retry_after_sets_the_delay…`, `tests/transport.rs` `…honours_retry_after…`, `retry::tests::the_loop_sleeps_what_retry_after_asks` (paused time) |
+//! | secrets in error text | excerpts redacted by structure, token endpoints keep none, serde values masked | `redact` unit and doc tests, `tests/properties.rs` `a_secret_under_a_secret_key_never_survives…`, `tests/no_secrets_in_logs.rs`; conn-douyin `tests/canaries.rs` |
+//! | panics on hostile input | durations clamped or typed errors; decoders bounded | `tests/properties.rs` (10,000 seeded cases each: redact, excerpt/decode_json, lenient, wire durations, webhook verification), `tests/token_faults.rs` `absurd_lifetimes…`; conn-douyin `tests/properties.rs` and `oauth::tests::token_decoders_never_panic…`; conn-creds `format::tests::the_parser_never_panics…` |
+//! | a refresh that panics, hangs or is cancelled | slot freed, waiters get `RefreshAborted`, next call retries | `tests/token_faults.rs` (`…panics_once…`, `…hangs_times_out…`, `…cancelled…`, `error_then_panic_then_success…`) |
+//! | a call says "authorize again" | `with_token` clears the stored tokens, returns `ReauthRequired` | `tests/token_faults.rs` `a_call_that_says_reauthorize…`, `expired_then_a_dead_refresh…` |
 
 // On docs.rs, feature-gated items say which feature they need.
 #![cfg_attr(docsrs, feature(doc_cfg))]

@@ -17,9 +17,10 @@
 //! `signature`, `jsapi_ticket`, `api_key`, `appKey`, `private_key` are masked, and `error_code`,
 //! `description`, `open_id`, `expires_in`, `log_id` are not.
 //!
-//! `code` is deliberately **not** on the list: response envelopes use it for the platform's
-//! error code, the one thing an error must show. OAuth authorization codes only travel in
-//! request bodies, which no error keeps.
+//! `code` (also `auth_code`, `authorization_code`) is masked **only when its value is not an
+//! integer**: response envelopes use `code` for the platform's error code (`"code": 0`,
+//! `"code": "-1302"`), the one thing an error must show, while an OAuth authorization code is
+//! never a plain integer.
 //!
 //! ## What is masked
 //! The value after `key:` or `key=` (the key optionally quoted): a string up to its closing
@@ -99,6 +100,22 @@ fn words(key: &str) -> impl Iterator<Item = &str> {
     parts.into_iter().filter_map(move |(s, e)| key.get(s..e))
 }
 
+/// `code`, `auth_code`, `authorization_code` (any case and separator).
+fn is_code_key(key: &str) -> bool {
+    let w: Vec<&str> = words(key).collect();
+    let is = |i: usize, s: &str| w.get(i).is_some_and(|x| x.eq_ignore_ascii_case(s));
+    match w.len() {
+        1 => is(0, "code"),
+        2 => (is(0, "auth") || is(0, "authorization")) && is(1, "code"),
+        _ => false,
+    }
+}
+
+fn is_integer(v: &str) -> bool {
+    let d = v.strip_prefix('-').unwrap_or(v);
+    !d.is_empty() && d.bytes().all(|c| c.is_ascii_digit())
+}
+
 fn is_word_byte(c: u8) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.')
 }
@@ -124,7 +141,8 @@ pub fn redact(text: &str) -> String {
             i += 1;
         }
         let key = &text[start..i];
-        if !is_secret_key(key) {
+        let code_key = is_code_key(key);
+        if !code_key && !is_secret_key(key) {
             continue;
         }
         // After the key: an optional closing quote, spaces, then `:` or `=`.
@@ -147,6 +165,9 @@ pub fn redact(text: &str) -> String {
         }
         let (value_start, value_end, closing) = value_span(b, j);
         if value_start == value_end && closing.is_none() {
+            continue;
+        }
+        if code_key && is_integer(&text[value_start..value_end]) {
             continue;
         }
         out.push_str(&text[copied..value_start]);
@@ -307,5 +328,26 @@ mod tests {
         assert!(is_secret_key("jsapi_ticket"));
         assert!(!is_secret_key("monkey"));
         assert!(!is_secret_key("code"));
+    }
+
+    #[test]
+    fn codes_are_kept_when_integers_and_masked_otherwise() {
+        assert_eq!(
+            redact(r#"{"code":0,"msg":"ok"}"#),
+            r#"{"code":0,"msg":"ok"}"#
+        );
+        assert_eq!(redact(r#"{"code":"-1302"}"#), r#"{"code":"-1302"}"#);
+        assert_eq!(
+            redact("client_key=k&code=Ab9xYz&grant_type=authorization_code"),
+            "client_key=[redacted]&code=[redacted]&grant_type=authorization_code"
+        );
+        assert_eq!(
+            redact(r#"{"auth_code":"x1"}"#),
+            r#"{"auth_code":"[redacted]"}"#
+        );
+        assert_eq!(
+            redact(r#"{"error_code":"E_BAD"}"#),
+            r#"{"error_code":"E_BAD"}"#
+        );
     }
 }

@@ -573,6 +573,38 @@ mod tests {
         }
     }
 
+    /// On paused time: the loop sleeps exactly what the server's `Retry-After` asks, not the
+    /// policy's delay (the transport hands the parsed header to the loop through the error).
+    #[tokio::test(start_paused = true)]
+    async fn the_loop_sleeps_what_retry_after_asks() {
+        let p = RetryPolicy::default()
+            .with_jitter(Jitter::None)
+            .with_base_delay(Duration::from_millis(1))
+            .with_max_delay(Duration::from_secs(60));
+        let start = Instant::now();
+        let mut n = 0;
+        let r = retry(&p, Idempotency::NonIdempotent, || {
+            n += 1;
+            let first = n == 1;
+            async move {
+                if first {
+                    Err(Error::from(crate::error::HttpError {
+                        platform: "p".into(),
+                        status: http::StatusCode::TOO_MANY_REQUESTS,
+                        body_excerpt: String::new(),
+                        retry_after: parse_retry_after("7", SystemTime::now()),
+                        log_id: None,
+                    }))
+                } else {
+                    Ok(())
+                }
+            }
+        })
+        .await;
+        assert!(r.is_ok());
+        assert_eq!(start.elapsed(), Duration::from_secs(7));
+    }
+
     #[tokio::test(start_paused = true)]
     async fn time_limit_stops_the_loop() {
         let p = RetryPolicy::default()
