@@ -536,6 +536,20 @@ impl FakeErp {
             .push_fault(op, times, server::Fault::Delay(delay));
     }
 
+    /// Answers the next `times` requests of `op` with HTTP 200 and the "busy" code (not
+    /// processed: retry-safe for any operation).
+    pub fn busy_next(&self, op: FakeOp, times: usize) {
+        self.shared
+            .lock()
+            .push_fault(op, times, server::Fault::Busy);
+    }
+
+    /// Processes the next `times` requests of `op`, then answers HTTP 200 with the body cut in
+    /// half (the work is done; the answer cannot be read).
+    pub fn cut_next(&self, op: FakeOp, times: usize) {
+        self.shared.lock().push_fault(op, times, server::Fault::Cut);
+    }
+
     /// Expects exactly `n` requests of `op` from now on; verified when the guard drops.
     pub async fn expect(&self, op: FakeOp, n: u64) -> MockGuard {
         Mock::given(OpMatcher {

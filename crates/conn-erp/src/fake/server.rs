@@ -24,6 +24,10 @@ pub(crate) enum Fault {
     Fail(u16),
     /// Process, then answer late.
     Delay(Duration),
+    /// Answer HTTP 200 with the ERP's "busy" code, without processing.
+    Busy,
+    /// Process, then answer HTTP 200 with the body cut in half.
+    Cut,
 }
 
 /// A stored idempotent answer.
@@ -379,6 +383,12 @@ impl Respond for Responder {
         if let Some(Fault::Fail(status)) = fault {
             return answer(status, json!({"code": status, "message": "injected fault"}));
         }
+        if let Some(Fault::Busy) = fault {
+            return answer(
+                200,
+                json!({"code": "busy", "msg": "system busy, not processed"}),
+            );
+        }
         let (status, body) = match self.verify(req) {
             Err(rejection) => {
                 self.0.lock().auth_failures += 1;
@@ -390,6 +400,13 @@ impl Respond for Responder {
                 (p, _) => self.profile_list(p, &b),
             },
         };
+        if let Some(Fault::Cut) = fault {
+            // The work is done; the answer stops mid-body.
+            let text = body.to_string();
+            let half = text.len() / 2;
+            let cut = text.get(..half).unwrap_or_default().to_owned();
+            return ResponseTemplate::new(200).set_body_raw(cut, "application/json");
+        }
         let mut t = answer(status, body);
         if let Some(Fault::Delay(d)) = fault {
             t = t.set_delay(d);

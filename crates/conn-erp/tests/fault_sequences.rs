@@ -1,0 +1,173 @@
+//! Fault *sequences* over the ERP create (issue 10): how many times the fake saw the create,
+//! the outcome kind, the key an unknown outcome carries, and that retry-safe faults are retried.
+
+#![cfg(feature = "fake")]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::Duration;
+
+use conn_core::retry::{Jitter, RetryPolicy};
+use conn_core::Error;
+use conn_erp::fake::{FakeErp, FakeOp};
+use conn_erp::{AuthMode, Client, NewOrder, Profile};
+
+const ATTEMPT: Duration = Duration::from_millis(300);
+const SLOW: Duration = Duration::from_millis(1500);
+
+fn order() -> NewOrder {
+    NewOrder::new("ACME").item("SKU-1", 2.into(), "9.90".parse().unwrap())
+}
+
+fn retries(n: u32) -> RetryPolicy {
+    RetryPolicy::default()
+        .with_max_retries(n)
+        .with_base_delay(Duration::from_millis(2))
+        .with_max_delay(Duration::from_millis(10))
+        .with_jitter(Jitter::None)
+}
+
+async fn client(fake: &FakeErp, idempotency: bool) -> Client {
+    let mut b = fake
+        .config_builder()
+        .attempt_timeout(ATTEMPT)
+        .retry(retries(4));
+    if !idempotency {
+        b = b.idempotency_header(None);
+    }
+    Client::new(b.build().unwrap()).unwrap()
+}
+
+fn unknown_key(e: &Error) -> Option<String> {
+    match e {
+        Error::OutcomeUnknown(o) => o.idempotency_key.clone(),
+        _ => None,
+    }
+}
+
+#[tokio::test]
+async fn received_then_429_three_times_is_retried_with_the_same_key_and_stored_once() {
+    let fake = FakeErp::start(AuthMode::ApiKey).await;
+    let erp = client(&fake, true).await;
+    fake.delay_next(FakeOp::CreateOrder, 1, SLOW);
+    fake.fail_next(FakeOp::CreateOrder, 3, 429);
+    let created = erp.create_order(&order()).await.unwrap();
+    assert!(created.idempotency_key.is_some());
+    assert_eq!(
+        fake.requests(FakeOp::CreateOrder),
+        5,
+        "1 maybe-received + 3 × 429 + 1 answered"
+    );
+    assert_eq!(
+        fake.created_orders().len(),
+        1,
+        "the replays did not create a second order"
+    );
+}
+
+#[tokio::test]
+async fn received_then_429_until_give_up_ends_outcome_unknown_with_the_key() {
+    let fake = FakeErp::start(AuthMode::ApiKey).await;
+    let erp = client(&fake, true).await;
+    fake.delay_next(FakeOp::CreateOrder, 1, SLOW);
+    fake.fail_next(FakeOp::CreateOrder, 4, 429);
+    let e = erp.create_order(&order()).await.unwrap_err();
+    assert!(e.is_outcome_unknown(), "{e}");
+    let key = unknown_key(&e).expect("the key to resume with");
+    assert_eq!(key.len(), 32);
+    assert_eq!(
+        fake.requests(FakeOp::CreateOrder),
+        5,
+        "1 maybe-received + 4 retries on 429"
+    );
+    let Error::OutcomeUnknown(o) = &e else {
+        unreachable!()
+    };
+    assert_eq!(
+        o.last_error().status().map(|s| s.as_u16()),
+        Some(429),
+        "{e}"
+    );
+    assert_eq!(
+        fake.created_orders().len(),
+        1,
+        "the first attempt did the work"
+    );
+    // Resuming with the key answers the first result and creates nothing more.
+    let again = erp.create_order_with_key(&order(), key).await.unwrap();
+    assert_eq!(fake.created_orders().len(), 1);
+    assert_eq!(again.id, fake.created_orders()[0]["id"].as_str().unwrap());
+}
+
+#[tokio::test]
+async fn busy_then_timeout_after_send_is_sent_twice_and_not_replayed_without_a_key() {
+    let fake = FakeErp::start(AuthMode::ApiKey).await;
+    let erp = client(&fake, false).await;
+    fake.busy_next(FakeOp::CreateOrder, 1);
+    fake.delay_next(FakeOp::CreateOrder, 1, SLOW);
+    let e = erp.create_order(&order()).await.unwrap_err();
+    assert!(e.is_outcome_unknown(), "{e}");
+    assert_eq!(unknown_key(&e), None, "no key was sent");
+    assert_eq!(
+        fake.requests(FakeOp::CreateOrder),
+        2,
+        "busy was retried (not processed); the timeout after send was not"
+    );
+}
+
+#[tokio::test]
+async fn a_cut_2xx_to_a_create_is_outcome_unknown_not_a_decode_error() {
+    for profile in [
+        Profile::Own,
+        Profile::Jushuitan,
+        Profile::Wangdiantong,
+        Profile::Kingdee,
+        Profile::Erpnext,
+    ] {
+        let fake = FakeErp::builder(profile.auth_mode().unwrap_or(AuthMode::ApiKey))
+            .profile(profile)
+            .start()
+            .await;
+        let erp = client(&fake, true).await;
+        fake.cut_next(FakeOp::CreateOrder, 1);
+        let e = erp.create_order(&order()).await.unwrap_err();
+        assert!(e.is_outcome_unknown(), "{profile}: {e}");
+        assert_eq!(
+            fake.requests(FakeOp::CreateOrder),
+            1,
+            "{profile}: a 2xx is never resent"
+        );
+        assert_eq!(
+            fake.created_orders().len(),
+            1,
+            "{profile}: the work was done"
+        );
+    }
+}
+
+#[tokio::test]
+async fn wdt_creates_resume_with_their_tid_after_an_unknown_outcome() {
+    let fake = FakeErp::start_profile(Profile::Wangdiantong).await;
+    let erp = client(&fake, true).await;
+    fake.delay_next(FakeOp::CreateOrder, 1, SLOW);
+    fake.fail_next(FakeOp::CreateOrder, 5, 503);
+    let e = erp
+        .create_order(&order().external_id("T-1"))
+        .await
+        .unwrap_err();
+    assert!(e.is_outcome_unknown(), "{e}");
+    assert_eq!(
+        unknown_key(&e).as_deref(),
+        Some("T-1"),
+        "the tid is the key"
+    );
+    let again = erp
+        .create_order_with_key(&order().external_id("T-1"), "T-1")
+        .await
+        .unwrap();
+    assert_eq!(again.id, "T-1");
+    assert_eq!(
+        fake.created_orders().len(),
+        1,
+        "the re-push updated the same raw trade"
+    );
+}
