@@ -162,11 +162,10 @@ pub async fn run(ctx: &Ctx, a: DemoArgs) -> CliResult {
         json!({"stats": snapshot}),
     );
     if ctx.out.json {
-        print_stdout(&format!(
-            "{}",
-            serde_json::to_string_pretty(&json!({"demo": "passed", "steps": r.steps}))
-                .unwrap_or_default()
-        ));
+        print_stdout(
+            &serde_json::to_string_pretty(&json!({"demo": "passed", "steps": r.steps}))
+                .unwrap_or_default(),
+        );
     }
     drop(sb);
     Ok(())
