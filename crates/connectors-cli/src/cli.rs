@@ -368,6 +368,8 @@ pub enum ThsCmd {
 }
 
 /// `ths portfolio …`
+// Parsed once per process: the size of the deal variant costs nothing worth boxing for.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum ThsPortfolioCmd {
     /// Value and returns (query_overview).
