@@ -142,7 +142,7 @@ impl IfindRefresher {
                 }
                 .into())
             }
-            Err(e) => return Err(e),
+            Err(e) => return Err(without_excerpts(e)),
         };
         let mut ts = parse_token_response(endpoint, &resp.body, SystemTime::now(), self.lifetime)?;
         ts.extra
@@ -195,24 +195,83 @@ struct TokenData {
     expired_time: Option<serde_json::Value>,
 }
 
-/// Parses a `get_access_token`/`update_access_token` answer into a token set.
+/// Drops every body excerpt from an error of a token endpoint (at any depth): a token
+/// answer's body may hold a token, and no error text may.
+pub fn without_excerpts(e: conn_core::Error) -> conn_core::Error {
+    use conn_core::Error as E;
+    match e {
+        E::Http(mut h) => {
+            h.body_excerpt.clear();
+            E::Http(h)
+        }
+        E::Decode(mut d) => {
+            d.excerpt.clear();
+            E::Decode(d)
+        }
+        E::OutcomeUnknown(mut o) => {
+            let inner = std::mem::replace(&mut *o.source, E::validation("", ""));
+            *o.source = without_excerpts(inner);
+            E::OutcomeUnknown(o)
+        }
+        E::DeadlineExceeded {
+            platform,
+            operation,
+            limit,
+            elapsed,
+            last,
+        } => E::DeadlineExceeded {
+            platform,
+            operation,
+            limit,
+            elapsed,
+            last: last.map(|l| Box::new(without_excerpts(*l))),
+        },
+        other => other,
+    }
+}
+
+/// A decode error of a token answer. It keeps **no excerpt of the body**: a token answer holds
+/// the access token, and an error's text must never carry a secret.
+fn token_decode_error(operation: &'static str, path: &str, msg: &str) -> conn_core::Error {
+    shape_error(operation, path, msg, b"")
+}
+
+/// The longest access-token lifetime believed from the wire: the manual says a token lives
+/// seven days; an `expired_time` further away (or absurd: `1e25`, negative, NaN) is clamped to
+/// the configured default lifetime, never trusted and never a panic.
+pub const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(8 * 24 * 3600);
+
+/// Parses a `get_access_token`/`update_access_token` answer into a token set. Errors never
+/// quote the body.
 pub fn parse_token_response(
     operation: &'static str,
     body: &[u8],
     now: SystemTime,
     default_lifetime: Duration,
 ) -> Result<TokenSet> {
-    let r: TokenResponse = conn_core::error::decode_json(PLATFORM, operation, body)?;
+    let r: TokenResponse = serde_json::from_slice(body).map_err(|e| {
+        // serde's message names a position and an expectation, never the input text, but
+        // the column alone is kept to be sure.
+        let what = if e.is_eof() {
+            "the answer is cut short"
+        } else {
+            "the answer is not the expected JSON"
+        };
+        token_decode_error(
+            operation,
+            &format!("line {} column {}", e.line(), e.column()),
+            what,
+        )
+    })?;
     let data = r.data.unwrap_or(TokenData {
         access_token: None,
         expired_time: None,
     });
     let Some(at) = data.access_token.filter(|t| !t.is_empty()) else {
-        return Err(shape_error(
+        return Err(token_decode_error(
             operation,
             "data.access_token",
             "the response carries no access token",
-            b"",
         ));
     };
     let mut ts = TokenSet::new(at);
@@ -220,31 +279,36 @@ pub fn parse_token_response(
         .expired_time
         .as_ref()
         .and_then(|v| parse_expiry(v, now));
+    let fallback = now.checked_add(default_lifetime).unwrap_or(now);
+    let ceiling = now.checked_add(MAX_TOKEN_LIFETIME).unwrap_or(now);
     ts.expires_at = Some(match expiry {
-        Some(e) if e > now => e,
+        Some(e) if e > now && e <= ceiling => e,
         Some(_) => {
-            tracing::warn!("expired_time is in the past; assuming the default token lifetime");
-            now + default_lifetime
+            tracing::warn!("expired_time is in the past or implausibly far; assuming the default token lifetime");
+            fallback
         }
-        None => now + default_lifetime,
+        None => fallback,
     });
     Ok(ts)
 }
 
 /// Reads `expired_time`: `YYYY-MM-DD HH:MM:SS` in Beijing time (UTC+8), Unix seconds or
 /// milliseconds (as a number or a string), or a number of seconds from now when below 10⁹.
+/// Any value that does not fit a `SystemTime` (`1e25`, `NaN`, negative) is `None`: never a
+/// panic.
 pub fn parse_expiry(v: &serde_json::Value, now: SystemTime) -> Option<SystemTime> {
     let from_number = |n: f64| -> Option<SystemTime> {
         if !n.is_finite() || n <= 0.0 {
             return None;
         }
-        if n >= 1e12 {
-            Some(UNIX_EPOCH + Duration::from_secs_f64(n / 1000.0))
+        let (origin, secs) = if n >= 1e12 {
+            (UNIX_EPOCH, n / 1000.0)
         } else if n >= 1e9 {
-            Some(UNIX_EPOCH + Duration::from_secs_f64(n))
+            (UNIX_EPOCH, n)
         } else {
-            Some(now + Duration::from_secs_f64(n))
-        }
+            (now, n)
+        };
+        origin.checked_add(Duration::try_from_secs_f64(secs).ok()?)
     };
     match v {
         serde_json::Value::Number(n) => n.as_f64().and_then(from_number),
@@ -257,7 +321,7 @@ pub fn parse_expiry(v: &serde_json::Value, now: SystemTime) -> Option<SystemTime
             let beijing = FixedOffset::east_opt(8 * 3600)?;
             let at = beijing.from_local_datetime(&local).single()?;
             let secs = u64::try_from(at.timestamp()).ok()?;
-            Some(UNIX_EPOCH + Duration::from_secs(secs))
+            UNIX_EPOCH.checked_add(Duration::from_secs(secs))
         }
         _ => None,
     }
@@ -288,6 +352,45 @@ mod tests {
             Some(now + Duration::from_secs(3600))
         );
         assert_eq!(parse_expiry(&serde_json::json!("soon"), now), None);
+    }
+
+    #[test]
+    fn absurd_expiries_never_panic_and_fall_back() {
+        let now = UNIX_EPOCH + Duration::from_secs(1_704_067_200);
+        let week = Duration::from_secs(7 * 86400);
+        for v in [
+            serde_json::json!(1e25),
+            serde_json::json!("1e25"),
+            serde_json::json!(-5),
+            serde_json::json!("NaN"),
+            serde_json::json!("inf"),
+            serde_json::json!(f64::MAX),
+            serde_json::json!(u64::MAX),
+            serde_json::json!("9999-12-31 23:59:59"),
+            serde_json::json!("1970-01-01 00:00:00"),
+        ] {
+            let _ = parse_expiry(&v, now);
+            let body = serde_json::json!({"errorcode": 0, "data": {"access_token": "at", "expired_time": v}});
+            let ts =
+                parse_token_response("get_access_token", body.to_string().as_bytes(), now, week)
+                    .unwrap_or_else(|e| panic!("{v}: {e}"));
+            assert_eq!(ts.expires_at, Some(now + week), "{v}");
+        }
+    }
+
+    #[test]
+    fn token_decode_errors_quote_no_body() {
+        let now = UNIX_EPOCH;
+        for body in [
+            &br#"{"errorcode":0,"data":{"access_token":"canary-at-0042","expired_time":[}"#[..],
+            br#"{"errorcode":0,"data":{"access_token":"canary-at-0042""#,
+            br#"{"data":{"access_token":42, "x":"canary-at-0042"}}"#,
+        ] {
+            let e = parse_token_response("get_access_token", body, now, Duration::from_secs(1))
+                .unwrap_err();
+            let text = format!("{e} {e:?}");
+            assert!(!text.contains("canary-at-0042"), "{text}");
+        }
     }
 
     #[test]

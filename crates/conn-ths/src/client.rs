@@ -4,12 +4,14 @@
 //!
 //! 1. an access token from the token manager (cached; fetched single-flight when missing or
 //!    near expiry);
-//! 2. the transport's retry loop, whose attempt hook is the rate limiter: **each attempt first
-//!    takes a slot**, so retries are limited too. Retries follow conn-core's
+//! 2. the transport's retry loop, whose attempt hook is the account's [`Limiter`]
+//!    (conn-ths' [`RateLimiter`] unless [`ClientBuilder::limiter`] sets a shared one): **each
+//!    attempt first takes a permit**, so retries are limited too, and a -4400 answer first
+//!    penalizes the account (no permit for one limiter window) before the retry. Retries follow conn-core's
 //!    decision table (a -4400 or a connect error retries any operation, a server code or a
 //!    timeout only idempotent ones; a non-idempotent request that may have been received ends
 //!    as [`Error::OutcomeUnknown`]);
-//! 3. on -1302 (token expired): one `get_access_token`, one replay; if the fresh token is still
+//! 3. on -1302 (token expired) or -1010 (token invalidated): one `get_access_token`, one replay; if the fresh token is still
 //!    rejected, one `update_access_token`, one replay;
 //! 4. on -1010/-1300/-1301 the tokens are forgotten and the error is
 //!    [`Error::ReauthRequired`].
@@ -29,8 +31,10 @@ use http::HeaderName;
 
 use crate::auth::{IfindRefresher, ACCESS_TOKEN_HEADER, FINGERPRINT_KEY};
 use crate::config::Config;
-use crate::envelope::IfindEnvelope;
-use crate::ratelimit::RateLimiter;
+use conn_core::limit::Limiter;
+
+use crate::envelope::{IfindEnvelope, RateSignal};
+use crate::ratelimit::{LimiterHook, RateLimiter};
 use crate::tables::Tables;
 use crate::PLATFORM;
 
@@ -56,7 +60,7 @@ pub struct Client {
 
 struct Inner {
     transport: Transport,
-    limiter: RateLimiter,
+    limiter: Arc<dyn Limiter>,
     tokens: TokenManager,
     refresher: Arc<IfindRefresher>,
     account: String,
@@ -66,31 +70,84 @@ impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client")
             .field("transport", &self.inner.transport)
-            .field("limiter", &self.inner.limiter.limit())
+            .field("limiter", &self.inner.limiter)
             .field("tokens", &self.inner.tokens)
             .field("account", &self.inner.account)
             .finish_non_exhaustive()
     }
 }
 
-impl Client {
-    /// A client keeping its tokens in memory.
-    pub fn new(config: Config) -> Result<Self> {
-        Self::with_token_store(config, Arc::new(MemoryTokenStore::new()))
+/// Builds a [`Client`] with optional pieces: a token store, a limiter, an HTTP client.
+///
+/// ```
+/// use conn_ths::{Client, Config, RateLimit, RateLimiter};
+/// use std::sync::Arc;
+/// let config = Config::builder("rt").build().unwrap();
+/// let shared = Arc::new(RateLimiter::new(RateLimit::per_minute(300).unwrap()));
+/// let client = Client::builder(config).limiter(shared).build().unwrap();
+/// # let _ = client;
+/// ```
+#[derive(Debug)]
+pub struct ClientBuilder {
+    config: Config,
+    store: Option<Arc<dyn TokenStore>>,
+    limiter: Option<Arc<dyn Limiter>>,
+    http: Option<conn_core::reexports::reqwest::Client>,
+}
+
+impl ClientBuilder {
+    /// Persists access tokens in `store` (keyed `ths/<account>`; memory by default).
+    pub fn token_store(mut self, store: Arc<dyn TokenStore>) -> Self {
+        self.store = Some(store);
+        self
     }
 
-    /// A client persisting its access token in `store` (tokens are keyed `ths/<account>`).
-    pub fn with_token_store(config: Config, store: Arc<dyn TokenStore>) -> Result<Self> {
-        let limiter = RateLimiter::new(config.rate_limit);
-        // Every attempt, retries and token fetches included, takes a rate-limiter slot.
-        let transport = Transport::new(PLATFORM, config.transport.clone(), IfindEnvelope)?
-            .with_attempt_hook(Arc::new(limiter.clone()));
+    /// The rate limiter (keyed by the account); by default a [`RateLimiter`] of the
+    /// configured rate limit, private to this client and its clones. Pass a shared one
+    /// (another client's, or a Redis limiter) to share the account's budget.
+    pub fn limiter(mut self, limiter: Arc<dyn Limiter>) -> Self {
+        self.limiter = Some(limiter);
+        self
+    }
+
+    /// The HTTP client (its own timeouts and proxies); by default one built from the
+    /// transport settings.
+    pub fn http_client(mut self, c: conn_core::reexports::reqwest::Client) -> Self {
+        self.http = Some(c);
+        self
+    }
+
+    /// Builds the client.
+    pub fn build(self) -> Result<Client> {
+        let config = self.config;
+        let limiter: Arc<dyn Limiter> = match self.limiter {
+            Some(l) => l,
+            None => Arc::new(RateLimiter::new(config.rate_limit)),
+        };
+        let signal = RateSignal::default();
+        let envelope = IfindEnvelope::with_signal(signal.clone());
+        let transport = match self.http {
+            Some(c) => Transport::with_client(PLATFORM, config.transport.clone(), envelope, c),
+            None => Transport::new(PLATFORM, config.transport.clone(), envelope)?,
+        };
+        // Every attempt, retries and token fetches included, takes a permit of the account;
+        // a -4400 holds the account back for one limiter window first.
+        let hook = LimiterHook::new(
+            limiter.clone(),
+            config.account.clone(),
+            config.rate_limit.window(),
+            signal,
+        );
+        let transport = transport.with_attempt_hook(Arc::new(hook));
         let refresher = Arc::new(IfindRefresher::new(
             transport.clone(),
             config.refresh_token.clone(),
             config.token_lifetime,
             config.account.clone(),
         ));
+        let store = self
+            .store
+            .unwrap_or_else(|| Arc::new(MemoryTokenStore::new()));
         let tokens = TokenManager::new(
             TokenKey::new(PLATFORM, config.account.clone()),
             refresher.clone(),
@@ -98,7 +155,7 @@ impl Client {
         )
         .with_margin(config.refresh_margin)
         .with_jitter((config.refresh_margin / 5).min(Duration::from_secs(60)));
-        Ok(Self {
+        Ok(Client {
             inner: Arc::new(Inner {
                 transport,
                 limiter,
@@ -108,10 +165,32 @@ impl Client {
             }),
         })
     }
+}
+
+impl Client {
+    /// A client keeping its tokens in memory, with its own rate limiter.
+    pub fn new(config: Config) -> Result<Self> {
+        Self::builder(config).build()
+    }
+
+    /// A builder for the optional pieces.
+    pub fn builder(config: Config) -> ClientBuilder {
+        ClientBuilder {
+            config,
+            store: None,
+            limiter: None,
+            http: None,
+        }
+    }
 
     /// The rate limiter (shared by every clone).
-    pub fn limiter(&self) -> &RateLimiter {
+    pub fn limiter(&self) -> &Arc<dyn Limiter> {
         &self.inner.limiter
+    }
+
+    /// The account the limiter and tokens are keyed by.
+    pub fn account(&self) -> &str {
+        &self.inner.account
     }
 
     /// The token manager.

@@ -1,21 +1,22 @@
 //! iFinD's response envelope: `{"errorcode": 0, "errmsg": "", ...}`, and what each error code
-//! means to a client.
+//! of the manual's error table means to a client: [`ERROR_TABLE`] is that table, in one place.
 //!
-//! | codes | meaning | [`ApiErrorKind`] | retried |
+//! | [`Action`] | codes | [`ApiErrorKind`] | retried |
 //! |---|---|---|---|
-//! | -1010, -1300, -1301 | refresh token invalid/expired, token missing | `ReauthRequired` | no: a user must set a new `THS_REFRESH_TOKEN` |
-//! | -1302 | access token expired | `TokenExpired` | fetch a token once, replay once |
-//! | -1303 | access token used from more than 20 IPs | `PermissionDenied` | no |
-//! | -1305 | daily token-fetch limit reached | `QuotaExceeded` | no |
-//! | -1202, -4203..=-4206, -4210, -4211 | bad parameter, bad code | `InvalidRequest` | no |
-//! | -4301..=-4322 | data quota used up | `QuotaExceeded` | no |
-//! | -4400 | more than 600 requests a minute | `RateLimited` | yes, any operation |
-//! | -4103 | account locked after too many timeouts | `PermissionDenied` | no |
-//! | -1000..=-1002, -4102, -5001..=-5010 | server error | `ServerError` | reads only |
+//! | replay once after a new token | -1302, -1010 | `TokenExpired` | once, after `get_access_token` |
+//! | re-configure the refresh token | -1300, -1301, -4100 | `ReauthRequired` | no |
+//! | empty result | -4001 (no data), -4211 (no trading day in the range) | none: an empty [`Tables`](crate::Tables) | - |
+//! | validation naming the parameter | -1003, -1004, -1201..-1203, -4203..-4210, -4212, -4213, -5000, -5001, -5003, -5010, -5101 | `InvalidRequest` | no |
+//! | limit naming the limit ([`Limit`]) | size per command, date range, trial window: `InvalidRequest`/`PermissionDenied`; quotas: `QuotaExceeded` | no |
+//! | permission | -1005, -1303, -4230, -4320, -5100, -5103, -5104 | `PermissionDenied` | no |
+//! | rate limit | -4400 | `RateLimited` | yes, any operation, after slowing the account's limiter |
+//! | retry later | -1000..-1002, -4101, -4102, -4201, -5002 (busy), -5004..-5009 | `ServerError` (`Busy` for -5002) | reads only |
+//! | stop | -4103 (account locked), -1305 (daily token limit) | `PermissionDenied`/`QuotaExceeded` | no |
 //! | anything else | | `Other` | no |
 //!
 //! The code is kept as text (`"-1302"`) in [`ApiError::code`] and `errmsg` in
-//! [`ApiError::message`]; [`describe`] gives an English line for known codes, added as detail.
+//! [`ApiError::message`]; the English line of [`describe`] (and the limit, for limit codes) is
+//! added as detail.
 
 use conn_core::error::{ApiError, ApiErrorKind};
 use conn_core::lenient::LooseI64;
@@ -23,13 +24,188 @@ use conn_core::transport::{EnvelopeDecoder, ResponseParts};
 use conn_core::Error;
 use serde::de::{self, IgnoredAny, MapAccess, Visitor};
 use serde::Deserialize;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use crate::PLATFORM;
 
 /// Access token expired: fetch once, replay once.
 pub const TOKEN_EXPIRED: i64 = -1302;
+/// Token invalidated (the account logged out elsewhere): fetch once, replay once.
+pub const TOKEN_INVALIDATED: i64 = -1010;
 /// Too many requests per minute.
 pub const RATE_LIMITED: i64 = -4400;
+/// No data: an empty result.
+pub const NO_DATA: i64 = -4001;
+/// No trading day in the range: an empty result.
+pub const NO_TRADING_DAY: i64 = -4211;
+
+/// Which limit a limit code names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    /// Too many values in one command (the number is the limit).
+    CommandSize(&'static str),
+    /// The date range of one command is too wide.
+    DateRange(&'static str),
+    /// A trial account sees only a window of history.
+    TrialWindow(&'static str),
+    /// A weekly or monthly usage quota is used up.
+    Quota(&'static str),
+}
+
+impl Limit {
+    /// The limit, in words.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Limit::CommandSize(s)
+            | Limit::DateRange(s)
+            | Limit::TrialWindow(s)
+            | Limit::Quota(s) => s,
+        }
+    }
+}
+
+/// What a client does about a code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Fetch a new access token once and replay once.
+    ReplayWithNewToken,
+    /// The refresh token is dead: a user must set a new one.
+    Reconfigure,
+    /// Not an error: the answer is an empty result.
+    EmptyResult,
+    /// The request is wrong: a validation error, never retried.
+    Validation,
+    /// A limit was hit: never retried; the request (or the account) must change.
+    Limit(Limit),
+    /// The account lacks a permission.
+    Permission,
+    /// Too fast: slow the account's limiter, then retry.
+    SlowDown,
+    /// A server-side failure: retry later (reads only; `busy` for any operation).
+    RetryLater,
+    /// Stop: retrying makes it worse.
+    Stop,
+}
+
+/// One row of the manual's error table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CodeInfo {
+    /// The code.
+    pub code: i64,
+    /// What it means, in English.
+    pub meaning: &'static str,
+    /// What a client does.
+    pub action: Action,
+}
+
+const fn row(code: i64, meaning: &'static str, action: Action) -> CodeInfo {
+    CodeInfo {
+        code,
+        meaning,
+        action,
+    }
+}
+
+use Action::{
+    EmptyResult, Permission, Reconfigure, ReplayWithNewToken, RetryLater, SlowDown, Stop,
+    Validation,
+};
+use Limit::{CommandSize, DateRange, Quota, TrialWindow};
+
+/// Every code of the manual's error table (v2.1), with its action.
+pub const ERROR_TABLE: &[CodeInfo] = &[
+    row(-1010, "token invalidated (account logged out)", ReplayWithNewToken),
+    row(-1000, "data server error", RetryLater),
+    row(-1001, "gateway server error", RetryLater),
+    row(-1002, "server timeout", RetryLater),
+    row(-1003, "access_token header is empty", Validation),
+    row(-1004, "a required value is empty", Validation),
+    row(-1005, "user verification failed", Permission),
+    row(-1201, "query failed; change the input", Validation),
+    row(-1202, "parameter error", Validation),
+    row(-1203, "request parsing failed", Validation),
+    row(-1300, "token invalid (not a legal user)", Reconfigure),
+    row(-1301, "refresh_token invalid or expired: copy a new one from the iFinD client into THS_REFRESH_TOKEN", Reconfigure),
+    row(-1302, "access_token expired or invalid", ReplayWithNewToken),
+    row(-1303, "access_token bound to more than 20 IP addresses", Permission),
+    row(-1305, "daily limit of token fetches reached", Stop),
+    row(-4001, "no data", EmptyResult),
+    row(-4100, "not logged in to iFinD", Reconfigure),
+    row(-4101, "database execution error", RetryLater),
+    row(-4102, "server request timeout", RetryLater),
+    row(-4103, "account locked after too many timed-out requests; contact iFinD sales", Stop),
+    row(-4201, "data server returned a wrong value", RetryLater),
+    row(-4203, "request format is wrong", Validation),
+    row(-4204, "wrong time format", Validation),
+    row(-4205, "start time after end time", Validation),
+    row(-4206, "a security code is wrong", Validation),
+    row(-4207, "bonds of this market (interbank) are not supported", Validation),
+    row(-4208, "only SSE, SZSE and CFFEX securities are supported here", Validation),
+    row(-4209, "a snapshot's start and end dates must be the same day", Validation),
+    row(-4210, "input parameter error", Validation),
+    row(-4211, "no trading day in the date range", EmptyResult),
+    row(-4212, "the end date is before the securities' listing dates", Validation),
+    row(-4213, "start date after end date", Validation),
+    row(-4230, "no permission for real-time US quotes", Permission),
+    row(-4301, "weekly basic-data quota used up", Action::Limit(Quota("basic data: 5,000,000 values a week"))),
+    row(-4302, "weekly quote-data quota used up", Action::Limit(Quota("quote data: 150,000,000 values a week"))),
+    row(-4303, "weekly EDB quota used up", Action::Limit(Quota("EDB data: 5,000,000 values a week"))),
+    row(-4304, "too many values for one high-frequency command", Action::Limit(CommandSize("high_frequency: 2,000,000 values per command"))),
+    row(-4305, "too many values for one basic-data command", Action::Limit(CommandSize("basic_data_service: 200,000 values per command"))),
+    row(-4306, "too many values for one snapshot command", Action::Limit(CommandSize("snap_shot: 2,000,000 values per command"))),
+    row(-4307, "data extraction over its limit", Action::Limit(Quota("data extraction limit of the account"))),
+    row(-4308, "date range wider than one month", Action::Limit(DateRange("1 month between startdate and enddate"))),
+    row(-4309, "trial account: 1 year of data", Action::Limit(TrialWindow("trial account: 1 year of history"))),
+    row(-4310, "trial account: 1 month of data", Action::Limit(TrialWindow("trial account: 1 month of history"))),
+    row(-4311, "trial account: 5 years of data", Action::Limit(TrialWindow("trial account: 5 years of history"))),
+    row(-4312, "too many values for one history command", Action::Limit(CommandSize("cmd_history_quotation: 2,000,000 values per command"))),
+    row(-4313, "date range wider than 3 years", Action::Limit(DateRange("3 years between startdate and enddate"))),
+    row(-4314, "date range wider than 6 months", Action::Limit(DateRange("6 months between startdate and enddate"))),
+    row(-4315, "date range wider than 3 months", Action::Limit(DateRange("3 months between startdate and enddate"))),
+    row(-4316, "date range wider than 1 year", Action::Limit(DateRange("1 year between startdate and enddate"))),
+    row(-4317, "weekly data quota used up", Action::Limit(Quota("10,000 values a week"))),
+    row(-4318, "monthly data quota used up", Action::Limit(Quota("the account's monthly usage"))),
+    row(-4319, "free account: too many values for one command", Action::Limit(CommandSize("free account: 50,000 values per command"))),
+    row(-4320, "the account must use its own client type", Permission),
+    row(-4321, "free account: too many values for one command", Action::Limit(CommandSize("free account: 100,000 values per command"))),
+    row(-4322, "free account: too many values for one command", Action::Limit(CommandSize("free account: 10,000 values per command"))),
+    row(-4400, "more than 600 requests per minute", SlowDown),
+    row(-5000, "unreasonable expected dividend growth rate", Validation),
+    row(-5001, "data server parameter error", Validation),
+    row(-5002, "data server busy", RetryLater),
+    row(-5003, "stock-box selection calculation not supported", Validation),
+    row(-5004, "data process waiting timeout", RetryLater),
+    row(-5005, "data calculation error", RetryLater),
+    row(-5006, "data process query failed", RetryLater),
+    row(-5007, "waiting for calculation", RetryLater),
+    row(-5008, "still calculating", RetryLater),
+    row(-5009, "the previous request must complete first", RetryLater),
+    row(-5010, "only one code per request", Validation),
+    row(-5100, "account type not supported", Permission),
+    row(-5101, "this month's data volume is unused; nothing to clear", Validation),
+    row(-5102, "maximum number of usage clears exceeded", Action::Limit(Quota("usage clears of the account"))),
+    row(-5103, "the account may not run outside its bound machine", Permission),
+    row(-5104, "this machine is already bound", Permission),
+];
+
+/// The table row of a code.
+pub fn info(code: i64) -> Option<&'static CodeInfo> {
+    ERROR_TABLE.iter().find(|r| r.code == code)
+}
+
+/// What a client does about a code (`None` for codes outside the manual's table).
+pub fn action_of(code: i64) -> Option<Action> {
+    info(code).map(|r| r.action)
+}
+
+/// The limit a code names, if it is a limit code.
+pub fn limit_of(code: i64) -> Option<Limit> {
+    match action_of(code)? {
+        Action::Limit(l) => Some(l),
+        _ => None,
+    }
+}
 
 /// What an iFinD error code means to a client (see the module table).
 ///
@@ -37,42 +213,35 @@ pub const RATE_LIMITED: i64 = -4400;
 /// use conn_ths::envelope::kind_of;
 /// use conn_core::error::ApiErrorKind;
 /// assert_eq!(kind_of(-1302), ApiErrorKind::TokenExpired);
+/// assert_eq!(kind_of(-1010), ApiErrorKind::TokenExpired);
 /// assert_eq!(kind_of(-4400), ApiErrorKind::RateLimited);
-/// assert_eq!(kind_of(-4310), ApiErrorKind::QuotaExceeded);
+/// assert_eq!(kind_of(-4310), ApiErrorKind::PermissionDenied);
+/// assert_eq!(kind_of(-4301), ApiErrorKind::QuotaExceeded);
+/// assert_eq!(kind_of(-5001), ApiErrorKind::InvalidRequest);
 /// ```
 pub fn kind_of(code: i64) -> ApiErrorKind {
-    match code {
-        -1010 | -1300 | -1301 => ApiErrorKind::ReauthRequired,
-        -1302 => ApiErrorKind::TokenExpired,
-        -1303 | -4103 => ApiErrorKind::PermissionDenied,
-        -1305 | -4322..=-4301 => ApiErrorKind::QuotaExceeded,
-        -1202 | -4206..=-4203 | -4210 | -4211 => ApiErrorKind::InvalidRequest,
-        -4400 => ApiErrorKind::RateLimited,
-        -1002..=-1000 | -4102 | -5010..=-5001 => ApiErrorKind::ServerError,
-        _ => ApiErrorKind::Other,
+    match (code, action_of(code)) {
+        (-5002, _) => ApiErrorKind::Busy,
+        (-1305, _) => ApiErrorKind::QuotaExceeded,
+        (_, Some(ReplayWithNewToken)) => ApiErrorKind::TokenExpired,
+        (_, Some(Reconfigure)) => ApiErrorKind::ReauthRequired,
+        (_, Some(Validation | EmptyResult)) => ApiErrorKind::InvalidRequest,
+        (_, Some(Action::Limit(Quota(_)))) => ApiErrorKind::QuotaExceeded,
+        (_, Some(Action::Limit(TrialWindow(_)))) => ApiErrorKind::PermissionDenied,
+        (_, Some(Action::Limit(_))) => ApiErrorKind::InvalidRequest,
+        (_, Some(Permission | Stop)) => ApiErrorKind::PermissionDenied,
+        (_, Some(SlowDown)) => ApiErrorKind::RateLimited,
+        (_, Some(RetryLater)) => ApiErrorKind::ServerError,
+        (_, None) => ApiErrorKind::Other,
     }
 }
 
-/// An English description of a known code.
+/// An English description of a known code (with the limit, for limit codes).
 pub fn describe(code: i64) -> Option<&'static str> {
-    Some(match code {
-        -1010 => "token invalid: the iFinD account was logged out or the token revoked",
-        -1300 => "token missing or invalid",
-        -1301 => "refresh_token invalid or expired: copy a new one from the iFinD client into THS_REFRESH_TOKEN",
-        -1302 => "access_token expired",
-        -1303 => "access_token used from more than 20 IP addresses",
-        -1305 => "daily limit of access-token fetches reached",
-        -1202 => "parameter error",
-        -4206..=-4203 => "invalid security code",
-        -4210 => "invalid parameter value",
-        -4211 => "invalid indicator or parameter",
-        -4322..=-4301 => "data quota used up",
-        -4400 => "more than 600 requests per minute",
-        -4103 => "account locked after too many timeouts",
-        -1002..=-1000 => "iFinD server error",
-        -4102 => "iFinD server timeout",
-        -5010..=-5001 => "iFinD server error",
-        _ => return None,
+    let r = info(code)?;
+    Some(match r.action {
+        Action::Limit(l) => l.describe(),
+        _ => r.meaning,
     })
 }
 
@@ -87,15 +256,46 @@ pub fn api_error(code: i64, message: &str) -> ApiError {
     e
 }
 
-/// The envelope decoder installed in the transport.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct IfindEnvelope;
+/// The envelope decoder installed in the transport. It lets -4001 and -4211 through as
+/// successes (empty results) and raises [`RateSignal`] on -4400 so the limiter slows down.
+#[derive(Debug, Clone, Default)]
+pub struct IfindEnvelope {
+    signal: RateSignal,
+}
+
+impl IfindEnvelope {
+    /// A decoder raising `signal` on every -4400.
+    pub fn with_signal(signal: RateSignal) -> Self {
+        Self { signal }
+    }
+}
+
+/// Set by the envelope decoder when the server answered -4400; taken by the limiter hook
+/// before the next attempt, which then penalizes the account's limiter. (The decoder runs
+/// synchronously inside the transport, the limiter is async: this flag joins them.)
+#[derive(Debug, Clone, Default)]
+pub struct RateSignal(Arc<AtomicBool>);
+
+impl RateSignal {
+    /// Raises the signal.
+    pub fn raise(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    /// Takes the signal: true once per raise.
+    pub fn take(&self) -> bool {
+        self.0.swap(false, Ordering::SeqCst)
+    }
+}
 
 impl EnvelopeDecoder for IfindEnvelope {
     fn decode_error(&self, r: &ResponseParts<'_>) -> Option<Error> {
         let (code, msg) = read_envelope(r.body)?;
-        if code == 0 {
+        if code == 0 || action_of(code) == Some(Action::EmptyResult) {
             return None;
+        }
+        if code == RATE_LIMITED {
+            self.signal.raise();
         }
         let mut e = api_error(code, &msg);
         if !r.status.is_success() {
@@ -247,19 +447,25 @@ mod tests {
     }
 
     #[test]
-    fn every_listed_code_has_a_kind_and_description() {
-        let mut codes = vec![
-            -1010, -1300, -1301, -1302, -1303, -1305, -1202, -4210, -4211,
-        ];
-        codes.extend(-4206..=-4203);
-        codes.extend(-4322..=-4301);
-        codes.extend([-4400, -4103, -1000, -1001, -1002, -4102]);
-        codes.extend(-5010..=-5001);
-        for c in codes {
-            assert_ne!(kind_of(c), ApiErrorKind::Other, "{c}");
-            assert!(describe(c).is_some(), "{c}");
+    fn every_code_of_the_table_has_a_kind_and_description() {
+        for r in ERROR_TABLE {
+            assert!(describe(r.code).is_some(), "{}", r.code);
+            if r.action != Action::EmptyResult {
+                assert_ne!(kind_of(r.code), ApiErrorKind::Other, "{}", r.code);
+            }
         }
+        let mut codes: Vec<i64> = ERROR_TABLE.iter().map(|r| r.code).collect();
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(codes.len(), ERROR_TABLE.len(), "a code is listed twice");
         assert_eq!(kind_of(-9999), ApiErrorKind::Other);
         assert_eq!(describe(-9999), None);
+        assert_eq!(
+            limit_of(-4304),
+            Some(Limit::CommandSize(
+                "high_frequency: 2,000,000 values per command"
+            ))
+        );
+        assert_eq!(action_of(-4211), Some(Action::EmptyResult));
     }
 }

@@ -7,7 +7,7 @@
 //! ## Quick start
 //!
 //! ```no_run
-//! use conn_ths::{Client, Config, HistoryQuotation, FunctionPara, Interval, Adjust};
+//! use conn_ths::{Adjust, Client, Config, HistoryQuotation, Interval};
 //! use chrono::NaiveDate;
 //!
 //! # async fn demo() -> conn_core::Result<()> {
@@ -19,7 +19,8 @@
 //!     NaiveDate::from_ymd_opt(2024, 1, 2).unwrap(),
 //!     NaiveDate::from_ymd_opt(2024, 1, 31).unwrap(),
 //! )?
-//! .with_params(FunctionPara::new().interval(Interval::Day).adjust(Adjust::Forward));
+//! .interval(Interval::Day)
+//! .adjust(Adjust::Forward);
 //! let tables = client.cmd_history_quotation(&q).await?;
 //! let moutai = tables.get("600519.SH").expect("requested");
 //! let closes: &[Option<f64>] = moutai.numbers("close").expect("numeric column");
@@ -33,16 +34,17 @@
 //!
 //! | module | holds |
 //! |---|---|
-//! | [`config`] | [`Config`] (builder, [`Config::from_env`]) |
-//! | [`client`] | [`Client`]: token, rate-limit, retry and replay rules shared by every call |
+//! | `config` | [`Config`] (builder, [`Config::from_env`]) |
+//! | `client` | [`Client`] and [`ClientBuilder`]: token, rate-limit, retry and replay rules shared by every call |
 //! | [`auth`] | access tokens from the refresh token, through conn-core's single-flight token manager |
-//! | [`ops`] | the data operations and their typed requests |
-//! | [`portfolio`] | `portfolio_manage`: overview, positions, `deal` |
-//! | [`tables`] | the typed columnar result ([`Tables`]) and its direct deserializer |
-//! | [`codes`] | [`SecurityCode`] validation |
-//! | [`params`] | indicators, dates, `functionpara` options |
-//! | [`envelope`] | `errorcode` → [`ApiErrorKind`](conn_core::error::ApiErrorKind) |
-//! | [`ratelimit`] | the client-side GCRA limiter (600 requests/minute by default) |
+//! | `ops` | every data function of the manual, typed (see [`endpoint`]) |
+//! | `options` | the manual's `functionpara` enums ([`Adjust`], [`HfAdjust`], [`Currency`], [`Calculate`], ...) |
+//! | [`portfolio`] | `portfolio_manage`, every `func` of the manual |
+//! | `tables` | the typed columnar result ([`Tables`]) and its direct deserializer |
+//! | `security_codes` | [`SecurityCode`] shape checks |
+//! | `params` | indicators, dates, `indipara` |
+//! | [`envelope`] | the manual's error table ([`envelope::ERROR_TABLE`]) → [`ApiErrorKind`](conn_core::error::ApiErrorKind) and [`Action`] |
+//! | `ratelimit` | the client-side GCRA [`RateLimiter`], keyed by account, behind conn-core's `Limiter` |
 //! | `fake` | (feature `fake`) `FakeIfind`, a stateful fake of the API for tests and sandboxes |
 //!
 //! ## Credentials: what became of the original variables
@@ -66,8 +68,11 @@
 //! ## Rate limit
 //!
 //! iFinD answers -4400 above 600 requests a minute. Every request (token fetches and retries
-//! included) first takes a slot from a [`RateLimiter`] shared by all clones of a [`Client`], so
-//! a busy caller waits instead of being refused. Configure with `THS_RATE_LIMIT_PER_MINUTE` and
+//! included) first takes a permit of the account from a `conn_core::limit::Limiter` shared by
+//! all clones of a [`Client`] ([`RateLimiter`] by default; [`ClientBuilder::limiter`] takes a
+//! shared one, such as a Redis limiter), so a busy caller waits instead of being refused. A
+//! real -4400 (another process on the account) penalizes the account for one window before
+//! the retry. Configure with `THS_RATE_LIMIT_PER_MINUTE` and
 //! `THS_RATE_LIMIT_WINDOW` or [`ConfigBuilder::rate_limit`].
 //!
 //! ## ⚠ Unconfirmed details (configurable)
@@ -80,35 +85,52 @@
 //! - The trading-calendar market code of [`MarketCode::a_shares`] (`212001`).
 
 pub mod auth;
-pub mod client;
-pub mod codes;
-pub mod config;
-pub mod connector;
+mod client;
+mod config;
+mod connector;
 pub mod envelope;
-pub mod ops;
-pub mod params;
+mod ops;
+mod options;
+mod params;
 pub mod portfolio;
-pub mod ratelimit;
-pub mod tables;
+mod ratelimit;
+mod security_codes;
+mod tables;
 
 #[cfg(feature = "fake")]
 pub mod fake;
 
 use conn_core::env::EnvVarDoc;
 
-pub use client::Client;
-pub use codes::{Codes, IntoCodes, SecurityCode};
-pub use config::{Config, ConfigBuilder, DEFAULT_BASE_URL, LEGACY_BASE_URL};
+pub use client::{Client, ClientBuilder};
+pub use config::{
+    normalize_base_url, Config, ConfigBuilder, DEFAULT_BASE_URL, DEFAULT_REFRESH_MARGIN,
+    DEFAULT_TOKEN_LIFETIME, LEGACY_BASE_URL,
+};
+pub use envelope::{Action, Limit};
 pub use ops::{
-    BasicData, DataPool, DateSequence, EdbQuery, HighFrequency, HistoryQuotation, MarketCode,
-    RealTimeQuotation, SearchType, SmartStockPicking, SnapShot, TradeDates,
+    endpoint, trade_dates_of, BasicData, DataPool, DateFormat, DateQueryMode, DateSequence,
+    DateType, EdbQuery, FinalFundValuation, FundValuation, HighFrequency, HistoryQuotation,
+    MarketCode, OffsetOutput, RealTimeQuotation, ReportQuery, SearchType, SmartStockPicking,
+    SnapShot, ThsCodeLookup, TradeDates, TradeStatus,
+};
+pub use options::{
+    is_tech_indicator, Adjust, Calculate, Currency, Days, Fill, FunctionPara, HfAdjust, Interval,
+    Minutes, PriceType, SequenceFill, TimeFormat, TECH_INDICATORS,
 };
 pub use params::{
-    Adjust, Currency, Days, Fill, FunctionPara, IndiPara, Indicators, Interval, IntoIndicators,
-    Minutes,
+    fmt_date, fmt_datetime, parse_date, parse_datetime, IndiPara, Indicators, IntoIndicators,
 };
-pub use portfolio::{Deal, DealReceipt, PortfolioId, PortfolioQuery, Side};
-pub use ratelimit::{RateLimit, RateLimiter};
+pub use portfolio::{
+    Bonus, CashAccess, CashMovement, Deal, DealInput, ExchangeRecordsQuery, FileImport, ImportRow,
+    ImportStatusQuery, NewPortfolio, OverviewQuery, PerformClass, PerformCycle, PerformQuery,
+    PortfolioCurrency, PortfolioId, PortfolioImport, PositionsQuery, RiskCycle, RiskQuery, Side,
+    TradingCalendar, WriteReceipt,
+};
+pub use ratelimit::{
+    LimiterHook, RateLimit, RateLimiter, DEFAULT_REQUESTS_PER_WINDOW, DEFAULT_WINDOW,
+};
+pub use security_codes::{Codes, IntoCodes, SecurityCode, MARKETS};
 pub use tables::{Cell, Column, ColumnData, Row, Rows, SecurityTable, Tables};
 
 /// The platform name used in errors, stats and token keys.

@@ -1,11 +1,9 @@
-//! Request parameters shared by the operations: indicator lists, dates, `functionpara`.
+//! Request parameters shared by the operations: indicator lists, dates, `indipara`.
 //!
 //! Dates are `chrono` values, rendered in the API's `YYYY-MM-DD` (and `YYYY-MM-DD HH:MM:SS` for
-//! intraday ranges), so a malformed date cannot be sent. `functionpara` options are typed where
-//! iFinD documents them ([`Interval`], [`Adjust`], [`Fill`], ...) and every request also takes raw
-//! key/values ([`FunctionPara::raw`]) for options this crate does not model.
+//! intraday ranges), so a malformed date cannot be sent. The `functionpara` options live in
+//! [`crate::options`].
 
-use std::collections::BTreeMap;
 use std::fmt;
 
 use chrono::{NaiveDate, NaiveDateTime};
@@ -169,216 +167,6 @@ pub(crate) fn check_name(n: &str, field: &str) -> Result<String> {
     Ok(t.to_owned())
 }
 
-/// `functionpara`: string options sent as a JSON object, in key order.
-///
-/// ```
-/// use conn_ths::{FunctionPara, Interval, Adjust};
-/// let p = FunctionPara::new()
-///     .interval(Interval::Week)
-///     .adjust(Adjust::Forward)
-///     .raw("Currency", "RMB")
-///     .unwrap();
-/// assert_eq!(
-///     serde_json::to_string(&p).unwrap(),
-///     r#"{"CPS":"2","Currency":"RMB","Interval":"W"}"#
-/// );
-/// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
-#[serde(transparent)]
-pub struct FunctionPara(BTreeMap<String, String>);
-
-impl FunctionPara {
-    /// No options.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// The escape hatch: any key/value (an option this crate does not model, or a new value of
-    /// one it does). The key must be non-empty without spaces; the value may be empty.
-    pub fn raw(mut self, key: impl AsRef<str>, value: impl Into<String>) -> Result<Self> {
-        let k = check_name(key.as_ref(), "functionpara")?;
-        self.0.insert(k, value.into());
-        Ok(self)
-    }
-
-    pub(crate) fn set(mut self, key: &str, value: impl Into<String>) -> Self {
-        self.0.insert(key.to_owned(), value.into());
-        self
-    }
-
-    /// `Interval`: bar period of a daily-or-longer history.
-    pub fn interval(self, i: Interval) -> Self {
-        self.set("Interval", i.as_str())
-    }
-
-    /// `CPS`: price adjustment (复权).
-    pub fn adjust(self, a: Adjust) -> Self {
-        self.set("CPS", a.as_str())
-    }
-
-    /// `Fill`: how missing bars are filled.
-    pub fn fill(self, f: Fill) -> Self {
-        self.set("Fill", f.as_str())
-    }
-
-    /// `Currency`.
-    pub fn currency(self, c: Currency) -> Self {
-        self.set("Currency", c.as_str())
-    }
-
-    /// `Days`: trading days only or every calendar day.
-    pub fn days(self, d: Days) -> Self {
-        self.set("Days", d.as_str())
-    }
-
-    /// `Interval` for intraday data ([`HighFrequency`](crate::HighFrequency)): bar length in
-    /// minutes.
-    pub fn minutes(self, m: Minutes) -> Self {
-        self.set("Interval", m.as_str())
-    }
-
-    /// An option's value.
-    pub fn get(&self, key: &str) -> Option<&str> {
-        self.0.get(key).map(String::as_str)
-    }
-
-    /// True when no option is set (the request then omits `functionpara`).
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    /// The options, in key order.
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
-    }
-}
-
-macro_rules! string_enum {
-    ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $variant:ident => $s:literal),+ $(,)? }) => {
-        $(#[$m])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub enum $name {
-            $($(#[$vm])* $variant),+
-        }
-        impl $name {
-            /// The value on the wire.
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $s),+ }
-            }
-        }
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
-}
-
-string_enum! {
-    /// History bar period (`functionpara.Interval`).
-    Interval {
-        /// Daily.
-        Day => "D",
-        /// Weekly.
-        Week => "W",
-        /// Monthly.
-        Month => "M",
-        /// Quarterly.
-        Quarter => "Q",
-        /// Half-yearly.
-        HalfYear => "S",
-        /// Yearly.
-        Year => "Y",
-    }
-}
-
-string_enum! {
-    /// Price adjustment (`functionpara.CPS`, 复权).
-    Adjust {
-        /// Unadjusted (不复权).
-        None => "1",
-        /// Forward-adjusted from dividend schemes (前复权).
-        Forward => "2",
-        /// Backward-adjusted from dividend schemes (后复权).
-        Backward => "3",
-        /// Forward-adjusted from exchange prices.
-        ForwardExchange => "6",
-        /// Backward-adjusted from exchange prices.
-        BackwardExchange => "7",
-    }
-}
-
-string_enum! {
-    /// Filling of missing values (`functionpara.Fill`).
-    Fill {
-        /// Carry the previous value.
-        Previous => "Previous",
-        /// Leave blank.
-        Blank => "Blank",
-        /// Drop the row.
-        Omit => "Omit",
-    }
-}
-
-string_enum! {
-    /// Currency of prices (`functionpara.Currency`).
-    Currency {
-        /// The security's own currency (原始币种).
-        Original => "YSHB",
-        /// Renminbi.
-        Rmb => "RMB",
-        /// Hong Kong dollar.
-        Hkd => "HKD",
-        /// US dollar.
-        Usd => "USD",
-    }
-}
-
-string_enum! {
-    /// Which days a history covers (`functionpara.Days`).
-    Days {
-        /// Trading days.
-        Trading => "Tradedays",
-        /// Every calendar day.
-        All => "Alldays",
-    }
-}
-
-string_enum! {
-    /// Intraday bar length in minutes (`functionpara.Interval` of `high_frequency`).
-    Minutes {
-        /// 1 minute.
-        One => "1",
-        /// 3 minutes.
-        Three => "3",
-        /// 5 minutes.
-        Five => "5",
-        /// 10 minutes.
-        Ten => "10",
-        /// 15 minutes.
-        Fifteen => "15",
-        /// 30 minutes.
-        Thirty => "30",
-        /// 60 minutes.
-        Sixty => "60",
-    }
-}
-
-impl Minutes {
-    /// The length in minutes.
-    pub fn count(self) -> u32 {
-        match self {
-            Minutes::One => 1,
-            Minutes::Three => 3,
-            Minutes::Five => 5,
-            Minutes::Ten => 10,
-            Minutes::Fifteen => 15,
-            Minutes::Thirty => 30,
-            Minutes::Sixty => 60,
-        }
-    }
-}
-
 /// One indicator with its parameters (`indipara` of `basic_data_service` and `date_sequence`).
 ///
 /// ```
@@ -460,12 +248,10 @@ mod tests {
 
     #[test]
     fn raw_keys_are_checked() {
+        use crate::options::FunctionPara;
         assert!(FunctionPara::new().raw("", "x").is_err());
         assert!(FunctionPara::new().raw("a b", "x").is_err());
-        let p = FunctionPara::new()
-            .raw("Fill", "Blank")
-            .unwrap()
-            .fill(Fill::Previous);
-        assert_eq!(p.get("Fill"), Some("Previous"));
+        let p = FunctionPara::new().raw("Fill", "Blank").unwrap();
+        assert_eq!(p.get("Fill"), Some("Blank"));
     }
 }

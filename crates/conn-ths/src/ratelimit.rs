@@ -22,17 +22,20 @@
 //! # tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap().block_on(async {
 //! let limiter = RateLimiter::new(RateLimit::new(50, Duration::from_secs(1)).unwrap());
 //! let shared = limiter.clone(); // clones share the budget
-//! limiter.acquire().await;
-//! shared.acquire().await;
+//! limiter.acquire_for("account-1").await;
+//! shared.acquire_for("account-1").await;
 //! # });
 //! ```
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use conn_core::limit::Limiter;
 use conn_core::{Error, Result};
 use tokio::time::Instant;
+
+use crate::envelope::RateSignal;
 
 /// iFinD's documented limit: 600 requests per minute.
 pub const DEFAULT_REQUESTS_PER_WINDOW: u32 = 600;
@@ -132,35 +135,39 @@ impl RateLimit {
 #[derive(Debug)]
 struct State {
     tat: Option<Instant>,
-    waited: Duration,
-    permits: u64,
+    /// Set by [`Limiter::penalize`]: no permit before this instant.
+    hold_until: Option<Instant>,
     /// Actual departure times within the last `window + guard`.
     departures: VecDeque<Instant>,
 }
 
-/// An async GCRA limiter. Clones share one budget (every clone of a client shares its limiter).
+#[derive(Debug, Default)]
+struct Buckets {
+    by_key: HashMap<String, State>,
+    waited: Duration,
+    permits: u64,
+}
+
+/// An async GCRA limiter with one budget per key (iFinD counts per account). Clones share
+/// every budget (every clone of a client shares its limiter). It implements conn-core's
+/// [`Limiter`] contract, so a shared (Redis) limiter can replace it.
 #[derive(Debug, Clone)]
 pub struct RateLimiter {
     limit: RateLimit,
     interval: Duration,
     tolerance: Duration,
-    state: Arc<Mutex<State>>,
+    state: Arc<Mutex<Buckets>>,
 }
 
 impl RateLimiter {
-    /// A limiter enforcing `limit`.
+    /// A limiter enforcing `limit` for each key.
     pub fn new(limit: RateLimit) -> Self {
         let interval = limit.interval();
         Self {
             limit,
             interval,
-            tolerance: interval * (limit.burst - 1),
-            state: Arc::new(Mutex::new(State {
-                tat: None,
-                waited: Duration::ZERO,
-                permits: 0,
-                departures: VecDeque::with_capacity(limit.requests.min(4096) as usize),
-            })),
+            tolerance: interval.saturating_mul(limit.burst - 1),
+            state: Arc::new(Mutex::new(Buckets::default())),
         }
     }
 
@@ -173,22 +180,49 @@ impl RateLimiter {
         self.limit.window + self.limit.guard
     }
 
-    fn reserve(&self) -> Instant {
-        let now = Instant::now();
-        let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        let tat = st.tat.map_or(now, |t| t.max(now));
+    fn lock(&self) -> std::sync::MutexGuard<'_, Buckets> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn bucket<'a>(&self, b: &'a mut Buckets, key: &str) -> &'a mut State {
+        b.by_key.entry(key.to_owned()).or_insert_with(|| State {
+            tat: None,
+            hold_until: None,
+            departures: VecDeque::with_capacity(self.limit.requests.min(4096) as usize),
+        })
+    }
+
+    /// The earliest instant a new permit of `st` may leave.
+    fn next_slot(&self, st: &State, now: Instant) -> (Instant, Instant) {
+        let mut tat = st.tat.map_or(now, |t| t.max(now));
+        if let Some(h) = st.hold_until {
+            tat = tat.max(h);
+        }
         let at = tat.checked_sub(self.tolerance).map_or(now, |t| t.max(now));
+        let at = st.hold_until.map_or(at, |h| at.max(h));
+        (tat, at)
+    }
+
+    fn reserve(&self, key: &str) -> Instant {
+        let now = Instant::now();
+        let mut b = self.lock();
+        let st = self.bucket(&mut b, key);
+        let (tat, at) = self.next_slot(st, now);
         st.tat = Some(tat + self.interval);
-        st.permits += 1;
-        st.waited += at - now;
+        b.permits += 1;
+        b.waited += at - now;
         at
     }
 
     /// Records a departure now if the log allows it; otherwise returns when it will.
-    fn depart(&self) -> std::result::Result<(), Instant> {
+    fn depart(&self, key: &str) -> std::result::Result<(), Instant> {
         let now = Instant::now();
         let span = self.span();
-        let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let mut b = self.lock();
+        let st = self.bucket(&mut b, key);
+        if let Some(h) = st.hold_until.filter(|h| *h > now) {
+            return Err(h);
+        }
         while st
             .departures
             .front()
@@ -204,36 +238,37 @@ impl RateLimiter {
         Ok(())
     }
 
-    /// Waits for the next slot and takes it. Returns how long it waited.
-    pub async fn acquire(&self) -> Duration {
+    /// Waits for the next slot of `key` and takes it. Returns how long it waited.
+    pub async fn acquire_for(&self, key: &str) -> Duration {
         let start = Instant::now();
-        let at = self.reserve();
+        let at = self.reserve(key);
         if at > start {
             tracing::trace!(
-                wait_ms = (at - start).as_millis() as u64,
+                wait_ms = u64::try_from((at - start).as_millis()).unwrap_or(u64::MAX),
                 "rate limiter: waiting for a slot"
             );
             tokio::time::sleep_until(at).await;
         }
         // Bounded: each pass either departs or sleeps until the oldest departure leaves the
-        // window, and the log only holds `requests` entries.
-        while let Err(until) = self.depart() {
-            tracing::debug!("rate limiter: callers woke late together; holding back");
+        // window (or a penalty ends), and the log only holds `requests` entries.
+        while let Err(until) = self.depart(key) {
+            tracing::debug!("rate limiter: holding back");
             tokio::time::sleep_until(until).await;
         }
         start.elapsed()
     }
 
-    /// Takes a slot only if one is free now; otherwise returns how long the caller would wait.
-    pub fn try_acquire(&self) -> std::result::Result<(), Duration> {
+    /// Takes a slot of `key` only if one is free now; otherwise returns how long the caller
+    /// would wait.
+    pub fn try_acquire_for(&self, key: &str) -> std::result::Result<(), Duration> {
         let now = Instant::now();
-        let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        let tat = st.tat.map_or(now, |t| t.max(now));
-        let at = tat.checked_sub(self.tolerance).map_or(now, |t| t.max(now));
+        let span = self.span();
+        let mut b = self.lock();
+        let st = self.bucket(&mut b, key);
+        let (tat, at) = self.next_slot(st, now);
         if at > now {
             return Err(at - now);
         }
-        let span = self.span();
         while st
             .departures
             .front()
@@ -247,26 +282,82 @@ impl RateLimiter {
         }
         st.departures.push_back(now);
         st.tat = Some(tat + self.interval);
-        st.permits += 1;
+        b.permits += 1;
         Ok(())
     }
 
-    /// Permits handed out and the total time callers were told to wait.
+    /// Holds back every permit of `key` for `pause` from now (what a -4400 does).
+    pub fn penalize_for(&self, key: &str, pause: Duration) {
+        let now = Instant::now();
+        let until = now.checked_add(pause).unwrap_or(now + self.span());
+        let mut b = self.lock();
+        let st = self.bucket(&mut b, key);
+        st.hold_until = Some(st.hold_until.map_or(until, |h| h.max(until)));
+        st.tat = Some(st.tat.map_or(until, |t| t.max(until)));
+    }
+
+    /// Permits handed out (every key) and the total time callers were told to wait.
     pub fn stats(&self) -> (u64, Duration) {
-        let st = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        (st.permits, st.waited)
+        let b = self.lock();
+        (b.permits, b.waited)
     }
 }
 
-/// Every attempt (retries included) waits for a slot, so retries are paced like first tries.
 #[async_trait::async_trait]
-impl conn_core::transport::AttemptHook for RateLimiter {
+impl Limiter for RateLimiter {
+    async fn acquire(&self, key: &str) -> Result<Duration> {
+        Ok(self.acquire_for(key).await)
+    }
+
+    async fn penalize(&self, key: &str, pause: Duration) -> Result<()> {
+        self.penalize_for(key, pause);
+        Ok(())
+    }
+}
+
+/// The attempt hook a client installs: before every attempt (retries included) it takes a
+/// permit of the account from the limiter, after penalizing the account when the previous
+/// answer was -4400.
+#[derive(Debug, Clone)]
+pub struct LimiterHook {
+    limiter: Arc<dyn Limiter>,
+    key: String,
+    pause: Duration,
+    signal: RateSignal,
+}
+
+impl LimiterHook {
+    /// A hook for `key`, pausing `pause` after each -4400 raised on `signal`.
+    pub fn new(
+        limiter: Arc<dyn Limiter>,
+        key: String,
+        pause: Duration,
+        signal: RateSignal,
+    ) -> Self {
+        Self {
+            limiter,
+            key,
+            pause,
+            signal,
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl conn_core::transport::AttemptHook for LimiterHook {
     async fn before_attempt(
         &self,
         _request: &mut conn_core::transport::Request,
         _attempt: u32,
     ) -> Result<()> {
-        self.acquire().await;
+        if self.signal.take() {
+            tracing::info!(
+                pause_s = self.pause.as_secs(),
+                "iFinD answered -4400: slowing the account's limiter down"
+            );
+            self.limiter.penalize(&self.key, self.pause).await?;
+        }
+        self.limiter.acquire(&self.key).await?;
         Ok(())
     }
 }
@@ -299,7 +390,7 @@ mod tests {
         for _ in 0..50 {
             let l = l.clone();
             handles.push(tokio::spawn(async move {
-                l.acquire().await;
+                l.acquire_for("a").await;
                 Instant::now()
             }));
         }
@@ -328,16 +419,16 @@ mod tests {
                 .with_guard(Duration::ZERO),
         );
         let start = Instant::now();
-        let slots: Vec<Instant> = (0..6).map(|_| l.reserve()).collect();
+        let slots: Vec<Instant> = (0..6).map(|_| l.reserve("a")).collect();
         assert_eq!(slots[5] - start, Duration::from_millis(1000));
         // A stall: the first five wake only at 900 ms, together; the log lets them go.
         tokio::time::advance(Duration::from_millis(900)).await;
         for _ in 0..5 {
-            assert!(l.depart().is_ok());
+            assert!(l.depart("a").is_ok());
         }
         // The sixth wakes on time at 1,000 ms, but five left within the last second.
         tokio::time::advance(Duration::from_millis(100)).await;
-        let until = l.depart().unwrap_err();
+        let until = l.depart("a").unwrap_err();
         assert_eq!(until - start, Duration::from_millis(1900));
     }
 
@@ -348,10 +439,31 @@ mod tests {
                 .unwrap()
                 .with_guard(Duration::ZERO),
         );
-        assert!(l.try_acquire().is_ok());
-        let wait = l.try_acquire().unwrap_err();
+        assert!(l.try_acquire_for("a").is_ok());
+        let wait = l.try_acquire_for("a").unwrap_err();
         assert_eq!(wait, Duration::from_millis(500));
         tokio::time::advance(wait).await;
-        assert!(l.try_acquire().is_ok());
+        assert!(l.try_acquire_for("a").is_ok());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn penalize_holds_the_key_back_and_only_that_key() {
+        let l = RateLimiter::new(
+            RateLimit::new(100, Duration::from_secs(1))
+                .unwrap()
+                .with_guard(Duration::ZERO),
+        );
+        assert!(l.try_acquire_for("a").is_ok());
+        Limiter::penalize(&l, "a", Duration::from_secs(60))
+            .await
+            .unwrap();
+        let wait = l.try_acquire_for("a").unwrap_err();
+        assert_eq!(wait, Duration::from_secs(60));
+        assert!(
+            l.try_acquire_for("b").is_ok(),
+            "another account is not slowed"
+        );
+        let waited = Limiter::acquire(&l, "a").await.unwrap();
+        assert_eq!(waited, Duration::from_secs(60));
     }
 }

@@ -48,7 +48,7 @@ async fn raw_calls_share_tokens_limits_and_retries() {
         )
         .await
         .unwrap_err();
-    assert_eq!(e.platform_code(), Some("-4203"));
+    assert_eq!(e.platform_code(), Some("-4206"));
 
     // The token endpoints belong to the client.
     let e = c

@@ -9,29 +9,92 @@ use conn_core::Error;
 
 use conn_ths::{Client, RealTimeQuotation};
 
+/// The manual's error table (v2.1, section 三) with the client action of PLATFORMS.md, written
+/// out independently of `envelope::ERROR_TABLE`. -4001 and -4211 are empty results (see
+/// `empty_results_are_not_errors`).
 fn table() -> Vec<(i64, ApiErrorKind)> {
+    use ApiErrorKind::*;
     let mut t = vec![
-        (-1303, ApiErrorKind::PermissionDenied),
-        (-1305, ApiErrorKind::QuotaExceeded),
-        (-1202, ApiErrorKind::InvalidRequest),
-        (-4210, ApiErrorKind::InvalidRequest),
-        (-4211, ApiErrorKind::InvalidRequest),
-        (-4400, ApiErrorKind::RateLimited),
-        (-4103, ApiErrorKind::PermissionDenied),
-        (-1000, ApiErrorKind::ServerError),
-        (-1001, ApiErrorKind::ServerError),
-        (-1002, ApiErrorKind::ServerError),
-        (-4102, ApiErrorKind::ServerError),
-        (-1302, ApiErrorKind::TokenExpired),
-        (-1010, ApiErrorKind::ReauthRequired),
-        (-1300, ApiErrorKind::ReauthRequired),
-        (-1301, ApiErrorKind::ReauthRequired),
-        (-9999, ApiErrorKind::Other),
+        (-1010, TokenExpired),
+        (-1302, TokenExpired),
+        (-1300, ReauthRequired),
+        (-1301, ReauthRequired),
+        (-4100, ReauthRequired),
+        (-1303, PermissionDenied),
+        (-1305, QuotaExceeded),
+        (-1005, PermissionDenied),
+        (-4103, PermissionDenied),
+        (-4230, PermissionDenied),
+        (-4320, PermissionDenied),
+        (-5100, PermissionDenied),
+        (-5103, PermissionDenied),
+        (-5104, PermissionDenied),
+        (-4400, RateLimited),
+        (-5002, Busy),
+        (-9999, Other),
     ];
-    t.extend((-4206..=-4203).map(|c| (c, ApiErrorKind::InvalidRequest)));
-    t.extend((-4322..=-4301).map(|c| (c, ApiErrorKind::QuotaExceeded)));
-    t.extend((-5010..=-5001).map(|c| (c, ApiErrorKind::ServerError)));
+    // Parameters: validation, never retried.
+    t.extend(
+        [
+            -1003, -1004, -1201, -1202, -1203, -4212, -4213, -5000, -5001, -5003, -5010, -5101,
+        ]
+        .map(|c| (c, InvalidRequest)),
+    );
+    t.extend((-4210..=-4203).map(|c| (c, InvalidRequest)));
+    // Size per command and date range: the request must change.
+    t.extend([-4304, -4305, -4306, -4312, -4319, -4321, -4322].map(|c| (c, InvalidRequest)));
+    t.extend([-4308, -4313, -4314, -4315, -4316].map(|c| (c, InvalidRequest)));
+    // Trial windows: the account must change.
+    t.extend((-4311..=-4309).map(|c| (c, PermissionDenied)));
+    // Quotas.
+    t.extend([-4301, -4302, -4303, -4307, -4317, -4318, -5102].map(|c| (c, QuotaExceeded)));
+    // Server side: retry later (reads).
+    t.extend(
+        [
+            -1000, -1001, -1002, -4101, -4102, -4201, -5004, -5005, -5006, -5007, -5008, -5009,
+        ]
+        .map(|c| (c, ServerError)),
+    );
     t
+}
+
+#[test]
+fn every_code_of_the_manual_is_covered_once() {
+    let ours: Vec<i64> = table()
+        .iter()
+        .map(|(c, _)| *c)
+        .filter(|c| *c != -9999)
+        .collect();
+    let mut listed: Vec<i64> = conn_ths::envelope::ERROR_TABLE
+        .iter()
+        .map(|r| r.code)
+        .filter(|c| ![-4001, -4211].contains(c))
+        .collect();
+    let mut ours_sorted = ours.clone();
+    ours_sorted.sort_unstable();
+    listed.sort_unstable();
+    assert_eq!(ours_sorted, listed);
+    // Limit codes name their limit.
+    for c in [-4304, -4308, -4310, -4301] {
+        let e: Error = conn_ths::envelope::api_error(c, "x").into();
+        let detail = e.api_error().unwrap().detail.clone().unwrap();
+        assert!(
+            detail.chars().any(|ch| ch.is_ascii_digit()),
+            "{c}: {detail}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn empty_results_are_not_errors() {
+    let fake = common::fake().await;
+    let c = common::client(&fake);
+    let q = RealTimeQuotation::new(["600519.SH"], ["latest"]).unwrap();
+    for code in [-4001, -4211] {
+        fake.fail_next(Some("real_time_quotation"), code, 1);
+        let t = c.real_time_quotation(&q).await.unwrap();
+        assert!(t.is_empty(), "{code}");
+    }
 }
 
 #[test]
@@ -42,7 +105,7 @@ fn codes_map_to_kinds_and_retryability() {
         assert_eq!(e.platform_code(), Some(code.to_string().as_str()));
         assert_eq!(e.api_error().unwrap().message, "服务器内部错误");
         let (read, write) = match kind {
-            ApiErrorKind::RateLimited => (true, true),
+            ApiErrorKind::RateLimited | ApiErrorKind::Busy => (true, true),
             ApiErrorKind::ServerError => (true, false),
             _ => (false, false),
         };
@@ -71,7 +134,10 @@ async fn client_retries_exactly_the_retryable_codes() {
         fake.fail_next(Some("real_time_quotation"), code, 2);
         let e = c.real_time_quotation(&q).await.unwrap_err();
         let sent = fake.request_count("real_time_quotation") - before;
-        let retryable = matches!(kind, ApiErrorKind::RateLimited | ApiErrorKind::ServerError);
+        let retryable = matches!(
+            kind,
+            ApiErrorKind::RateLimited | ApiErrorKind::ServerError | ApiErrorKind::Busy
+        );
         assert_eq!(sent, if retryable { 2 } else { 1 }, "{code}");
         assert_eq!(e.api_kind(), Some(kind), "{code}: {e:?}");
         assert_eq!(e.platform_code(), Some(code.to_string().as_str()));
@@ -84,7 +150,7 @@ async fn server_error_once_then_success() {
     let fake = common::fake().await;
     let c = common::client(&fake);
     let q = RealTimeQuotation::new(["600519.SH"], ["latest"]).unwrap();
-    fake.fail_next(Some("real_time_quotation"), -5003, 1);
+    fake.fail_next(Some("real_time_quotation"), -5004, 1);
     fake.fail_next(Some("real_time_quotation"), -4400, 1);
     c.real_time_quotation(&q).await.unwrap();
     assert_eq!(fake.request_count("real_time_quotation"), 3);

@@ -5,9 +5,7 @@ mod common;
 
 use chrono::NaiveDate;
 use conn_core::testing::LogCapture;
-use conn_ths::{
-    Client, Deal, HistoryQuotation, PortfolioId, RealTimeQuotation, SecurityCode, Side,
-};
+use conn_ths::{Client, HistoryQuotation, RealTimeQuotation, Side};
 use rust_decimal::Decimal;
 
 #[tokio::test]
@@ -38,17 +36,7 @@ async fn a_flow_logs_no_token() {
         .await
         .unwrap();
     client
-        .portfolio_deal(
-            &Deal::new(
-                PortfolioId::new("1").unwrap(),
-                SecurityCode::parse("600519.SH").unwrap(),
-                Side::Buy,
-                1,
-                Decimal::ONE,
-                d(2),
-            )
-            .unwrap(),
-        )
+        .portfolio_deal(&common::deal(Side::Buy, 1, Decimal::ONE))
         .await
         .unwrap();
     // a dead refresh token

@@ -5,21 +5,12 @@ mod common;
 
 use std::time::Duration;
 
-use chrono::NaiveDate;
 use conn_core::Error;
-use conn_ths::{Client, Deal, PortfolioId, PortfolioQuery, SecurityCode, Side};
+use conn_ths::{Client, Deal, OverviewQuery, PortfolioId, PositionsQuery, Side};
 use rust_decimal::Decimal;
 
-fn deal(volume: u64) -> Deal {
-    Deal::new(
-        PortfolioId::new("10086").unwrap(),
-        SecurityCode::parse("600519.SH").unwrap(),
-        Side::Buy,
-        volume,
-        Decimal::new(168_550, 2),
-        NaiveDate::from_ymd_opt(2024, 1, 2).unwrap(),
-    )
-    .unwrap()
+fn deal(volume: i64) -> Deal {
+    common::deal(Side::Buy, volume, Decimal::new(168_550, 2))
 }
 
 #[tokio::test]
@@ -43,11 +34,10 @@ async fn deal_timeout_is_sent_once_and_outcome_unknown() {
     assert_eq!(o.operation, "portfolio_manage.deal");
     for (k, v) in [
         ("portfid", "10086"),
-        ("thscode", "600519.SH"),
+        ("thscode", "600519"),
         ("direct", "buy"),
         ("volume", "100"),
         ("price", "1685.50"),
-        ("date", "2024-01-02"),
     ] {
         assert_eq!(o.context(k), Some(v), "{k}");
     }
@@ -62,10 +52,10 @@ async fn deal_timeout_is_sent_once_and_outcome_unknown() {
 async fn deal_server_error_is_not_replayed() {
     let fake = common::fake().await;
     let c = common::client(&fake);
-    fake.fail_next(Some("portfolio_manage"), -5001, 1);
+    fake.fail_next(Some("portfolio_manage"), -1000, 1);
     let e = c.portfolio_deal(&deal(100)).await.unwrap_err();
     assert!(e.is_outcome_unknown(), "{e:?}");
-    assert_eq!(e.platform_code(), Some("-5001"));
+    assert_eq!(e.platform_code(), Some("-1000"));
     assert_eq!(fake.request_count("portfolio_manage"), 1);
 }
 
@@ -90,27 +80,44 @@ async fn positions_and_overview_reflect_deals() {
     let fake = common::fake().await;
     let c = common::client(&fake);
     c.portfolio_deal(&deal(100)).await.unwrap();
-    let sell = Deal::new(
-        PortfolioId::new("10086").unwrap(),
-        SecurityCode::parse("600519.SH").unwrap(),
-        Side::Sell,
-        40,
-        Decimal::new(170_000, 2),
-        NaiveDate::from_ymd_opt(2024, 1, 3).unwrap(),
-    )
-    .unwrap();
+    let sell = common::deal(Side::Sell, 40, Decimal::new(170_000, 2));
     c.portfolio_deal(&sell).await.unwrap();
-    let q = PortfolioQuery::new(PortfolioId::new("10086").unwrap());
-    let pos = c.portfolio_positions(&q).await.unwrap();
+    let pid = PortfolioId::new(10086);
+    let pos = c
+        .portfolio_positions(&PositionsQuery::new(pid, "thsCode,amount,cost", false).unwrap())
+        .await
+        .unwrap();
     let t = pos.first().unwrap();
-    assert_eq!(t.text("thscode").unwrap(), &[Some("600519.SH".to_owned())]);
-    assert_eq!(t.numbers("volume").unwrap(), &[Some(60.0)]);
-    let ov = c.portfolio_overview(&q).await.unwrap();
+    assert_eq!(t.text("thsCode").unwrap(), &[Some("600519.SH".to_owned())]);
+    assert_eq!(t.numbers("amount").unwrap(), &[Some(60.0)]);
+    let ov = c
+        .portfolio_overview(&OverviewQuery::new(pid, "thscode,number,positionCost").unwrap())
+        .await
+        .unwrap();
     let row = ov.first().unwrap().rows().next().unwrap();
     assert_eq!(
-        row.number("total_value"),
+        row.number("positionCost"),
         Some(100.0 * 1685.5 - 40.0 * 1700.0)
     );
-    assert_eq!(row.text("portfid"), None); // "10086" is numeric text, so a number column
-    assert_eq!(row.number("portfid"), Some(10086.0));
+}
+
+#[tokio::test]
+async fn an_unknown_deal_is_reconciled_through_the_trade_log() {
+    let fake = common::fake().await;
+    let c = Client::new(
+        fake.config()
+            .with_retry(common::fast_retry(3))
+            .with_attempt_timeout(Duration::from_millis(150)),
+    )
+    .unwrap();
+    c.check_credentials().await.unwrap();
+    let today = chrono::NaiveDate::from_ymd_opt(2024, 6, 28).unwrap();
+    let d = deal(100);
+    assert_eq!(c.deal_recorded(&d, today).await.unwrap(), 0);
+    fake.delay_next(Some("portfolio_manage"), Duration::from_millis(600), 1);
+    assert!(c.portfolio_deal(&d).await.unwrap_err().is_outcome_unknown());
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    // The server did record it: reconciliation finds exactly one, so the caller does not resend.
+    assert_eq!(c.deal_recorded(&d, today).await.unwrap(), 1);
+    assert_eq!(c.deal_recorded(&deal(101), today).await.unwrap(), 0);
 }

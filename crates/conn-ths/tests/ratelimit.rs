@@ -5,10 +5,11 @@
 
 mod common;
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use conn_ths::fake::FakeIfind;
-use conn_ths::{Client, RealTimeQuotation};
+use conn_ths::{Client, RateLimiter, RealTimeQuotation};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_thousand_calls_at_once_stay_within_the_limit() {
@@ -20,7 +21,11 @@ async fn a_thousand_calls_at_once_stay_within_the_limit() {
     let cfg = fake.config().with_retry(common::fast_retry(3));
     assert_eq!(cfg.rate_limit().requests(), 100);
     assert_eq!(cfg.rate_limit().window(), Duration::from_secs(1));
-    let client = Client::new(cfg).unwrap();
+    let limiter = Arc::new(RateLimiter::new(cfg.rate_limit()));
+    let client = Client::builder(cfg)
+        .limiter(limiter.clone())
+        .build()
+        .unwrap();
     let q = RealTimeQuotation::new(["600519.SH"], ["latest"]).unwrap();
     let start = Instant::now();
     let calls: Vec<_> = (0..1000)
@@ -47,6 +52,69 @@ async fn a_thousand_calls_at_once_stay_within_the_limit() {
     assert_eq!(fake.request_count("get_access_token"), 1);
     // 1,001 requests at 100 per second cannot take less than 10 windows.
     assert!(took >= Duration::from_secs(9), "{took:?}");
-    let (permits, _) = client.limiter().stats();
+    let (permits, _) = limiter.stats();
     assert_eq!(permits, 1001);
+}
+
+/// A limiter that records what it is asked, to check the client's side of the contract.
+#[derive(Debug, Default)]
+struct Spy {
+    calls: std::sync::Mutex<Vec<String>>,
+}
+
+#[async_trait::async_trait]
+impl conn_core::limit::Limiter for Spy {
+    async fn acquire(&self, key: &str) -> conn_core::Result<Duration> {
+        self.calls.lock().unwrap().push(format!("acquire {key}"));
+        Ok(Duration::ZERO)
+    }
+
+    async fn penalize(&self, key: &str, pause: Duration) -> conn_core::Result<()> {
+        self.calls
+            .lock()
+            .unwrap()
+            .push(format!("penalize {key} {}s", pause.as_secs()));
+        Ok(())
+    }
+}
+
+/// A real -4400 (the server counted more than its limit: another process on the same
+/// account) penalizes the account in the limiter for one window before the retry, and the
+/// retry then succeeds. The penalty itself (no permit for the window) is checked on paused
+/// time in `ratelimit.rs`'s unit tests.
+#[tokio::test]
+async fn a_real_4400_penalizes_the_account_then_retries() {
+    let fake = FakeIfind::builder().no_rate_limit().start().await;
+    let cfg = conn_ths::Config::builder(fake.refresh_token())
+        .base_url(fake.uri())
+        .account("acct-7")
+        .rate_limit(conn_ths::RateLimit::per_minute(600).unwrap())
+        .transport(
+            fake.config()
+                .transport()
+                .clone()
+                .with_retry(common::fast_retry(3)),
+        )
+        .build()
+        .unwrap();
+    let spy = Arc::new(Spy::default());
+    let client = Client::builder(cfg).limiter(spy.clone()).build().unwrap();
+    client.check_credentials().await.unwrap();
+    fake.fail_next(Some("real_time_quotation"), -4400, 1);
+    let q = RealTimeQuotation::new(["600519.SH"], ["latest"]).unwrap();
+    client.real_time_quotation(&q).await.unwrap();
+    assert_eq!(
+        fake.request_count("real_time_quotation"),
+        2,
+        "refused once, retried once"
+    );
+    assert_eq!(
+        *spy.calls.lock().unwrap(),
+        [
+            "acquire acct-7",      // get_access_token
+            "acquire acct-7",      // the first attempt, answered -4400
+            "penalize acct-7 60s", // one window of the account's limit
+            "acquire acct-7",      // the retry
+        ]
+    );
 }

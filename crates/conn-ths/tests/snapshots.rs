@@ -7,9 +7,10 @@ mod common;
 use chrono::{NaiveDate, NaiveTime};
 use conn_ths::fake::FakeIfind;
 use conn_ths::{
-    Adjust, BasicData, DataPool, DateSequence, Deal, EdbQuery, Fill, FunctionPara, HighFrequency,
-    HistoryQuotation, IndiPara, Interval, MarketCode, Minutes, PortfolioId, PortfolioQuery,
-    RealTimeQuotation, SearchType, SecurityCode, Side, SmartStockPicking, SnapShot, TradeDates,
+    Adjust, BasicData, Currency, DataPool, DateSequence, EdbQuery, Fill, HighFrequency,
+    HistoryQuotation, IndiPara, Interval, MarketCode, Minutes, OverviewQuery, PortfolioId,
+    PositionsQuery, RealTimeQuotation, SearchType, SequenceFill, Side, SmartStockPicking, SnapShot,
+    TradeDates,
 };
 use rust_decimal::Decimal;
 
@@ -49,14 +50,11 @@ async fn every_operation_request_is_pinned() {
             d(2024, 1, 12),
         )
         .unwrap()
-        .with_params(
-            FunctionPara::new()
-                .interval(Interval::Day)
-                .adjust(Adjust::Forward)
-                .fill(Fill::Blank)
-                .raw("Currency", "YSHB")
-                .unwrap(),
-        ),
+        .interval(Interval::Day)
+        .adjust(Adjust::Forward)
+        .fill(Fill::Blank)
+        .unwrap()
+        .currency(Currency::Original),
     )
     .await
     .unwrap();
@@ -69,7 +67,7 @@ async fn every_operation_request_is_pinned() {
     c.high_frequency(
         &HighFrequency::new(["300033.SZ"], ["open", "close"], t(9, 30), t(10, 0))
             .unwrap()
-            .with_params(FunctionPara::new().minutes(Minutes::Five)),
+            .minutes(Minutes::Five),
     )
     .await
     .unwrap();
@@ -105,7 +103,7 @@ async fn every_operation_request_is_pinned() {
             d(2024, 1, 5),
         )
         .unwrap()
-        .with_params(FunctionPara::new().fill(Fill::Previous)),
+        .fill(SequenceFill::Previous),
     )
     .await
     .unwrap();
@@ -132,15 +130,11 @@ async fn every_operation_request_is_pinned() {
     insta::assert_json_snapshot!("edb_service", last(&fake, "edb_service").await);
 
     c.data_pool(
-        &DataPool::new("p03341")
+        &DataPool::new("p03341", ["p03341_f001", "p03341_f002"])
             .unwrap()
             .date_param("sdate", d(2024, 1, 2))
             .unwrap()
             .param("jys", "全部")
-            .unwrap()
-            .output("p03341_f001")
-            .unwrap()
-            .output("p03341_f002")
             .unwrap(),
     )
     .await
@@ -162,8 +156,8 @@ async fn every_operation_request_is_pinned() {
     .unwrap();
     insta::assert_json_snapshot!("get_trade_dates", last(&fake, "get_trade_dates").await);
 
-    let pid = PortfolioId::new("10086").unwrap();
-    c.portfolio_overview(&PortfolioQuery::new(pid.clone()))
+    let pid = PortfolioId::new(10086);
+    c.portfolio_overview(&OverviewQuery::new(pid, "thscode,number,marketValue").unwrap())
         .await
         .unwrap();
     insta::assert_json_snapshot!(
@@ -171,34 +165,17 @@ async fn every_operation_request_is_pinned() {
         last(&fake, "portfolio_manage").await
     );
 
-    c.portfolio_positions(
-        &PortfolioQuery::new(pid.clone())
-            .indicators(["thscode", "volume", "cost"])
-            .unwrap(),
-    )
-    .await
-    .unwrap();
+    c.portfolio_positions(&PositionsQuery::new(pid, ["thsCode", "amount", "cost"], false).unwrap())
+        .await
+        .unwrap();
     insta::assert_json_snapshot!(
         "portfolio_query_positions",
         last(&fake, "portfolio_manage").await
     );
 
-    c.portfolio_deal(
-        &Deal::new(
-            pid,
-            SecurityCode::parse("600519.SH").unwrap(),
-            Side::Buy,
-            100,
-            Decimal::new(168_550, 2),
-            d(2024, 1, 2),
-        )
-        .unwrap()
-        .at(NaiveTime::from_hms_opt(10, 30, 0).unwrap())
-        .fee(Decimal::new(5, 0))
-        .unwrap(),
-    )
-    .await
-    .unwrap();
+    c.portfolio_deal(&common::deal(Side::Buy, 100, Decimal::new(168_550, 2)))
+        .await
+        .unwrap();
     insta::assert_json_snapshot!("portfolio_deal", last(&fake, "portfolio_manage").await);
 
     // The token fetch: refresh token in a header, no body; exactly one for all of the above.

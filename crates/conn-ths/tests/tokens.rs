@@ -111,7 +111,10 @@ async fn tokens_persist_through_the_store_with_the_server_expiry() {
         .start()
         .await;
     let store = Arc::new(MemoryTokenStore::new());
-    let a = Client::with_token_store(fake.config(), store.clone()).unwrap();
+    let a = Client::builder(fake.config())
+        .token_store(store.clone())
+        .build()
+        .unwrap();
     a.real_time_quotation(&quote()).await.unwrap();
     let stored = store
         .load(&TokenKey::new("ths", "default"))
@@ -133,7 +136,10 @@ async fn tokens_persist_through_the_store_with_the_server_expiry() {
         vec![stored.access_token.expose_secret().to_owned()]
     );
     // A second client (another process) sharing the store does not fetch again.
-    let b = Client::with_token_store(fake.config(), store).unwrap();
+    let b = Client::builder(fake.config())
+        .token_store(store)
+        .build()
+        .unwrap();
     b.real_time_quotation(&quote()).await.unwrap();
     assert_eq!(fake.request_count("get_access_token"), 1);
 }
@@ -160,7 +166,10 @@ async fn missing_expired_time_means_seven_days() {
 async fn revoked_refresh_token_is_typed_reauthorization() {
     let fake = common::fake().await;
     let store = Arc::new(MemoryTokenStore::new());
-    let c = Client::with_token_store(fake.config(), store.clone()).unwrap();
+    let c = Client::builder(fake.config())
+        .token_store(store.clone())
+        .build()
+        .unwrap();
     c.real_time_quotation(&quote()).await.unwrap();
     fake.revoke_refresh_token();
     // The data call is refused with -1300: re-authorize, tokens forgotten.
@@ -181,7 +190,11 @@ async fn revoked_refresh_token_is_typed_reauthorization() {
 async fn reauth_codes_on_data_calls() {
     let fake = common::fake().await;
     let c = common::client(&fake);
-    for code in [-1010, -1300, -1301] {
+    // -1010 (token invalidated) is a replay after a new token, like -1302.
+    fake.fail_next(Some("real_time_quotation"), -1010, 1);
+    c.real_time_quotation(&quote()).await.unwrap();
+    assert_eq!(fake.request_count("real_time_quotation"), 2);
+    for code in [-1300, -1301] {
         fake.fail_next(Some("real_time_quotation"), code, 1);
         let e = c.real_time_quotation(&quote()).await.unwrap_err();
         assert!(matches!(e, Error::ReauthRequired(_)), "{code}: {e:?}");

@@ -6,9 +6,9 @@ mod common;
 use chrono::NaiveDate;
 use conn_core::Error;
 use conn_ths::{
-    BasicData, Codes, DataPool, Deal, EdbQuery, FunctionPara, HistoryQuotation, IndiPara,
-    Indicators, MarketCode, PortfolioId, RealTimeQuotation, SearchType, SecurityCode, Side,
-    SmartStockPicking, TradeDates,
+    BasicData, Codes, DataPool, Deal, DealInput, EdbQuery, FunctionPara, HistoryQuotation,
+    IndiPara, Indicators, MarketCode, PortfolioCurrency, PortfolioId, RealTimeQuotation,
+    SearchType, SecurityCode, Side, SmartStockPicking, TradeDates,
 };
 use rust_decimal::Decimal;
 
@@ -38,9 +38,18 @@ fn code_cases() {
         "019547.IB",
         "H30269.CSI",
         "801010.SI",
+        "801010.SL",
+        "10004000.SH",
         "885338.TI",
         "AAPL.O",
         "IBM.N",
+        // Shape-valid codes are the server's to judge (-4206), not the client's: the issue
+        // that made 801010.SL work removed the per-market symbol rules.
+        "6005190.SH",
+        "60051.SZ",
+        "ABCDEF.SH",
+        "000001.ZZ",
+        "7.HK",
     ] {
         assert_eq!(SecurityCode::parse(ok).unwrap().as_str(), ok);
     }
@@ -50,13 +59,8 @@ fn code_cases() {
         "600519.",
         ".SH",
         "600519.SH.SH",
-        "6005190.SH",
-        "60051.SZ",
-        "ABCDEF.SH",
-        "000001.ZZ",
         "600 519.SH",
         "600519.S H",
-        "7.HK",
         "a-b.SH",
         "600519.SHSHX",
     ] {
@@ -114,9 +118,13 @@ fn requests_are_validated_when_built() {
         field(EdbQuery::new(Vec::<&str>::new(), d(1, 1), d(1, 2)).unwrap_err()),
         "indicators"
     );
-    assert_eq!(field(DataPool::new("").unwrap_err()), "reportname");
+    assert_eq!(field(DataPool::new("", ["f"]).unwrap_err()), "reportname");
     assert_eq!(
-        field(DataPool::new("p1").unwrap().output("a:Y").unwrap_err()),
+        field(DataPool::new("p1", ["a:Y"]).unwrap_err()),
+        "outputpara"
+    );
+    assert_eq!(
+        field(DataPool::new("p1", Vec::<&str>::new()).unwrap_err()),
         "outputpara"
     );
     assert_eq!(
@@ -132,46 +140,90 @@ fn requests_are_validated_when_built() {
         field(FunctionPara::new().raw("", "x").unwrap_err()),
         "functionpara"
     );
-    assert_eq!(field(PortfolioId::new("").unwrap_err()), "portfid");
-    let code = SecurityCode::parse("600519.SH").unwrap();
-    let pid = PortfolioId::new("1").unwrap();
-    assert_eq!(
-        field(
-            Deal::new(
-                pid.clone(),
-                code.clone(),
-                Side::Buy,
-                0,
-                Decimal::ONE,
-                d(1, 2)
-            )
-            .unwrap_err()
+    assert_eq!(field(PortfolioId::parse("").unwrap_err()), "portfid");
+    assert_eq!(field(PortfolioId::parse("12a").unwrap_err()), "portfid");
+    let input = || DealInput {
+        portfolio: PortfolioId::new(1),
+        symbol: "600519".into(),
+        side: Side::Buy,
+        code_name: "贵州茅台".into(),
+        market: MarketCode::sse(),
+        security_type: "001001".into(),
+        price: Decimal::ONE,
+        volume: Decimal::ONE,
+        currency: PortfolioCurrency::Cny,
+        fee: Decimal::ZERO,
+        fee_rate: Decimal::ZERO,
+        fx_rate: Decimal::ONE,
+    };
+    for (bad, want) in [
+        (
+            DealInput {
+                volume: Decimal::ZERO,
+                ..input()
+            },
+            "functionpara.volume",
         ),
-        "volume"
-    );
-    assert_eq!(
-        field(
-            Deal::new(
-                pid.clone(),
-                code.clone(),
-                Side::Buy,
-                1,
-                Decimal::ZERO,
-                d(1, 2)
-            )
-            .unwrap_err()
+        (
+            DealInput {
+                price: Decimal::ZERO,
+                ..input()
+            },
+            "functionpara.price",
         ),
-        "price"
-    );
-    assert_eq!(
-        field(
-            Deal::new(pid, code, Side::Buy, 1, Decimal::ONE, d(1, 2))
-                .unwrap()
-                .fee(Decimal::NEGATIVE_ONE)
-                .unwrap_err()
+        (
+            DealInput {
+                fee: Decimal::NEGATIVE_ONE,
+                ..input()
+            },
+            "functionpara.fee",
         ),
-        "fee"
-    );
+        (
+            DealInput {
+                fee_rate: Decimal::NEGATIVE_ONE,
+                ..input()
+            },
+            "functionpara.feep",
+        ),
+        (
+            DealInput {
+                fx_rate: Decimal::ZERO,
+                ..input()
+            },
+            "functionpara.rate",
+        ),
+        (
+            DealInput {
+                symbol: "600519.SH".into(),
+                ..input()
+            },
+            "functionpara.thscode",
+        ),
+        (
+            DealInput {
+                code_name: " ".into(),
+                ..input()
+            },
+            "functionpara.codeName",
+        ),
+        (
+            DealInput {
+                security_type: "A股".into(),
+                ..input()
+            },
+            "functionpara.securityType",
+        ),
+        (
+            DealInput {
+                price: "1.23456789012345678".parse().unwrap(),
+                ..input()
+            },
+            "functionpara.price",
+        ),
+    ] {
+        assert_eq!(field(Deal::new(bad).unwrap_err()), want);
+    }
+    assert!(Deal::new(input()).is_ok());
 }
 
 #[tokio::test]

@@ -276,7 +276,7 @@ pub struct PublishImagesArgs {
 pub enum ThsCmd {
     /// Real-time quotes.
     Quote {
-        /// Security codes (600519.SH, 000001.SZ, …).
+        /// Security codes (600519.SH, 000001.SZ, 801010.SL, …).
         #[arg(required = true)]
         codes: Vec<String>,
         /// Indicators.
@@ -308,6 +308,135 @@ pub enum ThsCmd {
         /// Bar period.
         #[arg(long, value_enum, default_value_t = Period::Day)]
         interval: Period,
+        /// Price adjustment (CPS 1-7: 1 none, 2 forward, 3 backward, ...).
+        #[arg(long, value_parser = clap::value_parser!(u8).range(1..=7))]
+        adjust: Option<u8>,
+    },
+    /// Intraday bars (high_frequency), with technical indicators.
+    Hf {
+        /// Security codes.
+        #[arg(required = true)]
+        codes: Vec<String>,
+        /// Start, "YYYY-MM-DD HH:MM:SS".
+        #[arg(long)]
+        from: String,
+        /// End, "YYYY-MM-DD HH:MM:SS".
+        #[arg(long)]
+        to: String,
+        /// Indicators (technical ones need --calculate).
+        #[arg(
+            long,
+            value_delimiter = ',',
+            default_value = "open,high,low,close,volume"
+        )]
+        indicators: Vec<String>,
+        /// Bar length in minutes (1, 3, 5, 10, 15, 30, 60).
+        #[arg(long, default_value = "1")]
+        minutes: String,
+        /// Technical-indicator parameters, `NAME=p1,p2,..` (repeat per indicator), e.g.
+        /// `--calculate MACD=12,26,9,MACD`.
+        #[arg(long)]
+        calculate: Vec<String>,
+    },
+    /// Trading days between two dates, or N days from a date.
+    TradeDates {
+        /// Exchange code (212001 Shanghai, 212100 Shenzhen, 212200 Hong Kong, …).
+        #[arg(long, default_value = "212001")]
+        market: String,
+        /// First day (or the base day with --offset), YYYY-MM-DD.
+        #[arg(long)]
+        from: String,
+        /// Last day, YYYY-MM-DD.
+        #[arg(long, conflicts_with = "offset", required_unless_present = "offset")]
+        to: Option<String>,
+        /// Trading days from --from (negative: before it).
+        #[arg(long, allow_hyphen_values = true)]
+        offset: Option<i32>,
+    },
+    /// Economic database series.
+    Edb {
+        /// Series ids (M001620326, …).
+        #[arg(required = true)]
+        ids: Vec<String>,
+        /// First day, YYYY-MM-DD.
+        #[arg(long)]
+        from: String,
+        /// Last day, YYYY-MM-DD.
+        #[arg(long)]
+        to: String,
+    },
+    /// The account's data usage.
+    DataVolume,
+    /// Portfolio management.
+    #[command(subcommand)]
+    Portfolio(ThsPortfolioCmd),
+}
+
+/// `ths portfolio …`
+// Parsed once per process: the size of the deal variant costs nothing worth boxing for.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Subcommand)]
+pub enum ThsPortfolioCmd {
+    /// Value and returns (query_overview).
+    Overview {
+        /// Portfolio id.
+        portfid: String,
+        /// Indicators.
+        #[arg(
+            long,
+            value_delimiter = ',',
+            default_value = "thscode,stockName,number,marketValue,weight"
+        )]
+        indicators: Vec<String>,
+    },
+    /// Holdings (query_positions).
+    Positions {
+        /// Portfolio id.
+        portfid: String,
+        /// Indicators.
+        #[arg(
+            long,
+            value_delimiter = ',',
+            default_value = "thsCode,securityName,amount,cost,marketPrice"
+        )]
+        indicators: Vec<String>,
+        /// Look through funds.
+        #[arg(long)]
+        penetrate: bool,
+    },
+    /// Records a trade (deal). Never replayed: an unknown outcome exits with its code.
+    Deal {
+        /// Portfolio id.
+        portfid: String,
+        /// Security code, SYMBOL.MARKET (300033.SZ).
+        code: String,
+        /// buy or sell.
+        #[arg(long, value_parser = ["buy", "sell"])]
+        side: String,
+        /// Short name (同花顺).
+        #[arg(long)]
+        name: String,
+        /// Price.
+        #[arg(long)]
+        price: String,
+        /// Volume.
+        #[arg(long)]
+        volume: String,
+        /// Fee amount.
+        #[arg(long, default_value = "0")]
+        fee: String,
+        /// Fee rate.
+        #[arg(long, default_value = "0")]
+        fee_rate: String,
+        /// Security type code (001001: A shares).
+        #[arg(long, default_value = "001001")]
+        security_type: String,
+        /// Currency (CNY, HKD, USD).
+        #[arg(long, default_value = "CNY")]
+        currency: String,
+        /// Exchange rate to the portfolio currency.
+        #[arg(long, default_value = "1.00")]
+        rate: String,
     },
 }
 

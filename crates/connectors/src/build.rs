@@ -477,7 +477,9 @@ mod platforms {
             });
             return;
         }
-        match Config::from_env_with(env).and_then(|c| Client::with_token_store(c, tokens.clone())) {
+        match Config::from_env_with(env)
+            .and_then(|c| Client::builder(c).token_store(tokens.clone()).build())
+        {
             Ok(client) => {
                 out.register(Box::new(client.clone()));
                 out.ths = Some(client);

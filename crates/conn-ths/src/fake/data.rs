@@ -4,6 +4,8 @@
 use chrono::{Datelike, Duration as Days, NaiveDate, NaiveDateTime, NaiveTime, Weekday};
 use serde_json::{json, Map, Value};
 
+use crate::params::{parse_date, parse_datetime};
+
 /// The odd shapes real iFinD answers have been seen in; the fake produces them on demand
 /// ([`FakeIfind::set_shapes`](super::FakeIfind::set_shapes)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -39,9 +41,11 @@ pub fn fnv1a(parts: &[&str]) -> u64 {
     h
 }
 
-/// The value the fake answers for `indicator` of `code` at `key` (a time such as
-/// `2024-01-02`, or the joined indicator parameters of `basic_data_service`): a number with two
-/// decimals between 1.00 and 1000.99.
+/// The value the fake answers for `indicator` of `code` at `key` (a date such as
+/// `2024-01-02`, a time such as `2024-01-02 09:31`, or the joined indicator parameters of
+/// `basic_data_service`). Prices and volumes at a date or time come from the fake's market
+/// ([`super::market`]: a day's close, a one-minute bar ending at the time); anything else is a
+/// number with two decimals between 1.00 and 1000.99.
 ///
 /// ```
 /// # #[cfg(feature = "fake")] {
@@ -51,6 +55,14 @@ pub fn fnv1a(parts: &[&str]) -> u64 {
 /// # }
 /// ```
 pub fn fake_value(code: &str, indicator: &str, key: &str) -> f64 {
+    let market = if key.len() > 10 {
+        parse_datetime(key).and_then(|t| super::market::bar(code, indicator, t, 1))
+    } else {
+        parse_date(key).and_then(|d| super::market::daily(code, indicator, d))
+    };
+    if let Some(v) = market {
+        return v;
+    }
     let h = fnv1a(&[code, indicator, key]);
     1.0 + (h % 100_000) as f64 / 100.0
 }
@@ -63,6 +75,14 @@ pub fn fake_text(code: &str, indicator: &str) -> String {
 /// True for indicators the fake answers with text.
 pub fn is_text_indicator(indicator: &str) -> bool {
     indicator.contains("name")
+}
+
+/// A value from the market model when there is one, else [`cell`].
+pub(crate) fn market_cell(code: &str, indicator: &str, v: Option<f64>, key: &str) -> Value {
+    match v {
+        Some(v) if !is_text_indicator(indicator) => json!(v),
+        _ => cell(code, indicator, key),
+    }
 }
 
 pub(crate) fn cell(code: &str, indicator: &str, key: &str) -> Value {

@@ -35,6 +35,8 @@
 //! ```
 
 mod data;
+pub mod market;
+mod schema;
 mod state;
 
 use std::collections::BTreeMap;

@@ -8,10 +8,13 @@ use chrono::{DateTime, FixedOffset, NaiveDateTime, Utc};
 use serde_json::{json, Map, Value};
 
 use super::data::{
-    apply_shapes, bar_times, by_period, cell, entry, fnv1a, offset_days, weekdays, Shape,
+    apply_shapes, bar_times, by_period, cell, entry, fnv1a, market_cell, offset_days, weekdays,
+    Shape,
 };
-use crate::codes::SecurityCode;
+use super::market;
+use super::schema;
 use crate::params::{parse_date, parse_datetime};
+use crate::security_codes::SecurityCode;
 
 /// Endpoints the fake serves.
 pub(crate) const TOKEN_ENDPOINTS: [&str; 2] = ["get_access_token", "update_access_token"];
@@ -78,6 +81,9 @@ pub(crate) struct State {
     pub answered_codes: BTreeMap<i64, usize>,
     pub quota_code: Option<i64>,
     pub deals: Vec<RecordedDeal>,
+    portfolios: u64,
+    jobs: u64,
+    cash: BTreeMap<String, f64>,
 }
 
 /// One answer: status, body, delay.
@@ -104,8 +110,7 @@ fn ok_tables(tables: Value) -> Value {
     })
 }
 
-/// A request the fake refuses: errorcode and message.
-type Refusal = (i64, String);
+use super::schema::Refusal;
 
 impl State {
     pub(crate) fn new(settings: Settings) -> Self {
@@ -123,6 +128,9 @@ impl State {
             answered_codes: BTreeMap::new(),
             quota_code: None,
             deals: Vec::new(),
+            portfolios: 0,
+            jobs: 0,
+            cash: BTreeMap::new(),
         }
     }
 
@@ -364,8 +372,17 @@ impl State {
         }
         let req: Map<String, Value> = match serde_json::from_slice(body) {
             Ok(Value::Object(m)) => m,
-            _ => return Err((-1202, "the body must be a JSON object".into())),
+            _ => match multipart_fields(body) {
+                Some(m) => m,
+                None => {
+                    return Err((
+                        -1203,
+                        "parsing failed: the body must be a JSON object".into(),
+                    ))
+                }
+            },
         };
+        schema::check(endpoint, &req)?;
         let tables = match endpoint {
             "real_time_quotation" => self.real_time(&req)?,
             "cmd_history_quotation" => self.history(&req)?,
@@ -376,6 +393,26 @@ impl State {
             "edb_service" => self.edb(&req)?,
             "data_pool" => self.data_pool(&req)?,
             "smart_stock_picking" => self.picking(&req)?,
+            "fund_valuation" | "final_fund_valuation" | "report_query" => {
+                self.outputs(endpoint, &req)?
+            }
+            "get_thscode" => self.thscode(&req),
+            "get_error_message" => {
+                let code = req
+                    .get("errorcode")
+                    .and_then(Value::as_i64)
+                    .unwrap_or_default();
+                let msg = crate::envelope::describe(code).unwrap_or("unknown error code");
+                return Ok(
+                    json!({"errorcode": 0, "errmsg": "Success!", "tables": [{"table": {"errorcode": [code], "errmsg": [msg]}}]}),
+                );
+            }
+            "get_data_volume" => {
+                let used: usize = self.counts.values().sum();
+                return Ok(
+                    json!({"errorcode": 0, "errmsg": "Success!", "tables": [{"table": {"dataVol": [used]}}]}),
+                );
+            }
             "get_trade_dates" => return self.trade_dates(&req),
             "portfolio_manage" => return self.portfolio(&req),
             other => return Err((-1202, format!("unknown interface {other}"))),
@@ -402,7 +439,8 @@ impl State {
             .map(|c| {
                 let mut table = Map::new();
                 for i in &inds {
-                    table.insert(i.clone(), json!([cell(c, i, &t)]));
+                    let v = market::quote(c, i, self.settings.quote_time);
+                    table.insert(i.clone(), json!([market_cell(c, i, v, &t)]));
                 }
                 entry(Some(c), Some(vec![t.clone()]), table)
             })
@@ -447,11 +485,23 @@ impl State {
         } else {
             "%Y-%m-%d %H:%M"
         };
-        let times: Vec<String> = bar_times(start, end, minutes, 20_000)
+        let bars = bar_times(start, end, minutes, 20_000);
+        let times: Vec<String> = bars.iter().map(|t| t.format(fmt).to_string()).collect();
+        Ok(codes
             .iter()
-            .map(|t| t.format(fmt).to_string())
-            .collect();
-        Ok(series(&codes, &inds, &times))
+            .map(|c| {
+                let mut table = Map::new();
+                for i in &inds {
+                    let vals: Vec<Value> = bars
+                        .iter()
+                        .zip(&times)
+                        .map(|(b, t)| market_cell(c, i, market::bar(c, i, *b, minutes), t))
+                        .collect();
+                    table.insert(i.clone(), Value::Array(vals));
+                }
+                entry(Some(c), Some(times.clone()), table)
+            })
+            .collect())
     }
 
     fn basic(&self, req: &Map<String, Value>) -> Result<Vec<Value>, Refusal> {
@@ -562,6 +612,47 @@ impl State {
         Ok(vec![entry(None, None, table)])
     }
 
+    /// Functions answering one column per `outputpara` field, one row per code.
+    fn outputs(&self, endpoint: &str, req: &Map<String, Value>) -> Result<Vec<Value>, Refusal> {
+        let fields: Vec<String> = string(req, "outputpara")?
+            .split(',')
+            .filter_map(|f| f.split(':').next())
+            .map(str::trim)
+            .filter(|f| !f.is_empty())
+            .map(str::to_owned)
+            .collect();
+        let codes: Vec<String> = req
+            .get("codes")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .split(',')
+            .filter(|c| !c.is_empty())
+            .map(str::to_owned)
+            .collect();
+        Ok(codes
+            .iter()
+            .map(|c| {
+                let mut table = Map::new();
+                for f in &fields {
+                    table.insert(f.clone(), json!([cell(c, f, endpoint)]));
+                }
+                entry(Some(c), None, table)
+            })
+            .collect())
+    }
+
+    fn thscode(&self, req: &Map<String, Value>) -> Vec<Value> {
+        let key = req.get("seccode").or_else(|| req.get("secname"));
+        let q = key.and_then(Value::as_str).unwrap_or_default();
+        let code = if q.bytes().all(|b| b.is_ascii_digit()) && q.len() == 6 {
+            let market = if q.starts_with('6') { "SH" } else { "SZ" };
+            format!("{q}.{market}")
+        } else {
+            format!("{:06}.SZ", 300_000 + fnv1a(&[q]) % 1000)
+        };
+        vec![json!({"table": {"thscode": [code]}})]
+    }
+
     fn trade_dates(&self, req: &Map<String, Value>) -> Result<Value, Refusal> {
         string(req, "marketcode")?;
         let start = date(req, "startdate")?;
@@ -583,22 +674,66 @@ impl State {
             .iter()
             .map(|d| d.format("%Y-%m-%d").to_string())
             .collect();
+        if fp.and_then(|p| p.get("mode")).and_then(Value::as_str) == Some("2") {
+            return Ok(
+                json!({"errorcode": 0, "errmsg": "Success!", "tables": {"table": {"count": [times.len()]}}}),
+            );
+        }
+        if times.is_empty() {
+            return Err((
+                -4211,
+                "sorry, there is no trading date in the date range".into(),
+            ));
+        }
         Ok(json!({"errorcode": 0, "errmsg": "Success!", "tables": {"time": times}}))
     }
 
     fn portfolio(&mut self, req: &Map<String, Value>) -> Result<Value, Refusal> {
         let func = string(req, "func")?;
         let portfid = match req.get("portfid") {
-            Some(Value::String(s)) if !s.is_empty() => s.clone(),
+            Some(Value::String(s)) => s.clone(),
             Some(Value::Number(n)) => n.to_string(),
-            _ => return Err((-1202, "portfid required".into())),
+            _ => String::new(),
         };
+        let today = self
+            .settings
+            .quote_time
+            .date()
+            .format("%Y-%m-%d")
+            .to_string();
+        let mine = |d: &&RecordedDeal| d.portfid == portfid;
         match func.as_str() {
+            "newportf" => {
+                self.portfolios += 1;
+                let id = 160_000 + self.portfolios;
+                Ok(ok_tables(json!([{"table": {"portfid": [id]}}])))
+            }
+            "importf" | "fileimport" => {
+                self.jobs += 1;
+                Ok(ok_tables(json!([{"table": {"jobid": [self.jobs]}}])))
+            }
+            "query_commit" => Ok(ok_tables(json!([{"table": {"status": ["finished"]}}]))),
+            "cashacs" => {
+                let fp = req.get("functionpara").and_then(Value::as_object);
+                let amount: f64 = fp
+                    .and_then(|p| p.get("amount"))
+                    .and_then(Value::as_str)
+                    .and_then(|a| a.parse().ok())
+                    .unwrap_or(0.0);
+                let sign =
+                    if fp.and_then(|p| p.get("acesscls")).and_then(Value::as_str) == Some("102") {
+                        -1.0
+                    } else {
+                        1.0
+                    };
+                *self.cash.entry(portfid).or_default() += sign * amount;
+                Ok(ok_tables(json!([])))
+            }
             "deal" => {
                 let Some(Value::Object(p)) = req.get("functionpara") else {
                     return Err((-1202, "functionpara required".into()));
                 };
-                let params: BTreeMap<String, String> = p
+                let mut params: BTreeMap<String, String> = p
                     .iter()
                     .map(|(k, v)| {
                         (
@@ -607,21 +742,67 @@ impl State {
                         )
                     })
                     .collect();
-                for k in ["thscode", "direct", "volume", "price", "date"] {
-                    if !params.contains_key(k) {
-                        return Err((-1202, format!("functionpara.{k} required")));
-                    }
-                }
-                if SecurityCode::parse(&params["thscode"]).is_err() {
-                    return Err((-4203, format!("invalid code {}", params["thscode"])));
-                }
+                params.insert("date".into(), today);
+                // The trade log and the holdings name securities with their market suffix.
+                let suffix = match params.get("marketCode").map(String::as_str) {
+                    Some("212001") => ".SH",
+                    Some("212100") => ".SZ",
+                    Some("212200") => ".HK",
+                    _ => "",
+                };
+                let full = format!("{}{suffix}", params["thscode"]);
+                params.insert("code".into(), full);
                 self.deals.push(RecordedDeal { portfid, params });
                 let id = self.deals.len();
                 Ok(ok_tables(json!([{"table": {"dealid": [id]}}])))
             }
-            "query_positions" => {
+            "query_exchange_records" => {
+                let start = date(req, "startdate")?;
+                let end = date(req, "enddate")?;
+                let rows: Vec<&RecordedDeal> = self
+                    .deals
+                    .iter()
+                    .filter(mine)
+                    .filter(|d| {
+                        parse_date(&d.params["date"]).is_some_and(|x| x >= start && x <= end)
+                    })
+                    .collect();
+                let col = |k: &str| -> Vec<Value> {
+                    rows.iter()
+                        .map(|d| json!(d.params.get(k).cloned().unwrap_or_default()))
+                        .collect()
+                };
+                let num = |k: &str| -> Vec<Value> {
+                    rows.iter()
+                        .map(|d| {
+                            json!(d
+                                .params
+                                .get(k)
+                                .and_then(|v| v.parse::<f64>().ok())
+                                .unwrap_or(0.0))
+                        })
+                        .collect()
+                };
+                let business: Vec<Value> = rows
+                    .iter()
+                    .map(|d| {
+                        json!(if d.params["direct"] == "sell" {
+                            "卖出"
+                        } else {
+                            "买入"
+                        })
+                    })
+                    .collect();
+                Ok(ok_tables(json!([{"table": {
+                    "date": col("date"), "code": col("code"), "name": col("codeName"),
+                    "dealPrice": num("price"), "dealNumber": num("volume"),
+                    "businessName": business, "serviceCharge": num("fee"),
+                    "currency": col("currency"), "exchangeRate": num("rate")
+                }}])))
+            }
+            "query_positions" | "query_overview" => {
                 let mut pos: BTreeMap<String, (f64, f64)> = BTreeMap::new();
-                for d in self.deals.iter().filter(|d| d.portfid == portfid) {
+                for d in self.deals.iter().filter(mine) {
                     let vol: f64 = d.params["volume"].parse().unwrap_or(0.0);
                     let price: f64 = d.params["price"].parse().unwrap_or(0.0);
                     let sign = if d.params["direct"] == "sell" {
@@ -629,37 +810,44 @@ impl State {
                     } else {
                         1.0
                     };
-                    let e = pos.entry(d.params["thscode"].clone()).or_default();
+                    let e = pos.entry(d.params["code"].clone()).or_default();
                     e.0 += sign * vol;
                     e.1 += sign * vol * price;
                 }
                 let codes: Vec<&String> = pos.keys().collect();
                 let vols: Vec<f64> = pos.values().map(|v| v.0).collect();
-                let costs: Vec<f64> = pos.values().map(|v| v.1).collect();
-                Ok(ok_tables(json!([{"table": {
-                    "thscode": codes, "volume": vols, "cost": costs
-                }}])))
+                let costs: Vec<f64> = pos
+                    .values()
+                    .map(|v| (v.1 * 100.0).round() / 100.0)
+                    .collect();
+                if func == "query_positions" {
+                    Ok(ok_tables(
+                        json!([{"table": {"thsCode": codes, "amount": vols, "cost": costs}}]),
+                    ))
+                } else {
+                    // Cash is one more row, as iFinD lists it among the assets.
+                    let cash = self.cash.get(&portfid).copied().unwrap_or(0.0);
+                    let mut codes: Vec<String> = codes.into_iter().cloned().collect();
+                    let (mut vols, mut costs) = (vols, costs);
+                    codes.push("CNY".into());
+                    vols.push(cash);
+                    costs.push(cash);
+                    Ok(ok_tables(json!([{"table": {
+                        "thscode": codes, "number": vols, "positionCost": costs
+                    }}])))
+                }
             }
-            "query_overview" => {
-                let invested: f64 = self
-                    .deals
+            "query_perform" | "query_risk_profits" => {
+                let start = date(req, "startdate")?;
+                let end = date(req, "enddate")?;
+                let times: Vec<String> = weekdays(start, end, 2_000)
                     .iter()
-                    .filter(|d| d.portfid == portfid)
-                    .map(|d| {
-                        let vol: f64 = d.params["volume"].parse().unwrap_or(0.0);
-                        let price: f64 = d.params["price"].parse().unwrap_or(0.0);
-                        let sign = if d.params["direct"] == "sell" {
-                            -1.0
-                        } else {
-                            1.0
-                        };
-                        sign * vol * price
-                    })
-                    .sum();
-                let nav = crate::fake::fake_value(&portfid, "nav", "overview");
-                Ok(ok_tables(json!([{"table": {
-                    "portfid": [portfid], "total_value": [invested], "nav": [nav]
-                }}])))
+                    .map(|d| d.format("%Y-%m-%d").to_string())
+                    .collect();
+                let vals: Vec<Value> = times.iter().map(|t| cell(&portfid, &func, t)).collect();
+                Ok(ok_tables(
+                    json!([{"time": times, "table": {"value": vals}}]),
+                ))
             }
             other => Err((-1202, format!("unknown func {other}"))),
         }
@@ -752,4 +940,27 @@ fn beijing(t: SystemTime) -> String {
             .to_string(),
         None => utc.format("%Y-%m-%d %H:%M:%S").to_string(),
     }
+}
+
+/// The text fields of a multipart body (`name="func"` ... ), and `file` when a file part is
+/// present: enough for `fileimport`.
+fn multipart_fields(body: &[u8]) -> Option<Map<String, Value>> {
+    let text = String::from_utf8_lossy(body);
+    if !text.contains("Content-Disposition: form-data") {
+        return None;
+    }
+    let mut m = Map::new();
+    for part in text.split("Content-Disposition: form-data; ").skip(1) {
+        let name = part.strip_prefix("name=\"")?.split('"').next()?.to_owned();
+        let value = part.split("\r\n\r\n").nth(1).unwrap_or_default();
+        let value = value.split("\r\n--").next().unwrap_or_default().to_owned();
+        if name == "portfid" {
+            if let Ok(n) = value.parse::<u64>() {
+                m.insert(name, json!(n));
+                continue;
+            }
+        }
+        m.insert(name, json!(value));
+    }
+    Some(m)
 }

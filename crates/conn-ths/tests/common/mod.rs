@@ -18,6 +18,25 @@ pub fn fast_retry(retries: u32) -> RetryPolicy {
         .with_jitter(Jitter::None)
 }
 
+/// A deal of 600519 (贵州茅台) in portfolio 10086, every required key set.
+pub fn deal(side: conn_ths::Side, volume: i64, price: rust_decimal::Decimal) -> conn_ths::Deal {
+    conn_ths::Deal::new(conn_ths::DealInput {
+        portfolio: conn_ths::PortfolioId::new(10086),
+        symbol: "600519".into(),
+        side,
+        code_name: "贵州茅台".into(),
+        market: conn_ths::MarketCode::sse(),
+        security_type: "001001".into(),
+        price,
+        volume: volume.into(),
+        currency: conn_ths::PortfolioCurrency::Cny,
+        fee: rust_decimal::Decimal::new(5, 0),
+        fee_rate: rust_decimal::Decimal::new(3, 4),
+        fx_rate: rust_decimal::Decimal::ONE,
+    })
+    .unwrap()
+}
+
 /// A client of the fake with fast retries.
 pub fn client(fake: &FakeIfind) -> Client {
     Client::new(fake.config().with_retry(fast_retry(3))).unwrap()

@@ -1,11 +1,17 @@
-//! `connectors ths quote|history`: iFinD market data as tables.
+//! `connectors ths …`: iFinD market data, calendar, EDB, usage and portfolios, as tables by
+//! default and JSON with `--json`.
 
-use chrono::NaiveDate;
+use chrono::{NaiveDate, NaiveDateTime};
 use connectors::core::Error;
-use connectors::ths::{Cell, FunctionPara, HistoryQuotation, Interval, RealTimeQuotation, Tables};
+use connectors::ths::{
+    Adjust, Calculate, Cell, Client, Deal, DealInput, EdbQuery, HighFrequency, HistoryQuotation,
+    Interval, MarketCode, Minutes, OffsetOutput, OverviewQuery, PortfolioCurrency, PortfolioId,
+    PositionsQuery, RealTimeQuotation, SecurityCode, Side, Tables, TradeDates,
+};
+use rust_decimal::Decimal;
 use serde_json::json;
 
-use crate::cli::{Period, ThsCmd};
+use crate::cli::{Period, ThsCmd, ThsPortfolioCmd};
 use crate::ctx::Ctx;
 use crate::exit::CliResult;
 use crate::output::table;
@@ -25,24 +31,191 @@ pub async fn run(ctx: &Ctx, cmd: ThsCmd) -> CliResult {
             to,
             indicators,
             interval,
+            adjust,
         } => {
-            let q = HistoryQuotation::new(
+            let mut q = HistoryQuotation::new(
                 codes,
                 indicators,
                 date("--from", &from)?,
                 date("--to", &to)?,
             )?
-            .with_params(FunctionPara::new().interval(interval_of(interval)));
+            .interval(interval_of(interval));
+            if let Some(a) = adjust {
+                let a = Adjust::from_wire(&a.to_string())
+                    .ok_or_else(|| Error::validation("--adjust", "1 to 7"))?;
+                q = q.adjust(a);
+            }
             client.cmd_history_quotation(&q).await?
         }
+        ThsCmd::Hf {
+            codes,
+            from,
+            to,
+            indicators,
+            minutes,
+            calculate,
+        } => {
+            let m = Minutes::from_wire(minutes.trim())
+                .ok_or_else(|| Error::validation("--minutes", "one of 1, 3, 5, 10, 15, 30, 60"))?;
+            let q = HighFrequency::with_calculate(
+                codes,
+                indicators,
+                datetime("--from", &from)?,
+                datetime("--to", &to)?,
+                calculate_of(&calculate)?,
+            )?
+            .minutes(m);
+            client.high_frequency(&q).await?
+        }
+        ThsCmd::TradeDates {
+            market,
+            from,
+            to,
+            offset,
+        } => return trade_dates(ctx, client, &market, &from, to.as_deref(), offset).await,
+        ThsCmd::Edb { ids, from, to } => {
+            let q = EdbQuery::new(ids, date("--from", &from)?, date("--to", &to)?)?;
+            client.edb_service(&q).await?
+        }
+        ThsCmd::DataVolume => {
+            let v = client.get_data_volume().await?;
+            ctx.out
+                .emit(&v, || serde_json::to_string_pretty(&v).unwrap_or_default());
+            return Ok(());
+        }
+        ThsCmd::Portfolio(p) => portfolio(client, p).await?,
     };
-    let (headers, rows) = rows_of(&tables);
+    emit_tables(ctx, &tables);
+    Ok(())
+}
+
+fn emit_tables(ctx: &Ctx, tables: &Tables) {
+    let (headers, rows) = rows_of(tables);
     let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
     ctx.out.emit(
-        &json!({"tables": serde_json::to_value(&tables).unwrap_or_default()}),
+        &json!({"tables": serde_json::to_value(tables).unwrap_or_default()}),
         || table(&headers, &rows),
     );
+}
+
+async fn trade_dates(
+    ctx: &Ctx,
+    client: &Client,
+    market: &str,
+    from: &str,
+    to: Option<&str>,
+    offset: Option<i32>,
+) -> CliResult {
+    let market = MarketCode::new(market)?;
+    let from = date("--from", from)?;
+    let q = match (to, offset) {
+        (Some(t), _) => TradeDates::between(market, from, date("--to", t)?)?,
+        (None, Some(n)) => TradeDates::offset(market, from, n, OffsetOutput::Sequence),
+        (None, None) => return Err(Error::validation("--to", "give --to or --offset").into()),
+    };
+    let dates = client.get_trade_dates(&q).await?;
+    let rows: Vec<Vec<String>> = dates.iter().map(|d| vec![d.to_string()]).collect();
+    ctx.out
+        .emit(&json!({"dates": dates}), || table(&["DATE"], &rows));
     Ok(())
+}
+
+async fn portfolio(client: &Client, cmd: ThsPortfolioCmd) -> CliResult<Tables> {
+    Ok(match cmd {
+        ThsPortfolioCmd::Overview {
+            portfid,
+            indicators,
+        } => {
+            let q = OverviewQuery::new(PortfolioId::parse(&portfid)?, indicators)?;
+            client.portfolio_overview(&q).await?
+        }
+        ThsPortfolioCmd::Positions {
+            portfid,
+            indicators,
+            penetrate,
+        } => {
+            let q = PositionsQuery::new(PortfolioId::parse(&portfid)?, indicators, penetrate)?;
+            client.portfolio_positions(&q).await?
+        }
+        ThsPortfolioCmd::Deal {
+            portfid,
+            code,
+            side,
+            name,
+            price,
+            volume,
+            fee,
+            fee_rate,
+            security_type,
+            currency,
+            rate,
+        } => {
+            let code = SecurityCode::parse_field(&code, "code")?;
+            let deal = Deal::new(DealInput {
+                portfolio: PortfolioId::parse(&portfid)?,
+                symbol: code.symbol().to_owned(),
+                side: Side::from_wire(&side)
+                    .ok_or_else(|| Error::validation("--side", "buy or sell"))?,
+                code_name: name,
+                market: market_of(&code)?,
+                security_type,
+                price: decimal("--price", &price)?,
+                volume: decimal("--volume", &volume)?,
+                currency: PortfolioCurrency::from_wire(&currency.to_ascii_uppercase())
+                    .ok_or_else(|| Error::validation("--currency", "CNY, HKD or USD"))?,
+                fee: decimal("--fee", &fee)?,
+                fee_rate: decimal("--fee-rate", &fee_rate)?,
+                fx_rate: decimal("--rate", &rate)?,
+            })?;
+            let receipt = client.portfolio_deal(&deal).await?;
+            Tables::decode(
+                "portfolio_manage.deal",
+                receipt.answer.to_string().as_bytes(),
+            )?
+        }
+    })
+}
+
+/// The exchange of a code's market suffix, for a deal's `marketCode`.
+fn market_of(code: &SecurityCode) -> CliResult<MarketCode> {
+    Ok(match code.market() {
+        "SH" => MarketCode::sse(),
+        "SZ" => MarketCode::szse(),
+        "HK" => MarketCode::hkex(),
+        other => {
+            return Err(Error::validation(
+                "code",
+                format!("deals from the CLI take .SH, .SZ or .HK codes, got .{other}"),
+            )
+            .into())
+        }
+    })
+}
+
+fn decimal(option: &str, s: &str) -> CliResult<Decimal> {
+    s.trim()
+        .parse()
+        .map_err(|_| Error::validation(option, format!("a decimal number (got {s:?})")).into())
+}
+
+fn calculate_of(specs: &[String]) -> CliResult<Calculate> {
+    let mut c = Calculate::new();
+    for s in specs {
+        let (name, params) = s.split_once('=').unwrap_or((s.as_str(), ""));
+        c = c.set(name.trim(), params.trim())?;
+    }
+    Ok(c)
+}
+
+/// A time `YYYY-MM-DD HH:MM:SS`, or a validation error naming the option.
+pub fn datetime(option: &str, s: &str) -> CliResult<NaiveDateTime> {
+    NaiveDateTime::parse_from_str(s.trim(), "%Y-%m-%d %H:%M:%S").map_err(|_| {
+        Error::validation(
+            option,
+            format!("a time as \"YYYY-MM-DD HH:MM:SS\" (got {s:?})"),
+        )
+        .into()
+    })
 }
 
 /// A date `YYYY-MM-DD`, or a validation error naming the option.

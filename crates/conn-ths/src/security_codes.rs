@@ -1,24 +1,22 @@
-//! Security codes (`600519.SH`), validated before any request.
+//! Security codes (`600519.SH`), checked for shape before any request.
 //!
-//! iFinD names a security `SYMBOL.MARKET`. The accepted pattern:
+//! iFinD names a security `SYMBOL.MARKET`. The client checks only the shape, so every market
+//! iFinD serves works, including ones added later; whether a code exists is the server's call
+//! (it answers -4206, a typed validation error):
 //!
-//! - exactly one `.`; the market suffix is one of [`MARKETS`] (case-insensitive on input,
-//!   upper-case on the wire);
-//! - the symbol is 1–20 ASCII letters or digits (upper-cased);
-//! - on the mainland stock/fund markets `SH`, `SZ`, `BJ` and `OF` the symbol is exactly 6 digits
-//!   (`600519.SH`, `000001.SZ`, `430047.BJ`, `000001.OF`; indexes such as `000300.SH` and
-//!   `399001.SZ` follow the same rule);
-//! - on `HK` the symbol is 4–5 digits (`0700.HK`, `00700.HK`) or letters for indexes (`HSI.HK`).
-//!
-//! A market iFinD added after this list was written can be used with
-//! [`SecurityCode::parse_any_market`], which accepts any 1–4 letter suffix.
+//! - exactly one `.`;
+//! - the symbol is 1–20 ASCII letters or digits (upper-cased on the wire): `600519`,
+//!   `10004000` (an SSE option), `HSI`, `IF2406`, `AAPL`;
+//! - the market is 1–4 ASCII letters (upper-cased): see [`MARKETS`] for the ones in use
+//!   (`SH`, `SZ`, `BJ`, `OF`, `HK`, `SL` 申万 indexes, `CFE`, ...).
 
 use std::fmt;
 use std::str::FromStr;
 
 use conn_core::{Error, Result};
 
-/// Market suffixes accepted by [`SecurityCode::parse`], with what they are.
+/// Market suffixes iFinD uses, with what they are: documentation, not a gate (any 1–4 letter
+/// suffix is accepted).
 pub const MARKETS: &[(&str, &str)] = &[
     (
         "SH",
@@ -41,7 +39,8 @@ pub const MARKETS: &[(&str, &str)] = &[
     ("IB", "China interbank bond market"),
     ("CSI", "China Securities Index indexes"),
     ("CNI", "China National indexes"),
-    ("SI", "Shenwan industry indexes"),
+    ("SL", "Shenwan (申万) industry indexes, such as 801010.SL"),
+    ("SI", "industry indexes"),
     ("TI", "Tonghuashun concept and industry indexes"),
     ("O", "NASDAQ"),
     ("N", "New York Stock Exchange"),
@@ -50,7 +49,6 @@ pub const MARKETS: &[(&str, &str)] = &[
     ("FX", "foreign exchange"),
 ];
 
-const SIX_DIGIT_MARKETS: &[&str] = &["SH", "SZ", "BJ", "OF"];
 const MAX_SYMBOL: usize = 20;
 
 /// A validated iFinD security code such as `600519.SH`.
@@ -61,7 +59,8 @@ const MAX_SYMBOL: usize = 20;
 /// assert_eq!(c.as_str(), "600519.SH");
 /// assert_eq!(c.symbol(), "600519");
 /// assert_eq!(c.market(), "SH");
-/// assert!("60051.SH".parse::<SecurityCode>().is_err());
+/// assert!("600519".parse::<SecurityCode>().is_err()); // no market
+/// assert!("801010.SL".parse::<SecurityCode>().is_ok()); // 申万 index
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct SecurityCode {
@@ -104,44 +103,6 @@ impl SecurityCode {
     /// Like [`SecurityCode::parse`], with the field name used in the error (`codes[2]`).
     pub fn parse_field(s: &str, field: &str) -> Result<Self> {
         let (symbol, market) = split(s, field)?;
-        if !MARKETS.iter().any(|(m, _)| *m == market) {
-            let known: Vec<&str> = MARKETS.iter().map(|(m, _)| *m).collect();
-            return Err(Error::validation(
-                field,
-                format!(
-                    "unknown market suffix .{market} in {s:?}; expected one of .{} \
-                     (or use SecurityCode::parse_any_market)",
-                    known.join(", .")
-                ),
-            ));
-        }
-        if SIX_DIGIT_MARKETS.contains(&market.as_str())
-            && !(symbol.len() == 6 && symbol.bytes().all(|b| b.is_ascii_digit()))
-        {
-            return Err(Error::validation(
-                field,
-                format!("a .{market} code has a 6-digit symbol such as 600519.SH, got {s:?}"),
-            ));
-        }
-        if market == "HK" {
-            let digits = symbol.bytes().all(|b| b.is_ascii_digit());
-            let letters = symbol.bytes().all(|b| b.is_ascii_uppercase());
-            if !((digits && (4..=5).contains(&symbol.len())) || letters) {
-                return Err(Error::validation(
-                    field,
-                    format!(
-                        "a .HK code has a 4-5 digit symbol (00700.HK) or an index name (HSI.HK), got {s:?}"
-                    ),
-                ));
-            }
-        }
-        Ok(Self::build(symbol, market))
-    }
-
-    /// Accepts any market suffix of 1–4 ASCII letters (for markets missing from [`MARKETS`]);
-    /// the symbol rule (1–20 letters or digits) still applies.
-    pub fn parse_any_market(s: &str) -> Result<Self> {
-        let (symbol, market) = split(s, "code")?;
         Ok(Self::build(symbol, market))
     }
 
@@ -330,15 +291,15 @@ mod tests {
             ("000001.sz", "000001.SZ"),
             ("000001.OF", "000001.OF"),
             ("430047.BJ", "430047.BJ"),
-            ("000300.SH", "000300.SH"),
-            ("399001.SZ", "399001.SZ"),
+            ("801010.SL", "801010.SL"),
+            ("10004000.SH", "10004000.SH"),
             ("00700.HK", "00700.HK"),
-            ("0700.HK", "0700.HK"),
             ("HSI.HK", "HSI.HK"),
             ("IF2406.CFE", "IF2406.CFE"),
             ("cu2407.shf", "CU2407.SHF"),
             ("H30269.CSI", "H30269.CSI"),
             ("AAPL.O", "AAPL.O"),
+            ("ABC.XYZ", "ABC.XYZ"),
             (" 885338.TI ", "885338.TI"),
         ] {
             let c = SecurityCode::parse(input).unwrap_or_else(|e| panic!("{input}: {e}"));
@@ -347,27 +308,20 @@ mod tests {
     }
 
     #[test]
-    fn rejected_codes_name_the_rule() {
+    fn rejected_shapes_name_the_rule() {
         for (input, needle) in [
             ("", "required"),
             ("600519", "one dot"),
             ("600519.SH.X", "one dot"),
-            ("60051.SH", "6-digit"),
-            ("60051A.SZ", "6-digit"),
-            ("600519.XX", "unknown market"),
             ("600 519.SH", "ASCII letters or digits"),
             ("600519.S1", "1-4 ASCII letters"),
-            ("700.HK", "4-5 digit"),
+            ("600519.SHSZX", "1-4 ASCII letters"),
             (".SH", "symbol"),
         ] {
             let e = SecurityCode::parse(input).unwrap_err();
             assert!(matches!(e, Error::Validation(_)), "{input}: {e:?}");
             assert!(e.to_string().contains(needle), "{input}: {e}");
         }
-        assert_eq!(
-            SecurityCode::parse_any_market("ABC.XYZ").unwrap().market(),
-            "XYZ"
-        );
         assert!(Codes::parse(Vec::<&str>::new()).is_err());
     }
 }
