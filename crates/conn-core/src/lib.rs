@@ -10,7 +10,7 @@
 //! | [`lenient`] | serde helpers for numbers that arrive as strings, booleans as 0/1; bounded durations from wire numbers |
 //! | [`redact`] | masking of secret values in body excerpts and serde messages, by structure |
 //! | [`limit`] | the keyed [`limit::Limiter`] trait that per-process and shared rate limiters implement |
-//! | [`env`] | typed environment reading whose errors name the variable; the env.example registry |
+//! | [`env`](mod@env) | typed environment reading whose errors name the variable; the env.example registry |
 //! | [`body`] | re-creatable streaming request bodies (a file re-opened by every attempt, with progress) |
 //! | [`transport`] | one reqwest client, timeouts, body cap, envelope decoding, tracing span per operation |
 //! | [`retry`] | backoff policies on tokio-retry strategies, the idempotency-aware retry loop |

@@ -343,7 +343,9 @@ fn creds_set_reads_stdin_get_masks_unless_revealed() {
 
     // Bad input: named field, exit 7; nothing read from argv.
     run_stdin(&["creds", "set", "Douyin", "x"], &[], &store, "v").fails(7, &["`platform`"]);
-    run_stdin(&["creds", "set", "douyin", "x"], &[], &store, "\n").fails(7, &["`value`"]);
+    // (A documented name: an unknown one is refused before the value is read.)
+    run_stdin(&["creds", "set", "douyin", "app_id"], &[], &store, "\n").fails(7, &["`value`"]);
+    run_stdin(&["creds", "set", "douyin", "x"], &[], &store, "v").fails(7, &["`name`", "--force"]);
     run(&["creds", "get", "douyin", "nope"], &[], &store).fails(3, &["DOUYIN_NOPE"]);
 
     // Key rotation: a malformed key is refused, a generated one re-encrypts everything.
