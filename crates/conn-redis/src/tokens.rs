@@ -25,6 +25,10 @@
 //! The lease is renewed every third of its length while held, and released by compare-and-
 //! delete when the guard drops, so a finished refresh frees it at once and a holder that dies
 //! frees it by expiry. Taking it waits at most [`RedisTokenStore::with_lock_wait`].
+//!
+//! The release is sent by a task spawned when the guard drops (a `Drop` cannot wait): a
+//! program that blocks its runtime's only thread right after a refresh (a synchronous read of
+//! stdin inside `block_on`) holds the lease back until it expires, making other processes wait.
 
 use std::collections::HashMap;
 use std::fmt;

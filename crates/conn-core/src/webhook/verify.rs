@@ -1365,6 +1365,60 @@ mod tests {
         }
     }
 
+    #[derive(Debug)]
+    struct DownCache;
+
+    #[async_trait::async_trait]
+    impl super::super::ReplayCache for DownCache {
+        async fn first_seen(&self, _: &str) -> crate::Result<bool> {
+            Err(crate::Error::store_msg("replay cache unreachable"))
+        }
+        async fn forget(&self, _: &str) -> crate::Result<()> {
+            Err(crate::Error::store_msg("replay cache unreachable"))
+        }
+    }
+
+    #[test]
+    fn verify_shared_dedupes_through_the_given_cache_and_fails_closed() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let secret = Secret::new("s");
+        let a = WebhookVerifier::douyin().with_secret(secret.clone());
+        let b = WebhookVerifier::douyin().with_secret(secret.clone());
+        let shared = SeenIds::new(10);
+        let body = b"{}";
+        let mut h = HeaderMap::new();
+        h.insert("msg-id", "m1".parse().unwrap());
+        h.insert("x-douyin-signature", "00".repeat(20).parse().unwrap());
+        rt.block_on(async {
+            // A forgery is rejected before the cache is asked: the id stays free.
+            assert!(matches!(
+                a.verify_shared(&h, body, &shared).await,
+                Err(WebhookError::BadSignature { .. })
+            ));
+            assert!(!shared.contains("m1"));
+            h.insert(
+                "x-douyin-signature",
+                douyin_signature(&secret, body).parse().unwrap(),
+            );
+            assert!(a.verify_shared(&h, body, &shared).await.is_ok());
+            // Another verifier (another replica) with the same cache sees the replay; its own
+            // seen-id cache is not involved.
+            assert!(matches!(
+                b.verify_shared(&h, body, &shared).await,
+                Err(WebhookError::Replayed { .. })
+            ));
+            assert!(b.seen_ids().unwrap().is_empty());
+            // A cache that cannot answer refuses the message rather than accepting it unchecked.
+            h.insert("msg-id", "m2".parse().unwrap());
+            assert!(matches!(
+                a.verify_shared(&h, body, &DownCache).await,
+                Err(WebhookError::ReplayCacheUnavailable { .. })
+            ));
+        });
+    }
+
     #[test]
     fn clones_share_the_replay_cache_and_are_send_sync() {
         fn check<T: Send + Sync + Clone + 'static>() {}
