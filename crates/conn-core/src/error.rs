@@ -66,8 +66,10 @@ pub enum Error {
         #[source]
         last: Option<Box<Error>>,
     },
-    /// A non-idempotent request failed after it may have reached the server: it was not replayed,
-    /// and whether it took effect is unknown. `context` carries what is needed to check.
+    /// A create (non-idempotent or keyed request) failed after an attempt may have reached the
+    /// server, or its success answer could not be read: whether it took effect is unknown.
+    /// Carries the idempotency key (when there is one), the first "maybe received" cause and
+    /// the last error, and `context` with what is needed to check.
     #[error(transparent)]
     OutcomeUnknown(Box<OutcomeUnknown>),
     /// The refresh credential is dead; a user must authorize again.
@@ -85,6 +87,11 @@ pub enum Error {
     /// The same failure delivered to several waiters (a single-flight token refresh).
     #[error(transparent)]
     Shared(Arc<Error>),
+    /// A token refresh ended without an answer: the refresher panicked, its task was
+    /// cancelled, or it ran past the manager's refresh timeout. The manager's refresh slot is
+    /// free again; the next call tries a new refresh.
+    #[error(transparent)]
+    RefreshAborted(Box<RefreshAborted>),
 }
 
 fn last_suffix(last: &Option<Box<Error>>) -> String {
@@ -186,7 +193,11 @@ impl Error {
         match self {
             Error::Http(h) => Some(h.status),
             Error::Api(a) => a.status,
-            Error::OutcomeUnknown(o) => o.source.status(),
+            Error::OutcomeUnknown(o) => o
+                .last
+                .as_ref()
+                .and_then(|e| e.status())
+                .or_else(|| o.source.status()),
             Error::ReauthRequired(r) => r.source.as_ref().and_then(|e| e.status()),
             Error::DeadlineExceeded { last, .. } => last.as_ref().and_then(|e| e.status()),
             Error::Shared(e) => e.status(),
@@ -198,7 +209,11 @@ impl Error {
     pub fn platform_code(&self) -> Option<&str> {
         match self {
             Error::Api(a) => Some(&a.code),
-            Error::OutcomeUnknown(o) => o.source.platform_code(),
+            Error::OutcomeUnknown(o) => o
+                .last
+                .as_ref()
+                .and_then(|e| e.platform_code())
+                .or_else(|| o.source.platform_code()),
             Error::ReauthRequired(r) => r.source.as_ref().and_then(|e| e.platform_code()),
             Error::DeadlineExceeded { last, .. } => last.as_ref().and_then(|e| e.platform_code()),
             Error::Shared(e) => e.platform_code(),
@@ -211,7 +226,11 @@ impl Error {
         match self {
             Error::Api(a) => a.log_id.as_deref(),
             Error::Http(h) => h.log_id.as_deref(),
-            Error::OutcomeUnknown(o) => o.source.log_id(),
+            Error::OutcomeUnknown(o) => o
+                .last
+                .as_ref()
+                .and_then(|e| e.log_id())
+                .or_else(|| o.source.log_id()),
             Error::ReauthRequired(r) => r.source.as_ref().and_then(|e| e.log_id()),
             Error::DeadlineExceeded { last, .. } => last.as_ref().and_then(|e| e.log_id()),
             Error::Shared(e) => e.log_id(),
@@ -223,7 +242,11 @@ impl Error {
     pub fn api_error(&self) -> Option<&ApiError> {
         match self {
             Error::Api(a) => Some(a),
-            Error::OutcomeUnknown(o) => o.source.api_error(),
+            Error::OutcomeUnknown(o) => o
+                .last
+                .as_ref()
+                .and_then(|e| e.api_error())
+                .or_else(|| o.source.api_error()),
             Error::ReauthRequired(r) => r.source.as_ref().and_then(|e| e.api_error()),
             Error::DeadlineExceeded { last, .. } => last.as_ref().and_then(|e| e.api_error()),
             Error::Shared(e) => e.api_error(),
@@ -269,7 +292,9 @@ impl Error {
         match self {
             Error::Transport(t) => t.kind == TransportErrorKind::Timeout,
             Error::DeadlineExceeded { .. } => true,
-            Error::OutcomeUnknown(o) => o.source.is_timeout(),
+            Error::OutcomeUnknown(o) => {
+                o.source.is_timeout() || o.last.as_ref().is_some_and(|e| e.is_timeout())
+            }
             Error::Shared(e) => e.is_timeout(),
             _ => false,
         }
@@ -292,6 +317,7 @@ impl Error {
             Error::Transport(_) | Error::DeadlineExceeded { .. } => Category::Network,
             Error::Decode(_) | Error::BodyTooLarge { .. } => Category::Decode,
             Error::OutcomeUnknown(_) => Category::Unknown,
+            Error::RefreshAborted(_) => Category::Auth,
             Error::ReauthRequired(_) => Category::Auth,
             Error::Webhook(_) => Category::Webhook,
             Error::Store(_) => Category::Store,
@@ -344,19 +370,30 @@ impl Error {
         }))
     }
 
-    /// Wraps a failure of a non-idempotent request whose outcome is unknown.
+    /// Wraps a failure of a create whose outcome is unknown (`source`: why it is unknown). Add
+    /// the idempotency key and a later error with [`OutcomeUnknown::new`] and its `with_*`
+    /// methods.
     pub fn outcome_unknown(
         platform: impl Into<Cow<'static, str>>,
         operation: impl Into<Cow<'static, str>>,
         context: Vec<(String, String)>,
         source: Error,
     ) -> Self {
-        Error::OutcomeUnknown(Box::new(OutcomeUnknown {
-            platform: platform.into(),
-            operation: operation.into(),
-            context,
-            source: Box::new(source),
-        }))
+        OutcomeUnknown::new(platform, operation, source)
+            .with_context(context)
+            .into()
+    }
+}
+
+impl From<OutcomeUnknown> for Error {
+    fn from(e: OutcomeUnknown) -> Self {
+        Error::OutcomeUnknown(Box::new(e))
+    }
+}
+
+impl From<RefreshAborted> for Error {
+    fn from(e: RefreshAborted) -> Self {
+        Error::RefreshAborted(Box::new(e))
     }
 }
 
@@ -642,7 +679,8 @@ fn src_suffix(s: &Option<BoxError>) -> String {
 /// A response body that did not match the expected shape.
 #[derive(Debug, thiserror::Error)]
 #[error(
-    "{platform} {operation}: cannot decode response at `{path}`: {source}; body starts: {excerpt}"
+    "{platform} {operation}: cannot decode response at `{path}`: {source}{}",
+    body_suffix(.excerpt)
 )]
 pub struct DecodeError {
     /// Platform name.
@@ -651,35 +689,83 @@ pub struct DecodeError {
     pub operation: Cow<'static, str>,
     /// The JSON path where decoding failed (`data.list[3].statistics`).
     pub path: String,
-    /// A bounded slice of the raw body.
+    /// A bounded slice of the raw body with secret values masked ([`excerpt`]); empty when
+    /// the body may hold secrets (token endpoints) and none of it is kept.
     pub excerpt: String,
-    /// The serde error.
+    /// The serde error; its quoted values are masked when built by [`decode_json`].
     #[source]
     pub source: serde_json::Error,
+}
+
+fn body_suffix(excerpt: &str) -> String {
+    if excerpt.is_empty() {
+        "; body not kept".to_owned()
+    } else {
+        format!("; body starts: {excerpt}")
+    }
 }
 
 /// The most bytes of a body quoted in an error.
 pub const EXCERPT_LIMIT: usize = 512;
 
-/// A bounded, lossy UTF-8 excerpt of a body, cut on a character boundary.
+/// A bounded, lossy UTF-8 excerpt of a body, cut on a character boundary, with the values of
+/// secret keys masked ([`crate::redact::redact`]): every excerpt an error keeps comes from here.
+///
+/// ```
+/// let e = conn_core::error::excerpt(br#"{"data":{"access_token":"act.SECRET","error_code":0}}"#);
+/// assert_eq!(e, r#"{"data":{"access_token":"[redacted]","error_code":0}}"#);
+/// ```
 pub fn excerpt(body: &[u8]) -> String {
+    // Cut first, then redact: a cut inside a secret value leaves the rest of the value out, and
+    // the part kept is masked up to the end.
     let cut = body.len().min(EXCERPT_LIMIT);
     let mut s = String::from_utf8_lossy(&body[..cut]).into_owned();
-    if body.len() > cut {
+    let cut_short = body.len() > cut;
+    if cut_short && s.ends_with('\u{FFFD}') {
         // from_utf8_lossy may end in a replacement char when we cut inside a character.
-        if s.ends_with('\u{FFFD}') {
-            s.pop();
-        }
+        s.pop();
+    }
+    let mut s = crate::redact::redact(&s);
+    if cut_short {
         s.push('…');
     }
     s
 }
 
-/// Decodes JSON into `T`, keeping the failing path and a body excerpt.
+/// Decodes JSON into `T`, keeping the failing path and a redacted body excerpt. serde's message
+/// is kept with its quoted values masked ([`crate::redact::mask_quoted`]).
 pub fn decode_json<T: serde::de::DeserializeOwned>(
     platform: impl Into<Cow<'static, str>>,
     operation: impl Into<Cow<'static, str>>,
     body: &[u8],
+) -> Result<T> {
+    decode_json_as(platform, operation, body, true)
+}
+
+/// [`decode_json`] for a body that holds secrets (a token endpoint's answer): on failure the
+/// error keeps the path and serde's masked message, and no part of the body.
+///
+/// ```
+/// #[derive(Debug, serde::Deserialize)]
+/// struct Tok { #[allow(dead_code)] expires_in: u64 }
+/// let err = conn_core::error::decode_json_secret::<Tok>("p", "token",
+///     br#"{"access_token":"act.SECRET","expires_in":"act.SECRET"}"#).unwrap_err();
+/// assert!(!format!("{err} {err:?}").contains("SECRET"));
+/// assert!(err.to_string().contains("expires_in"));
+/// ```
+pub fn decode_json_secret<T: serde::de::DeserializeOwned>(
+    platform: impl Into<Cow<'static, str>>,
+    operation: impl Into<Cow<'static, str>>,
+    body: &[u8],
+) -> Result<T> {
+    decode_json_as(platform, operation, body, false)
+}
+
+fn decode_json_as<T: serde::de::DeserializeOwned>(
+    platform: impl Into<Cow<'static, str>>,
+    operation: impl Into<Cow<'static, str>>,
+    body: &[u8],
+    keep_excerpt: bool,
 ) -> Result<T> {
     // Fast path: plain serde. Path tracking costs on every field, so it only runs again on
     // the (rare) failure, to say where decoding broke.
@@ -693,25 +779,53 @@ pub fn decode_json<T: serde::de::DeserializeOwned>(
             platform: platform.into(),
             operation: operation.into(),
             path,
-            excerpt: excerpt(body),
-            source: e.into_inner(),
+            excerpt: if keep_excerpt {
+                excerpt(body)
+            } else {
+                String::new()
+            },
+            source: masked_serde_error(&e.into_inner()),
         })
     })
 }
 
-/// A non-idempotent request failed after it may have reached the server.
+/// serde's error again, with the values it quotes masked. Its position stays in the message.
+fn masked_serde_error(e: &serde_json::Error) -> serde_json::Error {
+    <serde_json::Error as serde::de::Error>::custom(crate::redact::mask_quoted(&e.to_string()))
+}
+
+/// A create failed after an attempt may have reached the server, or its success answer could
+/// not be read: it may or may not have taken effect.
+///
+/// `source` (also [`std::error::Error::source`]) is the first cause that made the outcome
+/// unknown (a timeout after sending, a 5xx, a connection dropped mid-response, a success body
+/// cut, malformed or over the cap); `last` is the operation's final error when a later attempt
+/// failed differently (a 429, a platform "busy"). The predicates of [`Error`] (`status`,
+/// `platform_code`, `log_id`) read `last` first, then `source`.
 #[derive(Debug, thiserror::Error)]
-#[error("{platform} {operation}: outcome unknown (the request may have been processed; it was not replayed){}: {source}", context_suffix(.context))]
+#[error("{platform} {operation}: outcome unknown (the request may have been processed; resend only with the same idempotency key, or check first){}: {source}{}", context_suffix(.context), last_error_suffix(.last))]
 pub struct OutcomeUnknown {
     /// Platform name.
     pub platform: Cow<'static, str>,
     /// Operation name.
     pub operation: Cow<'static, str>,
-    /// What a caller needs to check whether it took effect (`video_id`, `open_id`, an idempotency key…).
+    /// What a caller needs to check whether it took effect (`video_id`, `open_id`, the
+    /// `idempotency_key`…).
     pub context: Vec<(String, String)>,
-    /// The failure.
+    /// The idempotency key the request carried: resend with it to resume safely.
+    pub idempotency_key: Option<String>,
+    /// The first cause that made the outcome unknown.
     #[source]
     pub source: Box<Error>,
+    /// The final error, when a later attempt failed after `source`.
+    pub last: Option<Box<Error>>,
+}
+
+fn last_error_suffix(last: &Option<Box<Error>>) -> String {
+    match last {
+        Some(e) => format!("; last attempt: {e}"),
+        None => String::new(),
+    }
 }
 
 fn context_suffix(c: &[(String, String)]) -> String {
@@ -723,12 +837,90 @@ fn context_suffix(c: &[(String, String)]) -> String {
 }
 
 impl OutcomeUnknown {
+    /// An unknown outcome of `operation`, caused by `first_cause`.
+    pub fn new(
+        platform: impl Into<Cow<'static, str>>,
+        operation: impl Into<Cow<'static, str>>,
+        first_cause: Error,
+    ) -> Self {
+        Self {
+            platform: platform.into(),
+            operation: operation.into(),
+            context: Vec::new(),
+            idempotency_key: None,
+            source: Box::new(first_cause),
+            last: None,
+        }
+    }
+
+    /// Sets the context.
+    pub fn with_context(mut self, context: Vec<(String, String)>) -> Self {
+        self.context = context;
+        self
+    }
+
+    /// Sets the idempotency key (also added to the context as `idempotency_key`).
+    pub fn with_idempotency_key(mut self, key: Option<String>) -> Self {
+        if let Some(k) = &key {
+            if self.context("idempotency_key").is_none() {
+                self.context.push(("idempotency_key".into(), k.clone()));
+            }
+        }
+        self.idempotency_key = key;
+        self
+    }
+
+    /// Sets the final error of a later attempt.
+    pub fn with_last(mut self, last: Option<Error>) -> Self {
+        self.last = last.map(Box::new);
+        self
+    }
+
     /// A context value by key.
     pub fn context(&self, key: &str) -> Option<&str> {
         self.context
             .iter()
             .find(|(k, _)| k == key)
             .map(|(_, v)| v.as_str())
+    }
+
+    /// The first cause that made the outcome unknown.
+    pub fn first_cause(&self) -> &Error {
+        &self.source
+    }
+
+    /// The final error: `last` when there is one, else the first cause.
+    pub fn last_error(&self) -> &Error {
+        self.last.as_deref().unwrap_or(&self.source)
+    }
+}
+
+/// How a token refresh ended without an answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefreshAbort {
+    /// The refresher panicked.
+    Panicked,
+    /// The refresh task was cancelled (runtime shutting down, task aborted).
+    Cancelled,
+    /// The refresh ran past the manager's refresh timeout.
+    TimedOut,
+}
+
+/// A token refresh ended without an answer (see [`Error::RefreshAborted`]).
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{account}: token refresh {}; the next call tries again", abort_text(.how))]
+pub struct RefreshAborted {
+    /// The account (`platform/account`).
+    pub account: String,
+    /// How it ended.
+    pub how: RefreshAbort,
+}
+
+fn abort_text(h: &RefreshAbort) -> &'static str {
+    match h {
+        RefreshAbort::Panicked => "panicked",
+        RefreshAbort::Cancelled => "was cancelled",
+        RefreshAbort::TimedOut => "timed out",
     }
 }
 

@@ -17,6 +17,7 @@
 //! ```
 
 use std::fmt;
+use std::time::Duration;
 
 use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
@@ -225,6 +226,151 @@ fn skip_ws(b: &[u8]) -> &[u8] {
         .take_while(|c| matches!(c, b' ' | b'\n' | b'\r' | b'\t'))
         .count();
     &b[n..]
+}
+
+/// The longest duration read from the wire: ten years. Longer values (`1e25`, `i64::MAX`
+/// seconds) are **clamped** to it; negative, NaN, infinite and non-numeric values are a typed
+/// [`DurationError`] (a decode error when read through serde).
+pub const MAX_WIRE_DURATION: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
+
+/// Why a wire value is not a duration. The message quotes at most 32 characters of it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DurationError {
+    /// Not a number at all.
+    #[error("expected a number of seconds, got {0}")]
+    NotANumber(String),
+    /// Below zero.
+    #[error("expected a non-negative number of seconds, got {0}")]
+    Negative(String),
+    /// NaN or infinite.
+    #[error("expected a finite number of seconds, got {0}")]
+    NotFinite(String),
+}
+
+fn shown(v: impl fmt::Display) -> String {
+    let s = v.to_string();
+    match s.char_indices().nth(32) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s,
+    }
+}
+
+/// Seconds as a float → a duration of at most `max` (clamped); never panics.
+///
+/// ```
+/// use conn_core::lenient::{seconds_f64, DurationError};
+/// use std::time::Duration;
+/// let max = Duration::from_secs(100);
+/// assert_eq!(seconds_f64(1.5, max), Ok(Duration::from_millis(1500)));
+/// assert_eq!(seconds_f64(1e25, max), Ok(max));
+/// assert!(matches!(seconds_f64(f64::NAN, max), Err(DurationError::NotFinite(_))));
+/// assert!(matches!(seconds_f64(-1.0, max), Err(DurationError::Negative(_))));
+/// ```
+pub fn seconds_f64(secs: f64, max: Duration) -> Result<Duration, DurationError> {
+    if !secs.is_finite() {
+        return Err(DurationError::NotFinite(shown(secs)));
+    }
+    if secs < 0.0 {
+        return Err(DurationError::Negative(shown(secs)));
+    }
+    if secs >= max.as_secs_f64() {
+        return Ok(max);
+    }
+    // Finite, non-negative and below `max`: within Duration's range.
+    Ok(Duration::try_from_secs_f64(secs).map_or(max, |d| d.min(max)))
+}
+
+/// Whole seconds (signed) → a duration of at most `max` (clamped); negative is an error.
+pub fn seconds_i64(secs: i64, max: Duration) -> Result<Duration, DurationError> {
+    u64::try_from(secs)
+        .map(|s| seconds_u64(s, max))
+        .map_err(|_| DurationError::Negative(shown(secs)))
+}
+
+/// Whole seconds → a duration of at most `max` (clamped).
+pub fn seconds_u64(secs: u64, max: Duration) -> Duration {
+    Duration::from_secs(secs).min(max)
+}
+
+/// Text holding seconds (`"7200"`, `" 1.5 "`, `"1e25"`) → a duration of at most `max`.
+///
+/// ```
+/// use conn_core::lenient::parse_seconds;
+/// use std::time::Duration;
+/// let max = Duration::from_secs(3600);
+/// assert_eq!(parse_seconds(" 7200 ", max), Ok(max));
+/// assert_eq!(parse_seconds("9223372036854775807", max), Ok(max));
+/// assert_eq!(parse_seconds("0.25", max), Ok(Duration::from_millis(250)));
+/// assert!(parse_seconds("NaN", max).is_err() && parse_seconds("-5", max).is_err() && parse_seconds("soon", max).is_err());
+/// ```
+pub fn parse_seconds(text: &str, max: Duration) -> Result<Duration, DurationError> {
+    let t = text.trim();
+    if let Ok(i) = t.parse::<i64>() {
+        return seconds_i64(i, max);
+    }
+    if let Ok(u) = t.parse::<u64>() {
+        return Ok(seconds_u64(u, max));
+    }
+    match t.parse::<f64>() {
+        Ok(f) => seconds_f64(f, max),
+        Err(_) => Err(DurationError::NotANumber(shown(format!("{t:?}")))),
+    }
+}
+
+struct SecondsVisitor;
+
+impl<'de> Visitor<'de> for SecondsVisitor {
+    type Value = Option<Duration>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a number of seconds (number or numeric string) or null")
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        seconds_i64(v, MAX_WIRE_DURATION)
+            .map(Some)
+            .map_err(E::custom)
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(Some(seconds_u64(v, MAX_WIRE_DURATION)))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        seconds_f64(v, MAX_WIRE_DURATION)
+            .map(Some)
+            .map_err(E::custom)
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        if v.trim().is_empty() {
+            return Ok(None);
+        }
+        parse_seconds(v, MAX_WIRE_DURATION)
+            .map(Some)
+            .map_err(E::custom)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(SecondsVisitor)
+    }
+}
+
+/// An optional lifetime in seconds (number, float or numeric string; `null`/`""` → `None`),
+/// clamped to [`MAX_WIRE_DURATION`]; negative, NaN or non-numeric is a decode error.
+///
+/// ```
+/// use std::time::Duration;
+/// #[derive(serde::Deserialize)]
+/// struct Tok { #[serde(default, deserialize_with = "conn_core::lenient::opt_seconds")] expires_in: Option<Duration> }
+/// let t: Tok = serde_json::from_str(r#"{"expires_in":9223372036854775807}"#).unwrap();
+/// assert_eq!(t.expires_in, Some(conn_core::lenient::MAX_WIRE_DURATION));
+/// let t: Tok = serde_json::from_str(r#"{"expires_in":"7200"}"#).unwrap();
+/// assert_eq!(t.expires_in, Some(Duration::from_secs(7200)));
+/// assert!(serde_json::from_str::<Tok>(r#"{"expires_in":-1}"#).is_err());
+/// ```
+pub fn opt_seconds<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+    d.deserialize_any(SecondsVisitor)
 }
 
 #[cfg(test)]

@@ -81,10 +81,12 @@ pub enum Idempotency {
     /// Reads, token fetches: repeatable.
     Idempotent,
     /// Creates, orders, publishes: a replay may act twice. Retried only when the request surely
-    /// did not reach the server (connect error, 429, platform "busy").
+    /// did not reach the server (connect error, 429, platform "busy"). A create: once an attempt
+    /// may have been received, its failure is outcome-unknown.
     NonIdempotent,
     /// A POST made repeatable by an idempotency key, generated once per logical call and sent on
-    /// every attempt in `header`.
+    /// every attempt in `header`. A create too: retried like an idempotent request, but once an
+    /// attempt may have been received its failure is outcome-unknown, carrying the key.
     Key {
         /// The header carrying the key.
         header: HeaderName,
@@ -106,6 +108,28 @@ impl Idempotency {
     /// True when a retry after a possibly-received request is safe.
     pub fn is_idempotent(&self) -> bool {
         !matches!(self, Idempotency::NonIdempotent)
+    }
+
+    /// True for a create: an operation that changes state on the server, whose unread or
+    /// possibly-received failure leaves the outcome unknown ([`Idempotency::NonIdempotent`] and
+    /// [`Idempotency::Key`]). This is how a request says it is a create.
+    ///
+    /// ```
+    /// use conn_core::retry::Idempotency;
+    /// assert!(Idempotency::NonIdempotent.is_create());
+    /// assert!(Idempotency::new_key(http::HeaderName::from_static("idempotency-key")).is_create());
+    /// assert!(!Idempotency::Idempotent.is_create());
+    /// ```
+    pub fn is_create(&self) -> bool {
+        !matches!(self, Idempotency::Idempotent)
+    }
+
+    /// The idempotency key, when there is one.
+    pub fn key(&self) -> Option<&str> {
+        match self {
+            Idempotency::Key { key, .. } => Some(key),
+            _ => None,
+        }
     }
 }
 
@@ -307,6 +331,9 @@ pub enum GiveUpReason {
 pub struct GaveUp<E> {
     /// The last error.
     pub error: E,
+    /// The first error that was retried although the request may have been received (see
+    /// [`retry_tracked`]), when it is not `error` itself.
+    pub first_maybe_received: Option<E>,
     /// Why the loop stopped.
     pub reason: GiveUpReason,
     /// Attempts made.
@@ -343,7 +370,38 @@ impl RetryObserver for () {}
 /// `@retry_on_failure` decorator); [`retry`] is the shortcut for [`Error`].
 pub async fn retry_with<T, E, F, Fut, C>(
     policy: &RetryPolicy,
+    classify: C,
+    observer: &mut (dyn RetryObserver + Send),
+    op: F,
+) -> std::result::Result<T, GaveUp<E>>
+where
+    F: FnMut(u32) -> Fut,
+    Fut: Future<Output = std::result::Result<T, E>>,
+    C: FnMut(&E) -> RetryDecision,
+{
+    retry_tracked(policy, classify, |_| false, observer, op).await
+}
+
+/// [`retry_with`] that also remembers the first retried error for which `maybe_received`
+/// holds (a timeout after sending, a 5xx…): when the loop then gives up on a later error, the
+/// remembered one comes back in [`GaveUp::first_maybe_received`], so the caller can report
+/// the outcome as unknown although the last answer was a definite refusal (429, "busy").
+///
+/// ```
+/// use conn_core::retry::{retry_tracked, RetryDecision, RetryPolicy, Jitter};
+/// # tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap().block_on(async {
+/// let policy = RetryPolicy::default().with_jitter(Jitter::None).with_base_delay(std::time::Duration::from_millis(1));
+/// let answers = ["timeout after send", "429", "429", "429"];
+/// let g = retry_tracked(&policy, |_: &&str| RetryDecision::Retry { after: None },
+///     |e: &&str| e.starts_with("timeout"), &mut (), |n| async move { Err::<(), _>(answers[n as usize - 1]) })
+///     .await.unwrap_err();
+/// assert_eq!((g.error, g.first_maybe_received, g.attempts), ("429", Some("timeout after send"), 4));
+/// # });
+/// ```
+pub async fn retry_tracked<T, E, F, Fut, C, M>(
+    policy: &RetryPolicy,
     mut classify: C,
+    mut maybe_received: M,
     observer: &mut (dyn RetryObserver + Send),
     mut op: F,
 ) -> std::result::Result<T, GaveUp<E>>
@@ -351,9 +409,11 @@ where
     F: FnMut(u32) -> Fut,
     Fut: Future<Output = std::result::Result<T, E>>,
     C: FnMut(&E) -> RetryDecision,
+    M: FnMut(&E) -> bool,
 {
     let start = Instant::now();
     let mut attempt: u32 = 0;
+    let mut first: Option<E> = None;
     loop {
         attempt += 1;
         observer.on_attempt(attempt);
@@ -361,8 +421,9 @@ where
             Ok(v) => return Ok(v),
             Err(e) => e,
         };
-        let give_up = |error, reason| GaveUp {
+        let mut give_up = |error, reason| GaveUp {
             error,
+            first_maybe_received: first.take(),
             reason,
             attempts: attempt,
             elapsed: start.elapsed(),
@@ -376,9 +437,12 @@ where
         }
         let delay = policy.delay_for((attempt - 1) as usize, after);
         if let Some(limit) = policy.total_time_limit {
-            if start.elapsed() + delay > limit {
+            if start.elapsed().saturating_add(delay) > limit {
                 return Err(give_up(err, GiveUpReason::TimeLimit));
             }
+        }
+        if first.is_none() && maybe_received(&err) {
+            first = Some(err);
         }
         observer.on_retry(attempt, delay);
         tokio::time::sleep(delay).await;
@@ -507,6 +571,38 @@ mod tests {
                 RetryPolicy::from_env(&Env::from_source(MapEnv::new().set(var, val))).unwrap_err();
             assert!(err.to_string().contains(var), "{err}");
         }
+    }
+
+    /// On paused time: the loop sleeps exactly what the server's `Retry-After` asks, not the
+    /// policy's delay (the transport hands the parsed header to the loop through the error).
+    #[tokio::test(start_paused = true)]
+    async fn the_loop_sleeps_what_retry_after_asks() {
+        let p = RetryPolicy::default()
+            .with_jitter(Jitter::None)
+            .with_base_delay(Duration::from_millis(1))
+            .with_max_delay(Duration::from_secs(60));
+        let start = Instant::now();
+        let mut n = 0;
+        let r = retry(&p, Idempotency::NonIdempotent, || {
+            n += 1;
+            let first = n == 1;
+            async move {
+                if first {
+                    Err(Error::from(crate::error::HttpError {
+                        platform: "p".into(),
+                        status: http::StatusCode::TOO_MANY_REQUESTS,
+                        body_excerpt: String::new(),
+                        retry_after: parse_retry_after("7", SystemTime::now()),
+                        log_id: None,
+                    }))
+                } else {
+                    Ok(())
+                }
+            }
+        })
+        .await;
+        assert!(r.is_ok());
+        assert_eq!(start.elapsed(), Duration::from_secs(7));
     }
 
     #[tokio::test(start_paused = true)]

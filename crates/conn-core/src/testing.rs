@@ -4,6 +4,11 @@
 //!   assert that a whole flow logged no secret.
 //! - [`mount_catch_all`]: a lowest-priority wiremock mock that answers any unmatched request
 //!   with 599 and a body naming it, so a failing test says which request nothing expected.
+//! - [`error_texts`] and [`assert_error_free_of`]: every way an error can be printed (`{}`,
+//!   `{:?}`, `{:#?}`, and each of those for every error of its `source()` chain), so a canary
+//!   test checks them all.
+//! - [`fuzz`]: a seeded, deterministic property run of a given number of cases, for the
+//!   no-panic and bounded-output tests of every decoder.
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -99,4 +104,91 @@ pub async fn mount_catch_all(server: &wiremock::MockServer) {
         .named("catch-all")
         .mount(server)
         .await;
+}
+
+/// Every text an error can be printed as: `{}`, `{:?}` and `{:#?}` of the error and of each
+/// error in its `source()` chain (bounded at 64 levels).
+pub fn error_texts(err: &(dyn std::error::Error + 'static)) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    let mut depth = 0;
+    while let Some(e) = cur {
+        out.push(format!("{e}"));
+        out.push(format!("{e:?}"));
+        out.push(format!("{e:#?}"));
+        depth += 1;
+        if depth >= 64 {
+            break;
+        }
+        cur = e.source();
+    }
+    out
+}
+
+/// Asserts that no text of `err` ([`error_texts`]) contains any of `secrets`.
+///
+/// # Panics
+/// When one does (it is a test helper); the message names the secret's length and the form
+/// it appeared in, never the secret.
+pub fn assert_error_free_of(err: &(dyn std::error::Error + 'static), secrets: &[&str]) {
+    let forms = ["Display", "Debug", "pretty Debug"];
+    for (i, text) in error_texts(err).iter().enumerate() {
+        for s in secrets {
+            assert!(!s.is_empty(), "empty canary secret");
+            assert!(
+                !text.contains(s),
+                "a secret ({} chars) appears in the {} of error #{} of the source chain",
+                s.len(),
+                forms[i % 3],
+                i / 3
+            );
+        }
+    }
+}
+
+/// The fixed seed of [`fuzz`]: every run draws the same cases.
+pub const FUZZ_SEED: [u8; 32] = *b"connectors-fuzz-seed-v1-00000000";
+
+/// Runs `test` on `cases` values drawn from `strategy` with a fixed seed (deterministic, no
+/// failure files), and returns how many cases ran, so a test can state it. Panics (it is a
+/// test helper) with the shrunk failing input when a case fails or panics.
+///
+/// ```
+/// use conn_core::testing::fuzz;
+/// use proptest::prelude::*;
+/// let ran = fuzz(1_000, any::<Vec<u8>>(), |bytes| {
+///     let e = conn_core::error::excerpt(&bytes);
+///     prop_assert!(e.len() <= 3 * conn_core::error::EXCERPT_LIMIT + 16);
+///     Ok(())
+/// });
+/// assert_eq!(ran, 1_000);
+/// ```
+pub fn fuzz<S>(
+    cases: u32,
+    strategy: S,
+    test: impl Fn(S::Value) -> Result<(), proptest::test_runner::TestCaseError>,
+) -> u32
+where
+    S: proptest::strategy::Strategy,
+    S::Value: std::fmt::Debug,
+{
+    use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+    let config = Config {
+        cases,
+        failure_persistence: None,
+        // Shrinking is bounded so a failure is reported in bounded time.
+        max_shrink_iters: 2_000,
+        ..Config::default()
+    };
+    let mut runner =
+        TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &FUZZ_SEED));
+    let ran = std::cell::Cell::new(0u32);
+    let result = runner.run(&strategy, |v| {
+        ran.set(ran.get() + 1);
+        test(v)
+    });
+    if let Err(e) = result {
+        panic!("property failed: {e}");
+    }
+    ran.get()
 }

@@ -7,7 +7,16 @@
 //! The refresh runs in its own task, so a caller that gives up does not cancel it for the rest.
 //!
 //! [`TokenManager::with_token`] runs a call with the token and, when the platform answers
-//! "token expired", refreshes once and replays once.
+//! "token expired", refreshes once and replays once; when the call or the refresh says the
+//! credential is dead ([`Error::is_reauth_required`]), it forgets the stored tokens and returns
+//! [`Error::ReauthRequired`]. This is the one "dead token" path of every platform.
+//!
+//! A refresh that ends in any way (answer, error, panic, cancellation, or the refresh timeout,
+//! [`DEFAULT_REFRESH_TIMEOUT`]) frees the single-flight slot: waiters get the error (a panic,
+//! cancellation or timeout as [`Error::RefreshAborted`]) and the next call starts a new refresh.
+//!
+//! Lifetimes from the wire are clamped to [`MAX_TOKEN_LIFETIME`], so no answer can overflow
+//! a `SystemTime`.
 //!
 //! Refresh tokens rotate on some platforms (Douyin renewal kills the old one), so two processes
 //! refreshing at once would strand each other. A [`TokenStore`] may offer a cross-process lock;
@@ -25,7 +34,7 @@ use rand::Rng;
 use tracing::Instrument;
 
 use crate::clock::{self, SharedClock};
-use crate::error::{Error, ReauthRequired, Result};
+use crate::error::{Error, ReauthRequired, RefreshAbort, RefreshAborted, Result};
 use crate::secret::{AccessToken, RefreshToken};
 use crate::stats::{self, PlatformStats};
 
@@ -93,15 +102,25 @@ impl TokenSet {
         self
     }
 
-    /// Sets expiry as `now + expires_in`.
+    /// Sets expiry as `now + expires_in`, the lifetime clamped to [`MAX_TOKEN_LIFETIME`] (an
+    /// absurd `expires_in` from the wire, `i64::MAX` seconds, never panics).
+    ///
+    /// ```
+    /// use conn_core::token::{TokenSet, MAX_TOKEN_LIFETIME};
+    /// use std::time::{Duration, SystemTime};
+    /// let now = SystemTime::UNIX_EPOCH;
+    /// let t = TokenSet::new(conn_core::secret::AccessToken::new("a")).with_expires_in(now, Duration::MAX);
+    /// assert_eq!(t.expires_at, Some(now + MAX_TOKEN_LIFETIME));
+    /// ```
     pub fn with_expires_in(mut self, now: SystemTime, expires_in: Duration) -> Self {
-        self.expires_at = Some(now + expires_in);
+        self.expires_at = Some(expiry_after(now, expires_in));
         self
     }
 
-    /// Sets the refresh token's expiry as `now + expires_in`.
+    /// Sets the refresh token's expiry as `now + expires_in`, clamped like
+    /// [`TokenSet::with_expires_in`].
     pub fn with_refresh_expires_in(mut self, now: SystemTime, expires_in: Duration) -> Self {
-        self.refresh_expires_at = Some(now + expires_in);
+        self.refresh_expires_at = Some(expiry_after(now, expires_in));
         self
     }
 
@@ -152,6 +171,24 @@ impl TokenSet {
     }
 }
 
+/// The longest token lifetime believed from the wire: ten years. Longer ones are clamped to
+/// it (a token that claims to live longer is refreshed after ten years, which is harmless).
+pub const MAX_TOKEN_LIFETIME: Duration = crate::lenient::MAX_WIRE_DURATION;
+
+/// `now + lifetime`, the lifetime clamped to [`MAX_TOKEN_LIFETIME`]; never panics.
+///
+/// ```
+/// use conn_core::token::{expiry_after, MAX_TOKEN_LIFETIME};
+/// use std::time::{Duration, SystemTime};
+/// let now = SystemTime::UNIX_EPOCH;
+/// assert_eq!(expiry_after(now, Duration::from_secs(7200)), now + Duration::from_secs(7200));
+/// assert_eq!(expiry_after(now, Duration::MAX), now + MAX_TOKEN_LIFETIME);
+/// ```
+pub fn expiry_after(now: SystemTime, lifetime: Duration) -> SystemTime {
+    now.checked_add(lifetime.min(MAX_TOKEN_LIFETIME))
+        .unwrap_or(now)
+}
+
 fn unix_secs(t: SystemTime) -> i64 {
     t.duration_since(UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
@@ -159,7 +196,11 @@ fn unix_secs(t: SystemTime) -> i64 {
 }
 
 fn from_unix_secs(s: i64) -> SystemTime {
-    UNIX_EPOCH + Duration::from_secs(u64::try_from(s).unwrap_or(0))
+    // A hostile store file may hold any i64: before 1970 reads as the epoch, beyond what a
+    // SystemTime holds as the epoch too (an expired token is refreshed, never a panic).
+    UNIX_EPOCH
+        .checked_add(Duration::from_secs(u64::try_from(s).unwrap_or(0)))
+        .unwrap_or(UNIX_EPOCH)
 }
 
 /// A [`TokenSet`] with its secrets exposed as strings, for persistence only. Zeroized on drop;
@@ -294,7 +335,9 @@ type SharedRefresh = Shared<BoxFuture<'static, std::result::Result<TokenSet, Arc
 struct State {
     current: Option<(TokenSet, Option<SystemTime>)>,
     loaded: bool,
-    inflight: Option<SharedRefresh>,
+    /// The refresh in flight and its generation: only the refresh that took the slot frees it.
+    inflight: Option<(u64, SharedRefresh)>,
+    generation: u64,
 }
 
 struct Inner {
@@ -304,6 +347,7 @@ struct Inner {
     clock: SharedClock,
     margin: Duration,
     jitter: Duration,
+    refresh_timeout: Duration,
     stats: Arc<PlatformStats>,
     state: Mutex<State>,
     load_once: tokio::sync::Mutex<()>,
@@ -347,6 +391,10 @@ impl fmt::Debug for TokenManager {
 pub const DEFAULT_REFRESH_MARGIN: Duration = Duration::from_secs(300);
 /// Default extra jitter added to the margin.
 pub const DEFAULT_REFRESH_JITTER: Duration = Duration::from_secs(60);
+/// Default limit on one refresh (store lock, refresher and its retries): past it the refresh
+/// is abandoned with [`Error::RefreshAborted`]. Above the default transport's 120 s retry
+/// limit, so a refresher's own retries finish first.
+pub const DEFAULT_REFRESH_TIMEOUT: Duration = Duration::from_secs(180);
 
 impl TokenManager {
     /// A manager with the default margin and jitter and the system clock.
@@ -364,6 +412,7 @@ impl TokenManager {
                 clock: clock::system(),
                 margin: DEFAULT_REFRESH_MARGIN,
                 jitter: DEFAULT_REFRESH_JITTER,
+                refresh_timeout: DEFAULT_REFRESH_TIMEOUT,
                 stats,
                 state: Mutex::new(State::default()),
                 load_once: tokio::sync::Mutex::new(()),
@@ -392,6 +441,11 @@ impl TokenManager {
     /// Sets the jitter added to the margin (before clones are made).
     pub fn with_jitter(self, jitter: Duration) -> Self {
         self.rebuild(|i| i.jitter = jitter)
+    }
+
+    /// Sets the refresh timeout (before clones are made); see [`DEFAULT_REFRESH_TIMEOUT`].
+    pub fn with_refresh_timeout(self, timeout: Duration) -> Self {
+        self.rebuild(|i| i.refresh_timeout = timeout)
     }
 
     /// Sets the clock (before clones are made).
@@ -489,20 +543,76 @@ impl TokenManager {
         self.inner.store.delete(&self.inner.key).await
     }
 
-    /// Runs `call` with a valid token; on a "token expired" answer refreshes once and replays once.
+    /// Runs `call` with a valid token; on a "token expired" answer refreshes once and replays
+    /// once. When the call, the refresh or the replay says the credential is dead
+    /// ([`Error::is_reauth_required`]), the stored tokens are forgotten (here and in the store)
+    /// and the error comes back as [`Error::ReauthRequired`] naming the account.
+    ///
+    /// ```
+    /// use conn_core::error::{ApiError, ApiErrorKind, Error};
+    /// use conn_core::token::{TokenManager, TokenKey, TokenRefresher, TokenSet, MemoryTokenStore};
+    /// use conn_core::secret::AccessToken;
+    /// use std::sync::Arc;
+    /// #[derive(Debug)]
+    /// struct Fixed;
+    /// #[async_trait::async_trait]
+    /// impl TokenRefresher for Fixed {
+    ///     async fn refresh(&self, _: Option<&TokenSet>) -> conn_core::Result<TokenSet> {
+    ///         Ok(TokenSet::new(AccessToken::new("fresh")))
+    ///     }
+    /// }
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// let m = TokenManager::new(TokenKey::new("demo", "a"), Arc::new(Fixed), Arc::new(MemoryTokenStore::new()));
+    /// let err = m.with_token(|_| async {
+    ///     Err::<(), _>(Error::from(ApiError::new("demo", "-1", "login again", ApiErrorKind::ReauthRequired)))
+    /// }).await.unwrap_err();
+    /// assert!(matches!(err, Error::ReauthRequired(_)));
+    /// assert!(m.current().await.unwrap().is_none(), "the dead tokens are gone");
+    /// # });
+    /// ```
     pub async fn with_token<T, F, Fut>(&self, call: F) -> Result<T>
     where
         F: Fn(AccessToken) -> Fut,
         Fut: std::future::Future<Output = Result<T>>,
     {
+        // A refresh that finds the credential dead has already forgotten the tokens.
         let token = self.token().await?;
-        match call(token.clone()).await {
+        let result = match call(token.clone()).await {
             Err(e) if e.is_token_expired() => {
                 tracing::info!(account = %self.inner.key, "token rejected; refreshing once and replaying");
-                let fresh = self.refresh_if(Some(&token)).await?;
-                call(fresh.access_token).await
+                let fresh = self.refresh_if(Some(&token)).await;
+                match fresh {
+                    Ok(fresh) => call(fresh.access_token).await,
+                    Err(e) => Err(e),
+                }
             }
             other => other,
+        };
+        match result {
+            Err(e) if e.is_reauth_required() => Err(self.forget_dead(e).await),
+            other => other,
+        }
+    }
+
+    /// Forgets the dead tokens and returns the typed error.
+    async fn forget_dead(&self, e: Error) -> Error {
+        tracing::warn!(account = %self.inner.key, "credential rejected for good; forgetting the stored tokens");
+        if let Err(ce) = self.clear().await {
+            tracing::warn!(account = %self.inner.key, error = %ce, "could not delete dead tokens");
+        }
+        self.reauth_error(e)
+    }
+
+    fn reauth_error(&self, e: Error) -> Error {
+        match e {
+            Error::ReauthRequired(_) => e,
+            Error::Shared(s) if matches!(*s, Error::ReauthRequired(_)) => Error::Shared(s),
+            other => Error::from(ReauthRequired {
+                platform: self.inner.key.platform.clone().into(),
+                account: Some(self.inner.key.account.clone()),
+                reason: "the platform rejected the credential; authorize again".into(),
+                source: Some(Box::new(other)),
+            }),
         }
     }
 
@@ -531,27 +641,45 @@ impl TokenManager {
                 }
             }
             match &st.inflight {
-                Some(f) => f.clone(),
+                Some((_, f)) => f.clone(),
                 None => {
+                    st.generation = st.generation.wrapping_add(1);
+                    let generation = st.generation;
                     let current = st.current.as_ref().map(|(t, _)| t.clone());
                     let this = self.clone();
+                    let account = self.inner.key.to_string();
                     // The refresh outlives a caller that gives up, so it runs in its own task;
                     // it stays inside the caller's span so its logs nest under the operation.
+                    // The guard frees the slot however the task ends: an answer, a panic
+                    // (dropped while unwinding), a cancellation (dropped with the task).
+                    let guard = SlotGuard {
+                        manager: self.clone(),
+                        generation,
+                    };
                     let handle = tokio::spawn(
-                        async move { this.run_refresh(current).await }
-                            .instrument(tracing::Span::current()),
+                        async move {
+                            let _guard = guard;
+                            this.run_refresh(current).await
+                        }
+                        .instrument(tracing::Span::current()),
                     );
                     let f = async move {
                         match handle.await {
                             Ok(r) => r,
-                            Err(join) => Err(Arc::new(Error::store_msg(format!(
-                                "token refresh task failed: {join}"
-                            )))),
+                            Err(join) => {
+                                let how = if join.is_panic() {
+                                    RefreshAbort::Panicked
+                                } else {
+                                    RefreshAbort::Cancelled
+                                };
+                                tracing::warn!(account = %account, ?how, "token refresh ended without an answer");
+                                Err(Arc::new(Error::from(RefreshAborted { account, how })))
+                            }
                         }
                     }
                     .boxed()
                     .shared();
-                    st.inflight = Some(f.clone());
+                    st.inflight = Some((generation, f.clone()));
                     f
                 }
             }
@@ -560,12 +688,22 @@ impl TokenManager {
     }
 
     /// The one refresh: under the store's lock, adopt a token another process stored, else call
-    /// the refresher, persist, and publish the result to every waiter.
+    /// the refresher, persist, and publish the result to every waiter. Bounded by the refresh
+    /// timeout.
     async fn run_refresh(
         &self,
         current: Option<TokenSet>,
     ) -> std::result::Result<TokenSet, Arc<Error>> {
-        let result = self.refresh_locked(current).await;
+        let result =
+            match tokio::time::timeout(self.inner.refresh_timeout, self.refresh_locked(current))
+                .await
+            {
+                Ok(r) => r,
+                Err(_) => Err(Error::from(RefreshAborted {
+                    account: self.inner.key.to_string(),
+                    how: RefreshAbort::TimedOut,
+                })),
+            };
         let mut st = self.lock_state();
         st.inflight = None;
         match &result {
@@ -622,6 +760,25 @@ impl TokenManager {
                 })
             }
             Err(e) => Err(e),
+        }
+    }
+}
+
+/// Frees the manager's refresh slot when the refresh task ends, however it ends.
+struct SlotGuard {
+    manager: TokenManager,
+    generation: u64,
+}
+
+impl Drop for SlotGuard {
+    fn drop(&mut self) {
+        let mut st = self.manager.lock_state();
+        if st
+            .inflight
+            .as_ref()
+            .is_some_and(|(g, _)| *g == self.generation)
+        {
+            st.inflight = None;
         }
     }
 }

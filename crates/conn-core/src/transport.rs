@@ -32,10 +32,12 @@ use tracing::{field, Instrument, Span};
 
 use crate::env::Env;
 use crate::error::{
-    decode_json, excerpt, Error, HttpError, Result, TransportError, TransportErrorKind,
+    decode_json, decode_json_secret, excerpt, Error, HttpError, OutcomeUnknown, Result, RetryClass,
+    TransportError, TransportErrorKind,
 };
 use crate::retry::{
-    classify, parse_retry_after, retry_with, GiveUpReason, Idempotency, RetryObserver, RetryPolicy,
+    classify, parse_retry_after, retry_tracked, GiveUpReason, Idempotency, RetryObserver,
+    RetryPolicy,
 };
 use crate::secret::{sensitive_header, sensitive_header_str, Secret};
 use crate::stats::{self, PlatformStats};
@@ -265,6 +267,7 @@ pub struct Request {
     retry: Option<RetryPolicy>,
     attempt_timeout: Option<Duration>,
     context: Vec<(String, String)>,
+    secret_response: bool,
 }
 
 impl fmt::Debug for Request {
@@ -304,6 +307,7 @@ impl Request {
             retry: None,
             attempt_timeout: None,
             context: Vec::new(),
+            secret_response: false,
         }
         .idempotency(idempotency)
     }
@@ -395,6 +399,23 @@ impl Request {
         self
     }
 
+    /// Marks the answer as holding secrets (a token endpoint): no error of this request keeps
+    /// any part of the response body, neither an HTTP error's excerpt nor a decode error's.
+    pub fn secret_response(mut self) -> Self {
+        self.secret_response = true;
+        self
+    }
+
+    /// True when [`Request::secret_response`] was set.
+    pub fn is_secret_response(&self) -> bool {
+        self.secret_response
+    }
+
+    /// True for a create ([`Idempotency::is_create`]): a non-idempotent or keyed request.
+    pub fn is_create(&self) -> bool {
+        self.idempotency.is_create()
+    }
+
     /// Adds what a caller needs to check the outcome if it becomes unknown (`video_id`, …).
     pub fn outcome_context(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
         self.context.push((key.into(), value.into()));
@@ -463,15 +484,76 @@ pub struct Response {
     pub body: Bytes,
     /// Attempts it took.
     pub attempts: u32,
+    /// Time spent waiting between attempts (backoff or the server's `Retry-After`).
+    pub backoff: Duration,
     platform: Cow<'static, str>,
     operation: Cow<'static, str>,
+    /// Set for the answer to a create: what an unknown outcome reports.
+    create: Option<Box<CreateFacts>>,
+    secret_body: bool,
+}
+
+/// What a create's answer must report if it cannot be read.
+#[derive(Debug, Clone)]
+struct CreateFacts {
+    context: Vec<(String, String)>,
+    idempotency_key: Option<String>,
 }
 
 impl Response {
-    /// Decodes the body, keeping the failing JSON path and a body excerpt on error.
+    /// Decodes the body, keeping the failing JSON path and a redacted body excerpt on error
+    /// (no excerpt at all for a [`Request::secret_response`]).
+    ///
+    /// The answer to a create that cannot be decoded is [`Error::OutcomeUnknown`], the decode
+    /// error its source: the platform said "success" and may have done the work, so a resend
+    /// could do it twice.
     pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T> {
-        decode_json(self.platform.clone(), self.operation.clone(), &self.body)
+        let (platform, operation) = (self.platform.clone(), self.operation.clone());
+        self.outcome_of(if self.secret_body {
+            decode_json_secret(platform, operation, &self.body)
+        } else {
+            decode_json(platform, operation, &self.body)
+        })
     }
+
+    /// Turns a failure to read this answer into an unknown outcome when it answers a create.
+    /// Platform crates that check a success body themselves (a missing id, a shape serde cannot
+    /// express) pass their error through here.
+    pub fn outcome_of<T>(&self, result: Result<T>) -> Result<T> {
+        match (result, &self.create) {
+            (Err(e), Some(facts)) if !e.is_outcome_unknown() => {
+                tracing::warn!(operation = %self.operation, "a create's success answer could not be read; outcome unknown");
+                Err(
+                    OutcomeUnknown::new(self.platform.clone(), self.operation.clone(), e)
+                        .with_context(facts.context.clone())
+                        .with_idempotency_key(facts.idempotency_key.clone())
+                        .into(),
+                )
+            }
+            (r, _) => r,
+        }
+    }
+
+    /// True when this answers a create.
+    pub fn is_create(&self) -> bool {
+        self.create.is_some()
+    }
+
+    /// The operation this answers.
+    pub fn operation(&self) -> &str {
+        &self.operation
+    }
+
+    /// The platform.
+    pub fn platform(&self) -> &str {
+        &self.platform
+    }
+}
+
+/// True when the failed attempt may have reached the server and acted: the decision table's
+/// "maybe received" row, and a body over the cap (the server answered; what it said is unread).
+fn maybe_received(e: &Error) -> bool {
+    e.retry_class() == RetryClass::IdempotentOnly || matches!(e, Error::BodyTooLarge { .. })
 }
 
 /// The HTTP layer of one connector. Clones share the client, settings and counters.
@@ -603,8 +685,9 @@ impl Transport {
 
     /// Sends a request with retries and returns the successful response.
     ///
-    /// A non-idempotent request whose last failure may have reached the server comes back as
-    /// [`Error::OutcomeUnknown`] carrying the request's outcome context.
+    /// A create ([`Request::is_create`]) any of whose attempts may have reached the server comes
+    /// back, if it finally fails, as [`Error::OutcomeUnknown`] carrying the request's outcome
+    /// context, its idempotency key, the first "maybe received" cause and the last error.
     pub async fn execute(&self, req: &Request) -> Result<Response> {
         let inner = &self.inner;
         // DEBUG, as smithy-rs does: at the usual INFO level the span is disabled and costs
@@ -642,10 +725,12 @@ impl Transport {
         let idempotent = req.idempotency.is_idempotent();
         let mut observer = Observer {
             stats: &inner.stats,
+            backoff: Duration::ZERO,
         };
-        let result = retry_with(
+        let result = retry_tracked(
             &policy,
             |e: &Error| classify(e, idempotent),
+            maybe_received,
             &mut observer,
             // Boxed: the attempt future is large, and boxing it once is cheaper than moving
             // it through the retry loop's state machine.
@@ -654,9 +739,10 @@ impl Transport {
         .await;
         span.record("latency_ms", start.elapsed().as_millis() as u64);
         match result {
-            Ok(resp) => {
+            Ok(mut resp) => {
                 inner.stats.record_success();
                 span.record("outcome", "ok");
+                resp.backoff = observer.backoff;
                 Ok(resp)
             }
             Err(g) => {
@@ -665,8 +751,7 @@ impl Transport {
                     inner.stats.record_give_up();
                 }
                 span.record("outcome", "error");
-                let maybe_received =
-                    g.error.retry_class() == crate::error::RetryClass::IdempotentOnly;
+                let last_maybe_received = maybe_received(&g.error);
                 let err = if g.reason == GiveUpReason::TimeLimit {
                     Error::DeadlineExceeded {
                         platform: inner.platform.clone(),
@@ -678,22 +763,27 @@ impl Transport {
                 } else {
                     g.error
                 };
-                // A plain create must not be replayed; a keyed one may be, but only by the
-                // caller with the same key: either way the caller needs to know the outcome is
-                // open, and the key to resume with.
-                let keyed_or_unsafe = !matches!(req.idempotency, Idempotency::Idempotent);
-                if keyed_or_unsafe && maybe_received {
-                    let mut context = req.context.clone();
-                    if let Idempotency::Key { key, .. } = &req.idempotency {
-                        context.push(("idempotency_key".into(), key.clone()));
-                    }
-                    tracing::warn!(attempts = g.attempts, "non-idempotent request failed after it may have been received; not replayed");
-                    return Err(Error::outcome_unknown(
+                // Once any attempt of a create may have been received, its failure is an
+                // unknown outcome, whatever the later attempts said: a plain create must not be
+                // resent, a keyed one only with the same key.
+                if req.is_create() && (g.first_maybe_received.is_some() || last_maybe_received) {
+                    let (first, last) = match g.first_maybe_received {
+                        Some(first) => (first, Some(err)),
+                        None => (err, None),
+                    };
+                    tracing::warn!(
+                        attempts = g.attempts,
+                        "a create failed after it may have been received; outcome unknown"
+                    );
+                    return Err(OutcomeUnknown::new(
                         inner.platform.clone(),
                         req.operation.clone(),
-                        context,
-                        err,
-                    ));
+                        first,
+                    )
+                    .with_context(req.context.clone())
+                    .with_idempotency_key(req.idempotency.key().map(str::to_owned))
+                    .with_last(last)
+                    .into());
                 }
                 tracing::debug!(attempts = g.attempts, reason = ?g.reason, error = %err, "operation failed");
                 Err(err)
@@ -790,7 +880,11 @@ impl Transport {
             return Err(HttpError {
                 platform: inner.platform.clone(),
                 status,
-                body_excerpt: excerpt(&body),
+                body_excerpt: if req.secret_response {
+                    String::new()
+                } else {
+                    excerpt(&body)
+                },
                 retry_after: retry_after_of(&headers),
                 log_id,
             }
@@ -801,8 +895,16 @@ impl Transport {
             headers,
             body,
             attempts: attempt,
+            backoff: Duration::ZERO,
             platform: inner.platform.clone(),
             operation: req.operation.clone(),
+            create: req.is_create().then(|| {
+                Box::new(CreateFacts {
+                    context: req.context.clone(),
+                    idempotency_key: req.idempotency.key().map(str::to_owned),
+                })
+            }),
+            secret_body: req.secret_response,
         })
     }
 
@@ -876,6 +978,7 @@ impl Transport {
 
 struct Observer<'a> {
     stats: &'a PlatformStats,
+    backoff: Duration,
 }
 
 impl RetryObserver for Observer<'_> {
@@ -884,6 +987,7 @@ impl RetryObserver for Observer<'_> {
     }
     fn on_retry(&mut self, attempt: u32, delay: Duration) {
         self.stats.record_retry();
+        self.backoff = self.backoff.saturating_add(delay);
         tracing::info!(attempt, delay_ms = delay.as_millis() as u64, "retrying");
     }
 }

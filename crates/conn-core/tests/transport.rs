@@ -83,6 +83,8 @@ async fn too_many_requests_retries_even_a_create_and_honours_retry_after_seconds
         .await;
     let resp = transport(&server.uri()).execute(&create()).await.unwrap();
     assert_eq!(resp.attempts, 3);
+    // The server asked for no delay: the policy's own 1 ms + 2 ms were replaced by 0.
+    assert_eq!(resp.backoff, Duration::ZERO);
     let v: serde_json::Value = resp.json().unwrap();
     assert_eq!(v["id"], 7);
 }
@@ -109,6 +111,11 @@ async fn retry_after_http_date_is_honoured_and_clamped() {
         .await
         .unwrap();
     assert_eq!(resp.attempts, 2);
+    assert_eq!(
+        resp.backoff,
+        Duration::from_millis(5),
+        "the hour, clamped to the cap"
+    );
     // Not a timing assertion on performance: it shows the hour was clamped, not slept.
     assert!(started.elapsed() < Duration::from_secs(5));
 }

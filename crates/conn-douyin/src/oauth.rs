@@ -9,6 +9,12 @@
 //!
 //! ⚠ Whether a refresh returns a new `refresh_token` is not confirmed by the platform's
 //! documentation: whatever comes back is stored, and the previous one is kept when none does.
+//!
+//! Every token request is a [`Request::secret_response`]: no error of these four endpoints
+//! keeps any part of the answer (it holds the tokens). Lifetimes (`expires_in`,
+//! `refresh_expires_in`) arrive as numbers or strings; a negative, NaN or non-numeric one is a
+//! decode error, and one beyond ten years is clamped to
+//! [`conn_core::lenient::MAX_WIRE_DURATION`].
 
 use std::fmt;
 use std::time::{Duration, SystemTime};
@@ -232,7 +238,7 @@ impl UserToken {
             .refresh_token
             .or_else(|| previous.and_then(|p| p.refresh_token.clone()));
         ts.refresh_expires_at = match self.refresh_expires_in {
-            Some(d) => Some(now + d),
+            Some(d) => Some(conn_core::token::expiry_after(now, d)),
             None => previous.and_then(|p| p.refresh_expires_at),
         };
         ts.scopes = if self.scopes.is_empty() {
@@ -292,12 +298,12 @@ impl fmt::Debug for ClientToken {
 #[derive(Deserialize)]
 struct TokenData {
     access_token: AccessToken,
-    #[serde(default, deserialize_with = "lenient::opt_u64")]
-    expires_in: Option<u64>,
+    #[serde(default, deserialize_with = "lenient::opt_seconds")]
+    expires_in: Option<Duration>,
     #[serde(default)]
     refresh_token: Option<RefreshToken>,
-    #[serde(default, deserialize_with = "lenient::opt_u64")]
-    refresh_expires_in: Option<u64>,
+    #[serde(default, deserialize_with = "lenient::opt_seconds")]
+    refresh_expires_in: Option<Duration>,
     #[serde(default, deserialize_with = "lenient::opt_string")]
     open_id: Option<String>,
     #[serde(default, deserialize_with = "lenient::opt_string")]
@@ -309,16 +315,16 @@ struct TokenData {
 #[derive(Deserialize)]
 struct RenewData {
     refresh_token: RefreshToken,
-    #[serde(default, deserialize_with = "lenient::opt_u64")]
-    expires_in: Option<u64>,
+    #[serde(default, deserialize_with = "lenient::opt_seconds")]
+    expires_in: Option<Duration>,
     #[serde(default, deserialize_with = "lenient::opt_string")]
     log_id: Option<String>,
 }
 
 /// Lifetimes used when a response omits them: the platform's documented values.
-const USER_TOKEN_LIFETIME: u64 = 1_296_000;
-const REFRESH_TOKEN_LIFETIME: u64 = 2_592_000;
-const CLIENT_TOKEN_LIFETIME: u64 = 7_200;
+const USER_TOKEN_LIFETIME: Duration = Duration::from_secs(1_296_000);
+const REFRESH_TOKEN_LIFETIME: Duration = Duration::from_secs(2_592_000);
+const CLIENT_TOKEN_LIFETIME: Duration = Duration::from_secs(7_200);
 
 fn scopes_of(s: Option<String>) -> Vec<String> {
     s.map(|s| {
@@ -416,9 +422,9 @@ impl OAuth {
             })?;
         Ok(UserToken {
             access_token: data.access_token,
-            expires_in: Duration::from_secs(data.expires_in.unwrap_or(USER_TOKEN_LIFETIME)),
+            expires_in: data.expires_in.unwrap_or(USER_TOKEN_LIFETIME),
             refresh_token: data.refresh_token.filter(|t| !t.is_empty()),
-            refresh_expires_in: data.refresh_expires_in.map(Duration::from_secs),
+            refresh_expires_in: data.refresh_expires_in,
             open_id,
             scopes: scopes_of(data.scope),
             log_id: data.log_id,
@@ -441,12 +447,13 @@ impl OAuth {
             "/oauth/access_token/",
             Idempotency::Idempotent,
         )
-        .form(&form)?;
+        .form(&form)?
+        .secret_response();
         let resp = self.transport.execute(&req).await?;
         let mut tok = Self::user_token(data_of(&resp)?, None)?;
         // The code exchange always starts a refresh token's 30 days.
         if tok.refresh_token.is_some() && tok.refresh_expires_in.is_none() {
-            tok.refresh_expires_in = Some(Duration::from_secs(REFRESH_TOKEN_LIFETIME));
+            tok.refresh_expires_in = Some(REFRESH_TOKEN_LIFETIME);
         }
         Ok(tok)
     }
@@ -467,7 +474,8 @@ impl OAuth {
             "/oauth/refresh_token/",
             Idempotency::Idempotent,
         )
-        .form(&form)?;
+        .form(&form)?
+        .secret_response();
         let resp = self.transport.execute(&req).await?;
         Self::user_token(data_of(&resp)?, Some(open_id))
     }
@@ -486,12 +494,13 @@ impl OAuth {
             "/oauth/renew_refresh_token/",
             Idempotency::NonIdempotent,
         )
-        .form(&form)?;
+        .form(&form)?
+        .secret_response();
         let resp = self.transport.execute(&req).await?;
         let d: RenewData = data_of(&resp)?;
         Ok(RenewedRefreshToken {
             refresh_token: d.refresh_token,
-            expires_in: Duration::from_secs(d.expires_in.unwrap_or(REFRESH_TOKEN_LIFETIME)),
+            expires_in: d.expires_in.unwrap_or(REFRESH_TOKEN_LIFETIME),
             log_id: d.log_id,
         })
     }
@@ -508,12 +517,13 @@ impl OAuth {
             "/oauth/client_token/",
             Idempotency::Idempotent,
         )
-        .json(&body)?;
+        .json(&body)?
+        .secret_response();
         let resp = self.transport.execute(&req).await?;
         let d: TokenData = data_of(&resp)?;
         Ok(ClientToken {
             access_token: d.access_token,
-            expires_in: Duration::from_secs(d.expires_in.unwrap_or(CLIENT_TOKEN_LIFETIME)),
+            expires_in: d.expires_in.unwrap_or(CLIENT_TOKEN_LIFETIME),
             log_id: d.log_id,
         })
     }
@@ -537,6 +547,70 @@ mod tests {
         let e = check_state("abcdefghijklmnop&").unwrap_err().to_string();
         assert!(e.contains("'&'"), "{e}");
         assert!(check_state("abc-DEF.ghi_JKL~0123").is_ok());
+    }
+
+    /// The token decoders on hostile answers: no panic, lifetimes bounded, errors short and
+    /// free of the token. Seeded; 10,000 cases.
+    #[test]
+    fn token_decoders_never_panic_and_bound_lifetimes() {
+        use conn_core::testing::fuzz;
+        use proptest::prelude::*;
+        #[derive(Deserialize)]
+        struct Wrap<T> {
+            data: T,
+        }
+        let num = prop_oneof![
+            any::<i64>().prop_map(|v| v.to_string()),
+            any::<u64>().prop_map(|v| v.to_string()),
+            any::<f64>().prop_map(|v| if v.is_finite() {
+                v.to_string()
+            } else {
+                "1e999".into()
+            }),
+            Just("\"9223372036854775807\"".to_owned()),
+            Just("\"1e25\"".to_owned()),
+            Just("\"NaN\"".to_owned()),
+            Just("\"-1\"".to_owned()),
+            Just("null".to_owned()),
+            Just("\"\"".to_owned()),
+            any::<String>().prop_map(|s| serde_json::Value::String(s).to_string()),
+            Just("{}".to_owned()),
+        ];
+        let doc = (num.clone(), num.clone(), num, any::<bool>(), 0usize..400).prop_map(
+            |(e, r, o, with_refresh, cut)| {
+                let refresh = if with_refresh { r#","refresh_token":"rft.CANARY-fz""# } else { "" };
+                let s = format!(
+                    r#"{{"data":{{"access_token":"act.CANARY-fz","expires_in":{e},"refresh_expires_in":{r},"open_id":{o}{refresh},"scope":"a,b"}}}}"#
+                );
+                // Sometimes cut, as a dropped answer is.
+                let cut = if cut < 200 { s.len() } else { cut.min(s.len()) };
+                s.as_bytes()[..cut].to_vec()
+            },
+        );
+        let ran = fuzz(10_000, doc, |body| {
+            match conn_core::error::decode_json_secret::<Wrap<TokenData>>("douyin", "t", &body) {
+                Ok(w) => {
+                    if let Ok(t) = OAuth::user_token(w.data, Some("o")) {
+                        prop_assert!(t.expires_in <= conn_core::lenient::MAX_WIRE_DURATION);
+                        let ts = t.into_token_set(SystemTime::now(), None);
+                        prop_assert!(ts.expires_at.is_some());
+                    }
+                }
+                Err(e) => {
+                    let text = format!("{e} {e:?}");
+                    prop_assert!(!text.contains("CANARY"), "{text}");
+                    prop_assert!(text.len() <= 2048);
+                }
+            }
+            if let Err(e) =
+                conn_core::error::decode_json_secret::<Wrap<RenewData>>("douyin", "r", &body)
+            {
+                let printed = format!("{e:?}");
+                prop_assert!(!printed.contains("CANARY"));
+            }
+            Ok(())
+        });
+        assert_eq!(ran, 10_000);
     }
 
     #[test]

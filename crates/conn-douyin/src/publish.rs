@@ -295,6 +295,25 @@ struct ItemData {
     item_id: String,
 }
 
+/// The new item's id from a create's success answer. An answer without one (cut, malformed,
+/// an empty id) may still mean the post was published, so it is an unknown outcome, never a
+/// plain decode error: the transport's [`Response::outcome_of`] makes it one.
+///
+/// [`Response::outcome_of`]: conn_core::transport::Response::outcome_of
+fn item_id_of(resp: &conn_core::transport::Response) -> Result<String> {
+    let d: ItemData = data_of(resp)?;
+    if d.item_id.trim().is_empty() {
+        return resp.outcome_of(Err(Error::from(conn_core::error::DecodeError {
+            platform: crate::PLATFORM.into(),
+            operation: resp.operation().to_owned().into(),
+            path: "data.item_id".into(),
+            excerpt: conn_core::error::excerpt(&resp.body),
+            source: <serde_json::Error as serde::de::Error>::custom("empty item_id"),
+        })));
+    }
+    Ok(d.item_id)
+}
+
 impl Client {
     /// Publishes an uploaded video (`create_video`). Validated before any request; never
     /// replayed once it may have reached the platform (see the module docs).
@@ -336,9 +355,9 @@ impl Client {
             .json(&body)?
             .outcome_context("open_id", open_id)
             .outcome_context("video_id", video_id);
-        let d: ItemData = data_of(&self.execute_for(open_id, req).await?)?;
-        tracing::info!(item_id = %d.item_id, "video published");
-        Ok(d.item_id)
+        let item_id = item_id_of(&self.execute_for(open_id, req).await?)?;
+        tracing::info!(item_id = %item_id, "video published");
+        Ok(item_id)
     }
 
     /// Publishes uploaded images (`create_image_text`). Validated before any request; never
@@ -373,9 +392,9 @@ impl Client {
             .json(&body)?
             .outcome_context("open_id", open_id)
             .outcome_context("image_ids", image_ids.join(","));
-        let d: ItemData = data_of(&self.execute_for(open_id, req).await?)?;
-        tracing::info!(item_id = %d.item_id, "image post published");
-        Ok(d.item_id)
+        let item_id = item_id_of(&self.execute_for(open_id, req).await?)?;
+        tracing::info!(item_id = %item_id, "image post published");
+        Ok(item_id)
     }
 
     /// Uploads (unless given a `video_id`) and publishes a video.

@@ -139,14 +139,16 @@ impl TokenRefresher for UserRefresher {
         let now = self.clock.now();
         let explicit = self.renew_next.swap(false, Ordering::SeqCst);
         let due = !self.renew_unavailable.load(Ordering::SeqCst)
-            && self
-                .auto_renew_before
-                .is_some_and(|window| refresh_expires_at.is_some_and(|exp| exp <= now + window));
+            && self.auto_renew_before.is_some_and(|window| {
+                refresh_expires_at
+                    .is_some_and(|exp| exp <= conn_core::token::expiry_after(now, window))
+            });
         if explicit || due {
             match self.oauth.renew(&refresh_token).await {
                 Ok(renewed) => {
                     renewals += 1;
-                    refresh_expires_at = Some(now + renewed.expires_in);
+                    refresh_expires_at =
+                        Some(conn_core::token::expiry_after(now, renewed.expires_in));
                     let killed = std::mem::replace(&mut refresh_token, renewed.refresh_token);
                     *self.pending() = Some(PendingRenewal {
                         killed,

@@ -64,3 +64,45 @@ pub async fn raw_server(
     });
     (format!("http://{addr}"), count)
 }
+
+/// One scripted answer of [`scripted_server`].
+#[derive(Debug, Clone, Copy)]
+pub enum Reply {
+    /// Write these bytes, then close.
+    Bytes(&'static [u8]),
+    /// Read the request, never answer (the client's attempt times out), hold for 10 s.
+    Hang,
+}
+
+/// A raw TCP server on 127.0.0.1 answering the n-th connection with `script[n]` (the last
+/// entry repeats). Returns the base URL and a counter of connections (requests: every reply
+/// closes its connection).
+pub async fn scripted_server(
+    script: Vec<Reply>,
+) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let c = count.clone();
+    tokio::spawn(async move {
+        for _ in 0..16 {
+            let Ok((mut sock, _)) = listener.accept().await else {
+                return;
+            };
+            let n = c.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let reply = script[n.min(script.len() - 1)];
+            tokio::spawn(async move {
+                let mut buf = [0u8; 8192];
+                let _ = sock.read(&mut buf).await;
+                match reply {
+                    Reply::Bytes(r) => {
+                        let _ = sock.write_all(r).await;
+                        let _ = sock.shutdown().await;
+                    }
+                    Reply::Hang => tokio::time::sleep(Duration::from_secs(10)).await,
+                }
+            });
+        }
+    });
+    (format!("http://{addr}"), count)
+}

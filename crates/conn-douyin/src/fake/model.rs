@@ -104,6 +104,9 @@ pub enum FaultKind {
     Http(u16),
     /// The connection is closed without an answer; the work is not done.
     DropConnection,
+    /// The work **is done** and the success answer arrives cut: its body stops halfway (a
+    /// complete HTTP response holding half of the JSON).
+    CutBody,
 }
 
 /// How `/oauth/refresh_token/` treats the refresh token (⚠ the sources disagree).

@@ -103,7 +103,16 @@ fn oauth_ok(st: &State, data: Map<String, Value>) -> ResponseTemplate {
     let mut body = Map::new();
     body.insert("data".into(), Value::Object(with_code(st, data)));
     body.insert("message".into(), Value::from("success"));
-    ResponseTemplate::new(200).set_body_json(Value::Object(body))
+    success_body(st, ResponseTemplate::new(200), Value::Object(body))
+}
+
+/// A success body, cut halfway when the request carries a [`FaultKind::CutBody`] fault.
+fn success_body(st: &State, t: ResponseTemplate, body: Value) -> ResponseTemplate {
+    if !st.cut_body {
+        return t.set_body_json(body);
+    }
+    let bytes = body.to_string().into_bytes();
+    t.set_body_raw(bytes[..bytes.len() / 2].to_vec(), "application/json")
 }
 
 fn oauth_err(st: &mut State, (code, desc): Fail) -> ResponseTemplate {
@@ -138,9 +147,9 @@ fn api_ok(st: &mut State, data: Map<String, Value>) -> ResponseTemplate {
     let mut body = Map::new();
     body.insert("data".into(), Value::Object(data));
     body.insert("extra".into(), extra);
-    ResponseTemplate::new(200)
-        .insert_header("x-tt-logid", log_id.as_str().unwrap_or_default())
-        .set_body_json(Value::Object(body))
+    let t =
+        ResponseTemplate::new(200).insert_header("x-tt-logid", log_id.as_str().unwrap_or_default());
+    success_body(st, t, Value::Object(body))
 }
 
 fn api_err(st: &mut State, (code, desc): Fail) -> ResponseTemplate {
@@ -173,8 +182,8 @@ fn fault_response(st: &mut State, op: Op, fault: FaultKind) -> ResponseTemplate 
         FaultKind::Http(status) => {
             return ResponseTemplate::new(status).set_body_string("fake: upstream failure");
         }
-        // Handled by the matcher / by delaying a normal answer.
-        FaultKind::DropConnection | FaultKind::Slow(_) => {
+        // Handled by the matcher / by delaying or cutting a normal answer.
+        FaultKind::DropConnection | FaultKind::Slow(_) | FaultKind::CutBody => {
             return ResponseTemplate::new(500).set_body_string("fake: fault misrouted");
         }
     };
@@ -293,12 +302,17 @@ impl Respond for FakeResponder {
         st.record(recorded(req, op));
         let (delay, fault) = match st.take_fault(op) {
             Some(FaultKind::Slow(d)) => (Some(d), None),
+            Some(FaultKind::CutBody) => {
+                st.cut_body = true;
+                (None, None)
+            }
             other => (None, other),
         };
         let template = match fault {
             Some(f) => fault_response(&mut st, op, f),
             None => route(&mut st, op, req),
         };
+        st.cut_body = false;
         drop(st);
         match delay {
             Some(d) => template.set_delay(d),

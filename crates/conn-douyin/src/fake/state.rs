@@ -92,6 +92,8 @@ pub(crate) struct State {
     faults: HashMap<Op, VecDeque<FaultKind>>,
     counts: HashMap<Op, usize>,
     recorded: Vec<RecordedRequest>,
+    /// Set while answering a request whose success body must be cut ([`FaultKind::CutBody`]).
+    pub(super) cut_body: bool,
 }
 
 impl fmt::Debug for State {
@@ -143,6 +145,7 @@ impl State {
             faults: HashMap::new(),
             counts: HashMap::new(),
             recorded: Vec::new(),
+            cut_body: false,
         }
     }
 
