@@ -123,10 +123,13 @@ impl IfindRefresher {
         } else {
             Idempotency::Idempotent
         };
-        let req = Request::post(endpoint, format!("/{endpoint}"), idem).secret_header(
-            HeaderName::from_static(REFRESH_TOKEN_HEADER),
-            self.refresh_token.as_secret(),
-        )?;
+        // secret_response: the transport keeps no excerpt of a token answer in any error.
+        let req = Request::post(endpoint, format!("/{endpoint}"), idem)
+            .secret_response()
+            .secret_header(
+                HeaderName::from_static(REFRESH_TOKEN_HEADER),
+                self.refresh_token.as_secret(),
+            )?;
         let resp = match self.transport.execute(&req).await {
             Ok(r) => r,
             Err(e) if e.api_kind() == Some(ApiErrorKind::ReauthRequired) => {

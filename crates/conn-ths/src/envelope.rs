@@ -7,7 +7,7 @@
 //! | re-configure the refresh token | -1300, -1301, -4100 | `ReauthRequired` | no |
 //! | empty result | -4001 (no data), -4211 (no trading day in the range) | none: an empty [`Tables`](crate::Tables) | - |
 //! | validation naming the parameter | -1003, -1004, -1201..-1203, -4203..-4210, -4212, -4213, -5000, -5001, -5003, -5010, -5101 | `InvalidRequest` | no |
-//! | limit naming the limit ([`Limit`]) | size per command, date range, trial window: `InvalidRequest`/`PermissionDenied`; quotas: `QuotaExceeded` | no |
+//! | limit naming the limit ([`Limit`]) | size per command, date range: `InvalidRequest`; trial windows and quotas: `QuotaExceeded` | no |
 //! | permission | -1005, -1303, -4230, -4320, -5100, -5103, -5104 | `PermissionDenied` | no |
 //! | rate limit | -4400 | `RateLimited` | yes, any operation, after slowing the account's limiter |
 //! | retry later | -1000..-1002, -4101, -4102, -4201, -5002 (busy), -5004..-5009 | `ServerError` (`Busy` for -5002) | reads only |
@@ -215,7 +215,7 @@ pub fn limit_of(code: i64) -> Option<Limit> {
 /// assert_eq!(kind_of(-1302), ApiErrorKind::TokenExpired);
 /// assert_eq!(kind_of(-1010), ApiErrorKind::TokenExpired);
 /// assert_eq!(kind_of(-4400), ApiErrorKind::RateLimited);
-/// assert_eq!(kind_of(-4310), ApiErrorKind::PermissionDenied);
+/// assert_eq!(kind_of(-4310), ApiErrorKind::QuotaExceeded);
 /// assert_eq!(kind_of(-4301), ApiErrorKind::QuotaExceeded);
 /// assert_eq!(kind_of(-5001), ApiErrorKind::InvalidRequest);
 /// ```
@@ -226,8 +226,7 @@ pub fn kind_of(code: i64) -> ApiErrorKind {
         (_, Some(ReplayWithNewToken)) => ApiErrorKind::TokenExpired,
         (_, Some(Reconfigure)) => ApiErrorKind::ReauthRequired,
         (_, Some(Validation | EmptyResult)) => ApiErrorKind::InvalidRequest,
-        (_, Some(Action::Limit(Quota(_)))) => ApiErrorKind::QuotaExceeded,
-        (_, Some(Action::Limit(TrialWindow(_)))) => ApiErrorKind::PermissionDenied,
+        (_, Some(Action::Limit(Quota(_) | TrialWindow(_)))) => ApiErrorKind::QuotaExceeded,
         (_, Some(Action::Limit(_))) => ApiErrorKind::InvalidRequest,
         (_, Some(Permission | Stop)) => ApiErrorKind::PermissionDenied,
         (_, Some(SlowDown)) => ApiErrorKind::RateLimited,

@@ -44,8 +44,8 @@ fn table() -> Vec<(i64, ApiErrorKind)> {
     // Size per command and date range: the request must change.
     t.extend([-4304, -4305, -4306, -4312, -4319, -4321, -4322].map(|c| (c, InvalidRequest)));
     t.extend([-4308, -4313, -4314, -4315, -4316].map(|c| (c, InvalidRequest)));
-    // Trial windows: the account must change.
-    t.extend((-4311..=-4309).map(|c| (c, PermissionDenied)));
+    // Trial windows: a limit of the account, like a quota.
+    t.extend((-4311..=-4309).map(|c| (c, QuotaExceeded)));
     // Quotas.
     t.extend([-4301, -4302, -4303, -4307, -4317, -4318, -5102].map(|c| (c, QuotaExceeded)));
     // Server side: retry later (reads).
