@@ -156,7 +156,10 @@ fn child_process() {
             }
             "ths" => {
                 let cfg = conn_ths::Config::from_env_with(&Env::process()).unwrap();
-                let client = conn_ths::Client::with_token_store(cfg, child_store()).unwrap();
+                let client = conn_ths::Client::builder(cfg)
+                    .token_store(child_store())
+                    .build()
+                    .unwrap();
                 println!("READY");
                 read_line().await;
                 let first = client.tokens().token().await.unwrap();

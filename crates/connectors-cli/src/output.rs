@@ -80,6 +80,11 @@ impl Output {
                     }
                 }
                 Error::OutcomeUnknown(o) => context.clone_from(&o.context),
+                Error::ReauthRequired(r) => {
+                    if let Some(hint) = reauth_hint(&r.platform) {
+                        details.push(("what to do", json!(hint)));
+                    }
+                }
                 _ => {}
             }
             let top = e.to_string();
@@ -257,6 +262,19 @@ pub fn bytes(n: u64) -> String {
         format!("{n} B")
     } else {
         format!("{v:.1} {}", UNITS[u])
+    }
+}
+
+/// The command a shell user runs when a platform says its authorization is gone: the library's
+/// message names library calls, which mean nothing at a prompt.
+fn reauth_hint(platform: &str) -> Option<&'static str> {
+    match platform {
+        "douyin" => Some("run `connectors douyin login` to authorize the account again"),
+        "ths" => Some(
+            "put a new refresh token from the iFinD client into THS_REFRESH_TOKEN \
+             (or `connectors creds set ths refresh_token`)",
+        ),
+        _ => None,
     }
 }
 

@@ -477,15 +477,45 @@ mod platforms {
             });
             return;
         }
-        match Config::from_env_with(env)
-            .and_then(|c| Client::builder(c).token_store(tokens.clone()).build())
-        {
+        let built = Config::from_env_with(env).and_then(|c| {
+            let limit = c.rate_limit();
+            let builder = Client::builder(c).token_store(tokens.clone());
+            shared_ths_limiter(builder, out, limit)?.build()
+        });
+        match built {
             Ok(client) => {
                 out.register(Box::new(client.clone()));
                 out.ths = Some(client);
             }
             Err(e) => report.add(PLATFORM, vec![e]),
         }
+    }
+
+    /// With Redis configured, the iFinD account's 600/min budget is shared by every process and
+    /// host (a real -4400 slows all of them); without it, the client's own limiter counts.
+    #[cfg(all(feature = "ths", feature = "redis"))]
+    fn shared_ths_limiter(
+        builder: conn_ths::ClientBuilder,
+        out: &Connectors,
+        limit: conn_ths::RateLimit,
+    ) -> Result<conn_ths::ClientBuilder, conn_core::Error> {
+        let Some(redis) = &out.redis else {
+            return Ok(builder);
+        };
+        let shared = conn_redis::SharedLimit::new(limit.requests(), limit.window())?
+            .with_burst(limit.burst());
+        let limiter = conn_redis::RedisLimiter::new(redis.clone(), conn_ths::PLATFORM, shared);
+        Ok(builder.limiter(Arc::new(limiter)))
+    }
+
+    /// Without the `redis` feature there is no shared state: the client's own limiter counts.
+    #[cfg(all(feature = "ths", not(feature = "redis")))]
+    fn shared_ths_limiter(
+        builder: conn_ths::ClientBuilder,
+        _out: &Connectors,
+        _limit: conn_ths::RateLimit,
+    ) -> Result<conn_ths::ClientBuilder, conn_core::Error> {
+        Ok(builder)
     }
 
     #[cfg(feature = "erp")]
