@@ -128,7 +128,7 @@ struct Held {
 type HeldMap = Arc<Mutex<HashMap<TokenKey, Arc<Held>>>>;
 
 /// A [`TokenStore`] in Redis shared by every process and host, with a lease lock and fenced
-/// writes (see the [module docs](self)).
+/// writes: a writer whose lease expired cannot overwrite a newer token.
 ///
 /// ```no_run
 /// use std::sync::Arc;

@@ -94,8 +94,8 @@ impl serde::Serialize for SecurityCode {
 }
 
 impl SecurityCode {
-    /// Parses a code against the rules in the [module docs](self); the error names the field
-    /// `code`.
+    /// Parses a code by its shape (one `.`, a symbol of 1–20 ASCII letters or digits, a market
+    /// of 1–4 ASCII letters; see [`MARKETS`]); the error names the field `code`.
     pub fn parse(s: &str) -> Result<Self> {
         Self::parse_field(s, "code")
     }
