@@ -14,7 +14,7 @@ use conn_core::transport::Request;
 use conn_core::{Error, Result};
 use serde_json::{json, Map, Value};
 
-use super::{array_at, copy, Flow, ProfileOptions};
+use super::{array_at, copy, copy_items, Flow, ProfileOptions};
 use crate::envelope::ErrorCodes;
 use crate::model::{decode_error, NewOrder};
 use crate::pagination::OrderQuery;
@@ -93,24 +93,18 @@ impl Flow for Erpnext {
         copy(&mut m, o, "currency", &["currency"]);
         copy(&mut m, o, "total_amount", &["grand_total"]);
         copy(&mut m, o, "created_at", &["transaction_date"]);
-        let items: Vec<Value> = o
-            .get("items")
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .map(|it| {
-                        let mut i = Map::new();
-                        copy(&mut i, it, "sku", &["item_code"]);
-                        copy(&mut i, it, "name", &["item_name"]);
-                        copy(&mut i, it, "quantity", &["qty"]);
-                        copy(&mut i, it, "unit_price", &["rate"]);
-                        copy(&mut i, it, "amount", &["amount"]);
-                        Value::Object(i)
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        m.insert("items".into(), Value::Array(items));
+        copy_items(
+            &mut m,
+            o,
+            "items",
+            &[
+                ("sku", &["item_code"]),
+                ("name", &["item_name"]),
+                ("quantity", &["qty"]),
+                ("unit_price", &["rate"]),
+                ("amount", &["amount"]),
+            ],
+        );
         Value::Object(m)
     }
 

@@ -16,7 +16,9 @@ use conn_core::transport::Request;
 use conn_core::Result;
 use serde_json::{json, Map, Value};
 
-use super::{array_at, copy, count_at, filters_object, require_shop, Flow, ProfileOptions};
+use super::{
+    array_at, copy, copy_items, count_at, filters_object, require_shop, Flow, ProfileOptions,
+};
 use crate::envelope::ErrorCodes;
 use crate::model::{decode_error, NewOrder};
 use crate::pagination::OrderQuery;
@@ -66,24 +68,18 @@ impl Flow for Jst {
         copy(&mut m, o, "customer", &["shop_buyer_id", "receiver_name"]);
         copy(&mut m, o, "total_amount", &["pay_amount", "paid_amount"]);
         copy(&mut m, o, "created_at", &["order_date", "created"]);
-        let items: Vec<Value> = o
-            .get("items")
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .map(|it| {
-                        let mut i = Map::new();
-                        copy(&mut i, it, "sku", &["sku_id", "shop_sku_id"]);
-                        copy(&mut i, it, "name", &["name"]);
-                        copy(&mut i, it, "quantity", &["qty"]);
-                        copy(&mut i, it, "unit_price", &["price", "base_price"]);
-                        copy(&mut i, it, "amount", &["amount"]);
-                        Value::Object(i)
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        m.insert("items".into(), Value::Array(items));
+        copy_items(
+            &mut m,
+            o,
+            "items",
+            &[
+                ("sku", &["sku_id", "shop_sku_id"]),
+                ("name", &["name"]),
+                ("quantity", &["qty"]),
+                ("unit_price", &["price", "base_price"]),
+                ("amount", &["amount"]),
+            ],
+        );
         Value::Object(m)
     }
 

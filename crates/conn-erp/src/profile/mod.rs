@@ -328,6 +328,32 @@ pub(crate) fn copy(dst: &mut Map<String, Value>, src: &Value, to: &str, from: &[
     }
 }
 
+/// Copies the line items listed under `list` in `src` into `dst["items"]`, each field `to` from
+/// the first of its `from` keys present: one answer mapping for every profile.
+pub(crate) fn copy_items(
+    dst: &mut Map<String, Value>,
+    src: &Value,
+    list: &str,
+    fields: &[(&str, &[&str])],
+) {
+    let items: Vec<Value> = src
+        .get(list)
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .map(|it| {
+                    let mut i = Map::new();
+                    for (to, from) in fields {
+                        copy(&mut i, it, to, from);
+                    }
+                    Value::Object(i)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    dst.insert("items".into(), Value::Array(items));
+}
+
 /// The filters of a query as a JSON object of strings (the business parameters of the
 /// signed ERPs).
 pub(crate) fn filters_object(q: &OrderQuery) -> Map<String, Value> {

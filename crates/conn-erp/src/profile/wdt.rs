@@ -18,7 +18,9 @@ use conn_core::transport::Request;
 use conn_core::Result;
 use serde_json::{json, Map, Value};
 
-use super::{array_at, copy, count_at, filters_object, require_shop, Flow, ProfileOptions};
+use super::{
+    array_at, copy, copy_items, count_at, filters_object, require_shop, Flow, ProfileOptions,
+};
 use crate::auth::WDT_METHOD_PARAM;
 use crate::envelope::ErrorCodes;
 use crate::model::NewOrder;
@@ -81,24 +83,18 @@ impl Flow for Wdt {
         );
         copy(&mut m, o, "total_amount", &["receivable", "paid"]);
         copy(&mut m, o, "created_at", &["trade_time", "created"]);
-        let items: Vec<Value> = o
-            .get("detail_list")
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .map(|it| {
-                        let mut i = Map::new();
-                        copy(&mut i, it, "sku", &["spec_no", "goods_no"]);
-                        copy(&mut i, it, "name", &["goods_name"]);
-                        copy(&mut i, it, "quantity", &["num"]);
-                        copy(&mut i, it, "unit_price", &["order_price", "price"]);
-                        copy(&mut i, it, "amount", &["share_amount"]);
-                        Value::Object(i)
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        m.insert("items".into(), Value::Array(items));
+        copy_items(
+            &mut m,
+            o,
+            "detail_list",
+            &[
+                ("sku", &["spec_no", "goods_no"]),
+                ("name", &["goods_name"]),
+                ("quantity", &["num"]),
+                ("unit_price", &["order_price", "price"]),
+                ("amount", &["share_amount"]),
+            ],
+        );
         Value::Object(m)
     }
 
