@@ -109,6 +109,9 @@ fn no_arguments(command: &str, rest: &[String]) -> Result<(), String> {
 /// runs them all; ARGS go to each bench binary. `cargo xtask bench -p conn-core` style
 /// selection: pass `--package NAME` before `--`, e.g. `cargo xtask bench --package conn-ths`.
 fn bench(root: &Path, args: &[String]) -> Result<(), String> {
+    if args.iter().any(|a| a == "--check") {
+        return Cargo::new(bench_check_args(args)?).run(root);
+    }
     let mut full = vec!["bench".to_owned()];
     let mut rest = args.iter();
     let mut selected = false;
@@ -134,6 +137,28 @@ fn bench(root: &Path, args: &[String]) -> Result<(), String> {
     Cargo::new(full).run(root)
 }
 
+/// `cargo xtask bench --check`: only the client-level benchmark, which fails when a ratio
+/// falls under its target. Not a CI step: the figures need a quiet machine.
+fn bench_check_args(args: &[String]) -> Result<Vec<String>, String> {
+    if let Some(other) = args.iter().find(|a| *a != "--check") {
+        return Err(format!(
+            "`bench --check` takes no other arguments (got `{other}`); select cases with BENCH_CASES=a,b"
+        ));
+    }
+    Ok([
+        "bench",
+        "-p",
+        "conn-bench",
+        "--bench",
+        "client",
+        "--",
+        "--check",
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect())
+}
+
 fn usage() -> String {
     let mut text = String::from(
         "Usage: cargo xtask <command>\n\
@@ -142,6 +167,7 @@ fn usage() -> String {
          \x20 ci [--skip STEP[,STEP]]  run every check CI runs (`.ci/run` calls exactly this)\n\
          \x20 env-example              regenerate env.example from `connectors env-example`\n\
          \x20 bench [ARGS...]          cargo bench --workspace --all-features -- ARGS...\n\
+         \x20 bench --check            the client-level bench; fails when a ratio is under its target\n\
          \x20 help                     show this text\n\
          \n\
          CI steps, in order (names for --skip):\n",
@@ -166,6 +192,24 @@ mod tests {
         let names: Vec<&str> = skip.iter().map(|s| s.name()).collect();
         assert_eq!(names, ["test", "doc", "env"]);
         assert!(parse_skip(&[]).expect("valid").is_empty());
+    }
+
+    #[test]
+    fn bench_check_runs_the_client_bench_alone() {
+        let args = bench_check_args(&strings(&["--check"])).expect("valid");
+        assert_eq!(
+            args,
+            [
+                "bench",
+                "-p",
+                "conn-bench",
+                "--bench",
+                "client",
+                "--",
+                "--check"
+            ]
+        );
+        assert!(bench_check_args(&strings(&["--check", "-p", "conn-core"])).is_err());
     }
 
     #[test]
