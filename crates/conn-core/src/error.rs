@@ -767,9 +767,10 @@ fn decode_json_as<T: serde::de::DeserializeOwned>(
     body: &[u8],
     keep_excerpt: bool,
 ) -> Result<T> {
-    // Fast path: plain serde. Path tracking costs on every field, so it only runs again on
-    // the (rare) failure, to say where decoding broke.
-    if let Ok(v) = serde_json::from_slice(body) {
+    // Fast path: plain serde, lenient fields read strictly first (`lenient::from_slice`). Path
+    // tracking costs on every field, so it only runs again on the (rare) failure, to say where
+    // decoding broke.
+    if let Ok(v) = crate::lenient::from_slice(body) {
         return Ok(v);
     }
     let de = &mut serde_json::Deserializer::from_slice(body);

@@ -22,6 +22,60 @@ use std::time::Duration;
 use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
 
+// ---- the strict fast path -------------------------------------------------------------------
+//
+// Almost every answer carries plain JSON numbers, strings and booleans where the platform
+// documents them. Reading each lenient field through `deserialize_any` and a scalar enum costs
+// on every field of every item, so `from_slice` first decodes with every helper below in strict
+// mode (the field's plain serde type, which serde_json reads directly), and only when that
+// fails decodes again leniently. Strict mode accepts a subset of what lenient mode accepts and
+// yields the same value for it, so the result never depends on which pass produced it.
+
+std::thread_local! {
+    static STRICT: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+fn is_strict() -> bool {
+    STRICT.with(std::cell::Cell::get)
+}
+
+/// Runs `f` (a synchronous decode) with this module's helpers in strict mode: each reads only
+/// its plain serde type (`i64` a JSON integer, `string` a JSON string, `bool` a JSON boolean…)
+/// and fails otherwise. Restored on return and on unwind.
+pub fn strict<R>(f: impl FnOnce() -> R) -> R {
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            STRICT.with(|s| s.set(self.0));
+        }
+    }
+    let _restore = Restore(STRICT.with(|s| s.replace(true)));
+    f()
+}
+
+/// Decodes JSON into `T`: strictly first (plain serde for every lenient field), and leniently
+/// only when the strict pass fails. The lenient pass's error is the one returned.
+///
+/// ```
+/// #[derive(Debug, PartialEq, serde::Deserialize)]
+/// struct Item {
+///     #[serde(deserialize_with = "conn_core::lenient::i64")]
+///     plays: i64,
+///     #[serde(default, deserialize_with = "conn_core::lenient::string")]
+///     id: String,
+/// }
+/// let fast: Item = conn_core::lenient::from_slice(br#"{"plays":12,"id":"a"}"#).unwrap();
+/// let slow: Item = conn_core::lenient::from_slice(br#"{"plays":"12","id":7}"#).unwrap();
+/// assert_eq!((fast.plays, slow.plays, slow.id.as_str()), (12, 12, "7"));
+/// assert!(conn_core::lenient::from_slice::<Item>(br#"{"plays":"x"}"#).is_err());
+/// ```
+pub fn from_slice<T: serde::de::DeserializeOwned>(body: &[u8]) -> serde_json::Result<T> {
+    match strict(|| serde_json::from_slice(body)) {
+        Ok(v) => Ok(v),
+        Err(_) => serde_json::from_slice(body),
+    }
+}
+
 /// What a lenient scalar turned out to be.
 enum Scalar {
     Int(i64),
@@ -104,6 +158,9 @@ fn describe(s: &Scalar) -> String {
 
 /// `i64` from a number (integral float accepted) or a numeric string.
 pub fn i64<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    if is_strict() {
+        return <i64 as Deserialize>::deserialize(d);
+    }
     let s = scalar(d)?;
     as_int(&s)
         .ok_or_else(|| de::Error::custom(format!("expected an integer, got {}", describe(&s))))
@@ -112,6 +169,9 @@ pub fn i64<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
 /// `Option<i64>`: absent (with `#[serde(default)]`), null or an empty string → `None`; anything
 /// else must be an integer.
 pub fn opt_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    if is_strict() {
+        return Option::<i64>::deserialize(d);
+    }
     match scalar(d)? {
         Scalar::Null => Ok(None),
         Scalar::Text(t) if t.trim().is_empty() => Ok(None),
@@ -134,6 +194,9 @@ pub fn opt_u64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error>
 /// `bool` from `true/false`, `0/1` or their string forms; null → `false` (use with
 /// `#[serde(default)]` for absent fields).
 pub fn bool<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    if is_strict() {
+        return <bool as Deserialize>::deserialize(d);
+    }
     let s = scalar(d)?;
     match &s {
         Scalar::Bool(b) => Ok(*b),
@@ -148,6 +211,9 @@ pub fn bool<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
 
 /// A string from a string, a number or a boolean (ids sometimes arrive as numbers); null → empty.
 pub fn string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    if is_strict() {
+        return String::deserialize(d);
+    }
     Ok(match scalar(d)? {
         Scalar::Text(t) => t,
         Scalar::Null => String::new(),
@@ -159,6 +225,9 @@ pub fn string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
 
 /// An optional string like [`string`]; null or empty → `None`.
 pub fn opt_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    if is_strict() {
+        return Ok(Option::<String>::deserialize(d)?.filter(|s| !s.is_empty()));
+    }
     let s = string(d)?;
     Ok(if s.is_empty() { None } else { Some(s) })
 }
@@ -171,6 +240,9 @@ pub struct LooseI64(pub Option<i64>);
 
 impl<'de> Deserialize<'de> for LooseI64 {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        if is_strict() {
+            return Option::<i64>::deserialize(d).map(LooseI64);
+        }
         Ok(LooseI64(as_int(&scalar(d)?)))
     }
 }
@@ -184,6 +256,9 @@ impl<'de> Deserialize<'de> for LooseI64 {
 /// string a quote is always escaped, so a match followed by `:` is a key; anything it cannot
 /// read as zero makes it answer `false`, and the decoder then parses the body in full.
 ///
+/// Decoders that run on every response keep a [`CodeScan`](crate::code_scan::CodeScan)
+/// instead: it builds its searcher once and scans for all keys in one pass.
+///
 /// ```
 /// use conn_core::lenient::codes_all_zero;
 /// let keys: &[&[u8]] = &[b"\"error_code\""];
@@ -192,40 +267,8 @@ impl<'de> Deserialize<'de> for LooseI64 {
 /// assert!(!codes_all_zero(br#"{"data":{}}"#, keys)); // no code at all: parse to be sure
 /// ```
 pub fn codes_all_zero(body: &[u8], quoted_keys: &[&[u8]]) -> bool {
-    let mut found = false;
-    for key in quoted_keys {
-        for pos in memchr::memmem::find_iter(body, key) {
-            let rest = skip_ws(&body[pos + key.len()..]);
-            let Some(rest) = rest.strip_prefix(b":") else {
-                // The same text as a string value, not a key.
-                continue;
-            };
-            let rest = skip_ws(rest);
-            let after = rest
-                .strip_prefix(b"\"0\"")
-                .or_else(|| rest.strip_prefix(b"0"));
-            match after {
-                Some(a)
-                    if matches!(
-                        a.first(),
-                        None | Some(b',' | b'}' | b']' | b' ' | b'\n' | b'\r' | b'\t')
-                    ) =>
-                {
-                    found = true;
-                }
-                _ => return false,
-            }
-        }
-    }
-    found
-}
-
-fn skip_ws(b: &[u8]) -> &[u8] {
-    let n = b
-        .iter()
-        .take_while(|c| matches!(c, b' ' | b'\n' | b'\r' | b'\t'))
-        .count();
-    &b[n..]
+    // A decoder on the hot path keeps a `CodeScan`; this builds one per call.
+    crate::code_scan::CodeScan::from_quoted(quoted_keys).all_zero(body)
 }
 
 /// The longest duration read from the wire: ten years. Longer values (`1e25`, `i64::MAX`
@@ -423,6 +466,86 @@ mod tests {
         assert!(e.to_string().contains("non-negative"), "{e}");
         let e = serde_json::from_str::<T>(r#"{"a":1.5}"#).unwrap_err();
         assert!(e.to_string().contains("1.5"), "{e}");
+    }
+
+    #[derive(Debug, PartialEq, Deserialize)]
+    struct All {
+        #[serde(default, deserialize_with = "i64")]
+        a: i64,
+        #[serde(default, deserialize_with = "opt_i64")]
+        b: Option<i64>,
+        #[serde(default, deserialize_with = "bool")]
+        c: bool,
+        #[serde(default, deserialize_with = "string")]
+        d: String,
+        #[serde(default, deserialize_with = "opt_u64")]
+        e: Option<u64>,
+        #[serde(default, deserialize_with = "opt_string")]
+        g: Option<String>,
+        #[serde(default)]
+        f: LooseI64,
+    }
+
+    #[test]
+    fn the_strict_pass_never_changes_a_result() {
+        // Every helper against values strict mode takes, values only lenient mode takes, and
+        // values neither takes: `from_slice` must equal a lenient-only decode in every case.
+        let values = [
+            "0",
+            "-1",
+            "42",
+            "9223372036854775807",
+            "9223372036854775808",
+            "18446744073709551615",
+            "-9223372036854775808",
+            "3.0",
+            "1.5",
+            "-0.0",
+            "1e3",
+            "true",
+            "false",
+            "null",
+            "\"\"",
+            "\" 7 \"",
+            "\"abc\"",
+            "\"true\"",
+            "\"1\"",
+            "[]",
+            "{}",
+            "\"-1302\"",
+        ];
+        let mut strict_hits = 0;
+        for field in ["a", "b", "c", "d", "e", "g", "f"] {
+            for v in values {
+                let body = format!(r#"{{"{field}":{v}}}"#);
+                let lenient_only = serde_json::from_slice::<All>(body.as_bytes());
+                let both = from_slice::<All>(body.as_bytes());
+                match (&lenient_only, &both) {
+                    (Ok(x), Ok(y)) => assert_eq!(x, y, "{body}"),
+                    (Err(x), Err(y)) => assert_eq!(x.to_string(), y.to_string(), "{body}"),
+                    _ => panic!("{body}: {lenient_only:?} vs {both:?}"),
+                }
+                let strict_only = strict(|| serde_json::from_slice::<All>(body.as_bytes()));
+                if let Ok(s) = strict_only {
+                    strict_hits += 1;
+                    assert_eq!(Some(&s), lenient_only.as_ref().ok(), "{body}");
+                }
+            }
+        }
+        assert!(strict_hits > 10, "the fast path takes the plain values");
+        assert!(!is_strict(), "strict mode ends with the call");
+    }
+
+    #[test]
+    fn strict_mode_is_restored_after_a_panic() {
+        let r = std::panic::catch_unwind(|| strict(|| panic!("decoder bug")));
+        assert!(r.is_err());
+        assert!(!is_strict());
+        assert_eq!(
+            from_slice::<All>(br#"{"a":"5"}"#).unwrap().a,
+            5,
+            "lenient fallback still works"
+        );
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //! | [`error`] | the one [`Error`] type, with predicates (`is_retryable`, `retry_after`, `status`, `platform_code`, `log_id`) |
 //! | [`secret`] | redacting secret types ([`secret::AccessToken`], [`secret::ClientSecret`], …) |
 //! | [`lenient`] | serde helpers for numbers that arrive as strings, booleans as 0/1; bounded durations from wire numbers |
+//! | [`code_scan`] | one pass over a body proving every error code in it is zero (envelope fast path) |
 //! | [`redact`] | masking of secret values in body excerpts and serde messages, by structure |
 //! | [`limit`] | the keyed [`limit::Limiter`] trait that per-process and shared rate limiters implement |
 //! | [`env`](mod@env) | typed environment reading whose errors name the variable; the env.example registry |
@@ -65,6 +66,7 @@
 
 pub mod body;
 pub mod clock;
+pub mod code_scan;
 pub mod connector;
 pub mod credentials;
 pub mod env;

@@ -193,8 +193,12 @@ fn code(map: Option<&Map<String, Value>>, key: &str) -> Option<i64> {
     LooseI64::deserialize(v).ok()?.0.filter(|c| *c != 0)
 }
 
-/// Every key that carries a Douyin error code, in both envelope shapes.
-const CODE_KEYS: &[&[u8]] = &[b"\"error_code\"", b"\"sub_error_code\""];
+/// Every key that carries a Douyin error code, in both envelope shapes; the scan is built
+/// once (its searcher kept) and reads each body once for both keys.
+static CODE_SCAN: std::sync::LazyLock<conn_core::code_scan::CodeScan> =
+    std::sync::LazyLock::new(|| {
+        conn_core::code_scan::CodeScan::new(&["error_code", "sub_error_code"])
+    });
 
 /// The platform error carried by a response, if any (both envelope shapes, codes as numbers or
 /// strings). `None` for a success envelope or a body that is not a Douyin envelope; the
@@ -207,7 +211,7 @@ pub fn decode_error(
 ) -> Option<Error> {
     // Almost every response is a success: when every code in it reads zero there is no error,
     // and the body need not be parsed a second time (the caller decodes it once).
-    if conn_core::lenient::codes_all_zero(body, CODE_KEYS) {
+    if CODE_SCAN.all_zero(body) {
         return None;
     }
     let v: Value = serde_json::from_slice(body).ok()?;
