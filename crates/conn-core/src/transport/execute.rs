@@ -343,6 +343,9 @@ impl RetryObserver for Observer<'_> {
     }
 }
 
+/// Reads the whole body, refusing one over `max` bytes. A body that arrives as one chunk (the
+/// usual small answer) is returned as that chunk, not copied; a body of several chunks is
+/// copied once into a buffer sized from `Content-Length` when declared.
 async fn read_capped(platform: &str, mut resp: reqwest::Response, max: usize) -> Result<Bytes> {
     let too_large = || Error::BodyTooLarge {
         platform: platform.to_owned().into(),
@@ -352,19 +355,30 @@ async fn read_capped(platform: &str, mut resp: reqwest::Response, max: usize) ->
     if declared.is_some_and(|n| n > max as u64) {
         return Err(too_large());
     }
-    let cap = declared.map_or(8 * 1024, |n| n as usize).min(max);
-    let mut buf = BytesMut::with_capacity(cap);
+    let mut first: Option<Bytes> = None;
+    let mut buf = BytesMut::new();
+    let mut total = 0usize;
     while let Some(chunk) = resp
         .chunk()
         .await
         .map_err(|e| map_reqwest(platform, e, true))?
     {
-        if buf.len() + chunk.len() > max {
+        total = total.saturating_add(chunk.len());
+        if total > max {
             return Err(too_large());
         }
-        buf.extend_from_slice(&chunk);
+        match first.take() {
+            None if buf.is_empty() => first = Some(chunk),
+            None => buf.extend_from_slice(&chunk),
+            Some(f) => {
+                let cap = declared.map_or(0, |n| n as usize).max(total).min(max);
+                buf.reserve(cap);
+                buf.extend_from_slice(&f);
+                buf.extend_from_slice(&chunk);
+            }
+        }
     }
-    Ok(buf.freeze())
+    Ok(first.unwrap_or_else(|| buf.freeze()))
 }
 
 /// Classifies a reqwest error: did the request leave, and what kind of failure is it?
