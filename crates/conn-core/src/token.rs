@@ -505,7 +505,17 @@ impl TokenManager {
 
     /// A valid access token, refreshing first when it is missing or within the margin of expiry.
     pub async fn token(&self) -> Result<AccessToken> {
-        Ok(self.token_set().await?.access_token)
+        self.ensure_loaded().await?;
+        // The usual case, a fresh token: copy the access token alone, not the whole set.
+        {
+            let st = self.lock_state();
+            if let Some(entry) = &st.current {
+                if self.fresh(entry) {
+                    return Ok(entry.0.access_token.clone());
+                }
+            }
+        }
+        Ok(self.refresh_if(None).await?.access_token)
     }
 
     /// A valid token set (see [`TokenManager::token`]).

@@ -254,6 +254,10 @@ impl Client {
             .accounts
             .lock()
             .unwrap_or_else(|p| p.into_inner());
+        // The usual case, an account already known: no key allocated.
+        if let Some(a) = map.get(open_id) {
+            return a.clone();
+        }
         map.entry(open_id.to_owned())
             .or_insert_with(|| {
                 let refresher = Arc::new(UserRefresher::new(

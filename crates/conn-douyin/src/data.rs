@@ -117,7 +117,8 @@ pub const MAX_PAGES: usize = 100_000;
 
 impl Client {
     /// One page of an account's videos from `cursor` (0 for the first page).
-    #[tracing::instrument(skip(self), name = "douyin.video_list_page")]
+    // DEBUG, like the transport's own span: at the production INFO level a read costs no span.
+    #[tracing::instrument(level = "debug", skip(self), name = "douyin.video_list_page")]
     pub async fn video_list_page(
         &self,
         open_id: &str,
@@ -190,7 +191,7 @@ impl Client {
 
     /// Data of many items, in requests of at most `limits.video_data_batch` ids; the results
     /// keep the platform's order within each batch.
-    #[tracing::instrument(skip(self, item_ids), fields(items = item_ids.len()), name = "douyin.video_data")]
+    #[tracing::instrument(level = "debug", skip(self, item_ids), fields(items = item_ids.len()), name = "douyin.video_data")]
     pub async fn video_data(&self, open_id: &str, item_ids: &[String]) -> Result<Vec<VideoItem>> {
         validate::open_id(open_id)?;
         if item_ids.is_empty() {
