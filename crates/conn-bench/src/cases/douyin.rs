@@ -37,6 +37,7 @@ pub(crate) async fn build(op: Op, stack: Stack, base: &str) -> Result<Box<dyn Ca
                 .client_key("awbench0123456789")
                 .client_secret("bench-client-secret")
                 .base_url(base)
+                .attempt_timeout(TIMEOUT)
                 .build()
                 .map_err(&err)?;
             let client = conn_douyin::Client::new(cfg).map_err(&err)?;

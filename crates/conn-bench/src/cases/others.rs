@@ -39,7 +39,8 @@ pub(crate) async fn ths(stack: Stack, base: &str) -> Result<Box<dyn Case>, Bench
                 .base_url(base)
                 .rate_limit(limit)
                 .build()
-                .map_err(&err)?;
+                .map_err(&err)?
+                .with_attempt_timeout(TIMEOUT);
             let client = conn_ths::Client::new(cfg).map_err(&err)?;
             let query = conn_ths::HistoryQuotation::new(
                 ths_codes().join(",").as_str(),
@@ -162,7 +163,8 @@ pub(crate) fn erp(stack: Stack, base: &str) -> Result<Box<dyn Case>, BenchError>
             let env = Env::from_source(
                 MapEnv::new()
                     .set("ERP_API_URL", base)
-                    .set("ERP_API_KEY", ERP_API_KEY),
+                    .set("ERP_API_KEY", ERP_API_KEY)
+                    .set("API_TIMEOUT", TIMEOUT.as_secs().to_string()),
             );
             let cfg = conn_erp::Config::from_env_with(&env).map_err(&err)?;
             let client = conn_erp::Client::new(cfg).map_err(&err)?;
@@ -268,7 +270,9 @@ pub(crate) fn content(stack: Stack, base: &str) -> Result<Box<dyn Case>, BenchEr
                     .set("TOUTIAO_BASE_URL", base)
                     .set("TOUTIAO_ACCESS_TOKEN", TOUTIAO_TOKEN),
             );
-            let cfg = conn_content::ContentConfig::from_env_with(&env, "toutiao").map_err(&err)?;
+            let cfg = conn_content::ContentConfig::from_env_with(&env, "toutiao")
+                .map_err(&err)?
+                .with_attempt_timeout(TIMEOUT);
             let client = conn_content::ContentClient::new(cfg).map_err(&err)?;
             Ok(Box::new(ContentStack { client }))
         }
