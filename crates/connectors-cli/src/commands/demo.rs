@@ -18,7 +18,8 @@ use connectors::douyin::{
     ImagePost, ImageSource, Statistics, UploadProgress, VideoPost, VideoSource,
 };
 use connectors::erp::{NewOrder, OrderQuery, Period};
-use connectors::layer::{store_key_for_var, KNOWN_PLATFORMS};
+use connectors::core::credentials::credential_for_var as store_key_for_var;
+use connectors::layer::KNOWN_PLATFORMS;
 use connectors::ths::{HistoryQuotation, RealTimeQuotation};
 use connectors::Connectors;
 use futures::TryStreamExt;
