@@ -46,8 +46,8 @@ use conn_core::webhook::{
     DEFAULT_SEEN_IDS_CAPACITY,
 };
 use http::{HeaderMap, HeaderName};
-use sha1::{Digest, Sha1};
 use serde_json::{Map, Value};
+use sha1::{Digest, Sha1};
 
 use crate::config::Config;
 

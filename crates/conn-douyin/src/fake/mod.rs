@@ -66,7 +66,7 @@ pub use model::{
 };
 
 use crate::config::Config;
-use crate::data::Statistics;
+use crate::videos::Statistics;
 use respond::{lock, DropMatcher, FakeResponder, Shared};
 use state::{Options, State};
 
