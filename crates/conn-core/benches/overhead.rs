@@ -411,7 +411,10 @@ fn webhook_bench() -> Vec<(&'static str, f64)> {
     let dv = WebhookVerifier::new(SignatureScheme::Sha1SecretBody {
         header: HeaderName::from_static("x-douyin-signature"),
     })
-    .with_id_header(msg_id.clone(), conn_core::webhook::DEFAULT_SEEN_IDS_CAPACITY)
+    .with_id_header(
+        msg_id.clone(),
+        conn_core::webhook::DEFAULT_SEEN_IDS_CAPACITY,
+    )
     .with_secret(secret.clone());
     let mut n = 0u64;
     let mut rheaders = headers.clone();

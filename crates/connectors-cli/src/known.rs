@@ -6,8 +6,8 @@
 //! registry `env.example` is generated from) that belongs to one of the store's platforms,
 //! split the way the store reads it back ([`connectors::core::credentials::credential_for_var`]).
 
-use connectors::core::Error;
 use connectors::core::credentials::credential_for_var as store_key_for_var;
+use connectors::core::Error;
 use connectors::layer::KNOWN_PLATFORMS;
 
 use crate::exit::CliResult;

@@ -166,10 +166,7 @@ impl ConnectorsBuilder {
     /// Adjusts the Douyin configuration read from the environment before the client is built
     /// (upload part size, limits, a shorter timeout…): [`ConnectorsBuilder::tune`] for Douyin.
     #[cfg(feature = "douyin")]
-    pub fn tune_douyin(
-        self,
-        f: impl FnOnce(&mut conn_douyin::Config) + Send + 'static,
-    ) -> Self {
+    pub fn tune_douyin(self, f: impl FnOnce(&mut conn_douyin::Config) + Send + 'static) -> Self {
         let mut once = Some(f);
         self.tune(conn_douyin::PLATFORM, move |c: &mut conn_douyin::Config| {
             if let Some(f) = once.take() {

@@ -91,10 +91,10 @@ pub mod sandbox;
 mod shared;
 
 pub use build::ConnectorsBuilder;
-pub use platform::{descriptors, Descriptor};
-pub use report::{ConfigReport, PlatformProblem, Skipped};
 pub use envdoc::{env_example, env_vars, EnvVarGroup, CLI_ENV_VARS, ORIGINAL_VARS};
+pub use platform::{descriptors, Descriptor};
 pub use registry::{Connectors, IntoMethod, METHODS};
+pub use report::{ConfigReport, PlatformProblem, Skipped};
 
 /// conn-core: errors, secrets, environment, retry, transport, tokens, webhooks, the
 /// `Connector` trait.

@@ -300,14 +300,14 @@ impl Connectors {
     /// # }
     /// ```
     pub fn require<T: 'static>(&self, platform: &str) -> Result<&T> {
-        self.typed(platform).ok_or_else(
-            || match self.skipped.iter().find(|s| s.platform == platform) {
+        self.typed(platform).ok_or_else(|| {
+            match self.skipped.iter().find(|s| s.platform == platform) {
                 Some(s) => s.to_error(),
                 None => Error::config(format!(
                     "{platform} is not configured (it was not built by Connectors::from_env)"
                 )),
-            },
-        )
+            }
+        })
     }
 
     /// The Douyin client, or a configuration error naming the variables to set.

@@ -264,10 +264,10 @@ pub struct DecodeError {
     pub operation: Cow<'static, str>,
     /// The JSON path where decoding failed (`data.list[3].statistics`).
     pub path: String,
-    /// A bounded slice of the raw body with secret values masked ([`excerpt`]); empty when
+    /// A bounded slice of the raw body with secret values masked ([`excerpt`](super::excerpt)); empty when
     /// the body may hold secrets (token endpoints) and none of it is kept.
     pub excerpt: String,
-    /// The serde error; its quoted values are masked when built by [`decode_json`].
+    /// The serde error; its quoted values are masked when built by [`decode_json`](super::decode_json).
     #[source]
     pub source: serde_json::Error,
 }

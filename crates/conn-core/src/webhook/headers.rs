@@ -47,7 +47,10 @@ pub(super) fn read_timestamp<'h>(
     Ok((raw, ts))
 }
 
-pub(super) fn read_id<'h>(headers: &'h HeaderMap, name: &HeaderName) -> Result<&'h str, WebhookError> {
+pub(super) fn read_id<'h>(
+    headers: &'h HeaderMap,
+    name: &HeaderName,
+) -> Result<&'h str, WebhookError> {
     let id = required(headers, name)?
         .to_str()
         .map(str::trim)
@@ -99,7 +102,10 @@ const HEX_VALUE: [u8; 256] = {
 /// Decodes hex of either case into a fixed array, without allocating or branching per digit (a
 /// signature is decoded on every message; this is a few times faster than `hex::decode_to_slice`).
 /// The reason never quotes the value.
-pub(super) fn decode_hex<const N: usize>(value: &[u8], name: &HeaderName) -> Result<[u8; N], WebhookError> {
+pub(super) fn decode_hex<const N: usize>(
+    value: &[u8],
+    name: &HeaderName,
+) -> Result<[u8; N], WebhookError> {
     let value = value.trim_ascii();
     if value.len() != N * 2 {
         return Err(malformed(
@@ -129,7 +135,10 @@ pub(super) fn decode_hex<const N: usize>(value: &[u8], name: &HeaderName) -> Res
 }
 
 /// Decodes base64 (padding optional) into a fixed array (no allocation).
-pub(super) fn decode_base64<const N: usize>(value: &[u8], name: &HeaderName) -> Result<[u8; N], WebhookError> {
+pub(super) fn decode_base64<const N: usize>(
+    value: &[u8],
+    name: &HeaderName,
+) -> Result<[u8; N], WebhookError> {
     let value = value.trim_ascii();
     // Room for any base64 of N bytes; longer input fails as too large below.
     let mut buf = [0u8; 64];

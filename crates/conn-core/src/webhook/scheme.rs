@@ -58,7 +58,7 @@ pub enum SignedPayload {
     /// The raw body bytes.
     Body,
     /// `"{timestamp}.{body}"` (Stripe style), with the timestamp exactly as sent in the timestamp
-    /// header: needs [`WebhookVerifier::with_timestamp_header`].
+    /// header: needs [`WebhookVerifier::with_timestamp_header`](super::WebhookVerifier::with_timestamp_header).
     TimestampDotBody,
 }
 

@@ -17,7 +17,8 @@ pub(super) const DESCRIPTOR: Descriptor = Descriptor {
     title: "an ERP's REST API",
     env_vars: ENV_VARS,
     enable_vars: &["ERP_API_URL"],
-    skip_hint: "with ERP_API_KEY, or ERP_USERNAME and ERP_PASSWORD, or ERP_AUTH_MODE and its credentials",
+    skip_hint:
+        "with ERP_API_KEY, or ERP_USERNAME and ERP_PASSWORD, or ERP_AUTH_MODE and its credentials",
     instances: None,
     skip: None,
     build,

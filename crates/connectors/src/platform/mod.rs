@@ -50,13 +50,22 @@ pub struct Descriptor {
     pub skip_hint: &'static str,
     /// The instances to build when there may be several (one per content profile); `None`:
     /// the platform itself.
-    instances: Option<fn(&Env) -> Result<Vec<String>, Error>>,
+    instances: Option<InstancesFn>,
     /// The "not configured" rule when it is not [`Descriptor::unconfigured`]'s (a content
     /// profile also counts a base URL from a profile file); it may fail on a bad profile.
-    skip: Option<fn(&Env, &str) -> Result<Option<Skipped>, Error>>,
+    skip: Option<SkipFn>,
     /// Builds one configured instance.
     build: BuildFn,
 }
+
+/// Lists a platform's instances (the content profiles) from the environment.
+type InstancesFn = fn(&Env) -> Result<Vec<String>, Error>;
+
+/// A platform's own "not configured" rule for one instance.
+type SkipFn = fn(&Env, &str) -> Result<Option<Skipped>, Error>;
+
+/// An adjustment of a `Config` seen as `dyn Any`.
+type ApplyFn = dyn FnMut(&mut dyn Any) + Send;
 
 /// What building one instance gives: the connector for the registry and the typed client for
 /// its accessor.
@@ -158,12 +167,15 @@ const DESCRIPTORS: &[&Descriptor] = &[
 /// platform that has several).
 pub(crate) struct Tune {
     pub(crate) platform: &'static str,
-    apply: Box<dyn FnMut(&mut dyn Any) + Send>,
+    apply: Box<ApplyFn>,
 }
 
 impl Tune {
     /// `f` adjusts the `C` of `platform`.
-    pub(crate) fn new<C: Any>(platform: &'static str, mut f: impl FnMut(&mut C) + Send + 'static) -> Self {
+    pub(crate) fn new<C: Any>(
+        platform: &'static str,
+        mut f: impl FnMut(&mut C) + Send + 'static,
+    ) -> Self {
         Self {
             platform,
             apply: Box::new(move |config: &mut dyn Any| {

@@ -2,9 +2,9 @@
 #![allow(clippy::unwrap_used)]
 
 use super::*;
+use crate::clock::ManualClock;
 use crate::webhook::headers::decode_hex;
 use crate::webhook::scheme::ct_eq_bytes;
-use crate::clock::ManualClock;
 
 const BODY: &[u8] = br#"{"event":"verify_webhook"}"#;
 const SECRET: &str = "secret";
@@ -15,8 +15,7 @@ const HMAC_KNOWN: &str = "53f9ee4e6035c79d240b5ce2368bbfbbac2d07095e12ef6b149ae6
 /// `printf '%s' '1700000000.{"event":"verify_webhook"}' | openssl dgst -sha256 -hmac 'whsec_test' -binary | base64`
 const STRIPE_KNOWN_B64: &str = "PZlfFwYEs4mnojmd+csyyp6/zgVpbhHof7ez9D10NmM=";
 /// Same MAC, hex (`openssl dgst -sha256 -hmac 'whsec_test'`).
-const STRIPE_KNOWN_HEX: &str =
-    "3d995f170604b389a7a2399df9cb32ca9ebfce05696e11e87fb7b3f43d743663";
+const STRIPE_KNOWN_HEX: &str = "3d995f170604b389a7a2399df9cb32ca9ebfce05696e11e87fb7b3f43d743663";
 const T0: i64 = 1_700_000_000;
 
 fn douyin_headers(sig: &str, id: &str) -> HeaderMap {
@@ -301,9 +300,7 @@ fn timestamp_header_missing_or_not_an_integer() {
         Duration::from_secs(300),
     );
     let err = v.verify(&sig_only(DOUYIN_KNOWN), BODY).unwrap_err();
-    assert!(
-        matches!(err, WebhookError::MissingHeader { ref header } if header == "x-timestamp")
-    );
+    assert!(matches!(err, WebhookError::MissingHeader { ref header } if header == "x-timestamp"));
     let mut h = sig_only(DOUYIN_KNOWN);
     h.insert("x-timestamp", "1.7e9".parse().unwrap());
     let err = v.verify(&h, BODY).unwrap_err();
@@ -412,10 +409,7 @@ fn oversized_body_is_rejected_before_hashing() {
     );
     let exact = sha1_only().with_max_body_bytes(BODY.len());
     assert!(exact.verify(&sig_only(DOUYIN_KNOWN), BODY).is_ok());
-    assert_eq!(
-        sha1_with_ids().max_body_bytes(),
-        DEFAULT_MAX_BODY_BYTES
-    );
+    assert_eq!(sha1_with_ids().max_body_bytes(), DEFAULT_MAX_BODY_BYTES);
 }
 
 #[test]
