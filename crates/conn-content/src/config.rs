@@ -76,30 +76,32 @@ pub const PROFILES_VAR: &str = "CONTENT_PROFILES";
 pub const PROFILES_FILE_VAR: &str = "CONTENT_PROFILES_FILE";
 
 /// A profile with its credentials and transport settings: everything a
-/// [`ContentClient`](crate::ContentClient) needs. `Debug` shows no secret.
+/// [`Client`](crate::Client) needs. `Debug` shows no secret.
 ///
 /// ```
-/// use conn_content::{ContentConfig, Credentials, Profile};
-/// let cfg = ContentConfig::new(
+/// use conn_content::{Config, Credentials, Profile};
+/// let cfg = Config::new(
 ///     Profile::zhihu().with_base_url("https://gateway.example.com/zhihu"),
 ///     Credentials::bearer("my-token"),
 /// ).unwrap();
 /// assert!(!format!("{cfg:?}").contains("my-token"));
 /// // A built-in has no base URL: the error names the variable to set.
-/// let err = ContentConfig::new(Profile::zhihu(), Credentials::bearer("t")).unwrap_err();
+/// let err = Config::new(Profile::zhihu(), Credentials::bearer("t")).unwrap_err();
 /// assert!(err.to_string().contains("ZHIHU_BASE_URL"));
 /// ```
 #[derive(Clone)]
-pub struct ContentConfig {
+pub struct Config {
     profile: Profile,
     credentials: Credentials,
     transport: TransportConfig,
     clock: SharedClock,
+    /// The bearer token comes from a token manager given to [`crate::ClientBuilder`].
+    managed_token: bool,
 }
 
-impl fmt::Debug for ContentConfig {
+impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ContentConfig")
+        f.debug_struct("Config")
             .field("profile", &self.profile)
             .field("credentials", &self.credentials)
             .field("transport", &self.transport)
@@ -107,14 +109,41 @@ impl fmt::Debug for ContentConfig {
     }
 }
 
-impl ContentConfig {
+impl Config {
     /// A configuration with default transport settings. Fails when the profile is invalid, has
     /// no base URL (naming `<P>_BASE_URL`) or lacks a credential its scheme needs (naming it).
     pub fn new(profile: Profile, credentials: Credentials) -> Result<Self> {
-        Self::build(profile, credentials, None)
+        Self::build(profile, credentials, None, false)
     }
 
-    fn build(profile: Profile, credentials: Credentials, env: Option<&Env>) -> Result<Self> {
+    /// A configuration whose bearer token comes from a [`conn_core::token::TokenManager`]
+    /// (OAuth, such as [`crate::toutiao::ToutiaoOAuth::token_manager`]) instead of a fixed
+    /// `<P>_ACCESS_TOKEN`: the client is then built with
+    /// [`crate::Client::builder`]`(config).token_manager(manager)`. The profile must use
+    /// bearer auth.
+    ///
+    /// ```
+    /// use conn_content::{Config, Profile};
+    /// let cfg = Config::with_managed_token(Profile::toutiao().with_base_url("https://gw.example.com"))?;
+    /// assert!(cfg.has_managed_token());
+    /// assert!(conn_content::Client::new(cfg).is_err(), "needs the token manager");
+    /// # Ok::<(), conn_core::Error>(())
+    /// ```
+    pub fn with_managed_token(profile: Profile) -> Result<Self> {
+        Self::build(profile, Credentials::new(), None, true)
+    }
+
+    /// True for a [`Config::with_managed_token`] configuration.
+    pub fn has_managed_token(&self) -> bool {
+        self.managed_token
+    }
+
+    fn build(
+        profile: Profile,
+        credentials: Credentials,
+        env: Option<&Env>,
+        managed_token: bool,
+    ) -> Result<Self> {
         profile.validate()?;
         let var = profile.env_var("BASE_URL");
         let Some(base) = profile.base_url.as_deref() else {
@@ -133,12 +162,26 @@ impl ContentConfig {
             None => TransportConfig::new(base)?,
         };
         let clock = clock::system();
-        Authenticator::new(&profile, &credentials, clock.clone())?;
+        if managed_token {
+            if profile.auth != AuthScheme::Bearer {
+                return Err(Error::config_var(
+                    profile.env_var("AUTH"),
+                    format!(
+                        "profile `{}` uses {} auth; a managed (OAuth) token needs bearer",
+                        profile.name,
+                        profile.auth.name()
+                    ),
+                ));
+            }
+        } else {
+            Authenticator::new(&profile, &credentials, clock.clone())?;
+        }
         Ok(Self {
             profile,
             credentials,
             transport,
             clock,
+            managed_token,
         })
     }
 
@@ -151,7 +194,7 @@ impl ContentConfig {
     pub fn from_env_with(env: &Env, name: &str) -> Result<Self> {
         let profile = profile_from_env(env, name)?;
         let credentials = credentials_from_env(env, &profile);
-        Self::build(profile, credentials, Some(env))
+        Self::build(profile, credentials, Some(env), false)
     }
 
     /// Every profile that has a base URL (from its variable or the profile file): the built-ins,
@@ -460,11 +503,8 @@ mod tests {
 
     #[test]
     fn missing_credential_is_named() {
-        let e = ContentConfig::from_env_with(
-            &env(&[("ZHIHU_BASE_URL", "http://127.0.0.1:1")]),
-            "zhihu",
-        )
-        .unwrap_err();
+        let e = Config::from_env_with(&env(&[("ZHIHU_BASE_URL", "http://127.0.0.1:1")]), "zhihu")
+            .unwrap_err();
         assert!(e.to_string().contains("ZHIHU_ACCESS_TOKEN"), "{e}");
     }
 }

@@ -549,7 +549,7 @@ mod platforms {
     #[cfg(feature = "content")]
     pub(super) fn content(env: &Env, name: &str, out: &mut Connectors, report: &mut ConfigReport) {
         use conn_content::config::profile_from_env;
-        use conn_content::{AuthScheme, ContentClient, ContentConfig, Profile};
+        use conn_content::{AuthScheme, Profile};
         let profile = match profile_from_env(env, name) {
             Ok(p) => p,
             Err(e) => return report.add(name, vec![e]),
@@ -582,7 +582,7 @@ mod platforms {
             });
             return;
         }
-        match ContentConfig::from_env_with(env, name).and_then(ContentClient::new) {
+        match conn_content::Config::from_env_with(env, name).and_then(conn_content::Client::new) {
             Ok(client) => {
                 out.register(Box::new(client.clone()));
                 out.content.insert(name.to_owned(), client);

@@ -102,7 +102,7 @@ pub struct Connectors {
     #[cfg(feature = "erp")]
     pub(crate) erp: Option<conn_erp::Client>,
     #[cfg(feature = "content")]
-    pub(crate) content: BTreeMap<String, conn_content::ContentClient>,
+    pub(crate) content: BTreeMap<String, conn_content::Client>,
     #[cfg(feature = "redis")]
     pub(crate) redis: Option<conn_redis::Redis>,
 }
@@ -272,13 +272,13 @@ impl Connectors {
 
     /// A content profile's client (`xiaohongshu`, `zhihu`, `toutiao`, custom), when configured.
     #[cfg(feature = "content")]
-    pub fn content(&self, profile: &str) -> Option<&conn_content::ContentClient> {
+    pub fn content(&self, profile: &str) -> Option<&conn_content::Client> {
         self.content.get(profile)
     }
 
     /// Every configured content profile's client, by profile name.
     #[cfg(feature = "content")]
-    pub fn contents(&self) -> &BTreeMap<String, conn_content::ContentClient> {
+    pub fn contents(&self) -> &BTreeMap<String, conn_content::Client> {
         &self.content
     }
 
@@ -316,7 +316,7 @@ impl Connectors {
 
     /// A content profile's client, or a configuration error naming the variables to set.
     #[cfg(feature = "content")]
-    pub fn require_content(&self, profile: &str) -> Result<&conn_content::ContentClient> {
+    pub fn require_content(&self, profile: &str) -> Result<&conn_content::Client> {
         self.require(profile, self.content.get(profile))
     }
 }
