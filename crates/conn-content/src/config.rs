@@ -147,15 +147,7 @@ impl Config {
         profile.validate()?;
         let var = profile.env_var("BASE_URL");
         let Some(base) = profile.base_url.as_deref() else {
-            return Err(Error::config_var(
-                var.clone(),
-                format!(
-                    "profile `{}` has no base URL. None of Xiaohongshu, Zhihu and Toutiao \
-                     documents a server-side publishing API, so there is no default: set {var} \
-                     to an endpoint you have access to",
-                    profile.name
-                ),
-            ));
+            return Err(no_base_url(&profile));
         };
         let transport = match env {
             Some(env) => TransportConfig::from_env(env, base, Some(&var))?,
@@ -190,11 +182,69 @@ impl Config {
         Self::from_env_with(&Env::process(), name)
     }
 
-    /// The named profile from `env`.
+    /// The named profile from `env`: the first problem; [`Config::from_env_report`] returns
+    /// every one.
     pub fn from_env_with(env: &Env, name: &str) -> Result<Self> {
-        let profile = profile_from_env(env, name)?;
+        Self::from_env_report(env, name).map_err(|errors| {
+            errors
+                .into_iter()
+                .next()
+                .unwrap_or_else(|| Error::config(format!("invalid content profile `{name}`")))
+        })
+    }
+
+    /// The named profile from `env`, reporting **every** problem at once (the shape of
+    /// conn-douyin's `from_env_report`): a profile that cannot be read, the missing base URL,
+    /// invalid transport settings and each credential its auth scheme lacks.
+    ///
+    /// ```
+    /// use conn_core::env::{Env, MapEnv};
+    /// use conn_content::Config;
+    /// let env = Env::from_source(MapEnv::new().set("XIAOHONGSHU_AUTH", "xhs_sign"));
+    /// let errors = Config::from_env_report(&env, "xiaohongshu").unwrap_err();
+    /// let text = errors.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n");
+    /// for var in ["XIAOHONGSHU_BASE_URL", "XIAOHONGSHU_APP_ID", "XIAOHONGSHU_APP_SECRET", "XIAOHONGSHU_ACCESS_TOKEN"] {
+    ///     assert!(text.contains(var), "{var}: {text}");
+    /// }
+    /// ```
+    pub fn from_env_report(env: &Env, name: &str) -> std::result::Result<Self, Vec<Error>> {
+        let profile = profile_from_env(env, name).map_err(|e| vec![e])?;
         let credentials = credentials_from_env(env, &profile);
-        Self::build(profile, credentials, Some(env), false)
+        let mut errors = Vec::new();
+        if let Err(e) = profile.validate() {
+            errors.push(e);
+        }
+        let base_var = profile.env_var("BASE_URL");
+        if profile.base_url.is_none() {
+            errors.push(no_base_url(&profile));
+        }
+        if let Some(base) = profile.base_url.as_deref() {
+            if let Err(e) = TransportConfig::from_env(env, base, Some(&base_var)) {
+                errors.push(e);
+            }
+        }
+        errors.extend(missing_credentials(&profile, &credentials));
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Self::build(profile, credentials, Some(env), false).map_err(|e| vec![e])
+    }
+
+    /// A builder: the profile is required, the rest optional.
+    ///
+    /// ```
+    /// use conn_content::{Config, Credentials, Profile};
+    /// let cfg = Config::builder()
+    ///     .profile(Profile::zhihu().with_base_url("https://gw.example.com/zhihu"))
+    ///     .credentials(Credentials::bearer("t"))
+    ///     .build()?;
+    /// assert_eq!(cfg.profile().name, "zhihu");
+    /// let err = Config::builder().build().unwrap_err();
+    /// assert!(err.to_string().contains("profile"));
+    /// # Ok::<(), conn_core::Error>(())
+    /// ```
+    pub fn builder() -> ConfigBuilder {
+        ConfigBuilder::default()
     }
 
     /// Every profile that has a base URL (from its variable or the profile file): the built-ins,
@@ -262,6 +312,105 @@ impl Config {
     /// The clock.
     pub fn clock(&self) -> &SharedClock {
         &self.clock
+    }
+}
+
+fn no_base_url(profile: &Profile) -> Error {
+    let var = profile.env_var("BASE_URL");
+    Error::config_var(
+        var.clone(),
+        format!(
+            "profile `{}` has no base URL. None of Xiaohongshu, Zhihu and Toutiao \
+             documents a server-side publishing API, so there is no default: set {var} \
+             to an endpoint you have access to",
+            profile.name
+        ),
+    )
+}
+
+/// Every credential the profile's scheme needs and `creds` lacks, each naming its variable.
+fn missing_credentials(profile: &Profile, creds: &Credentials) -> Vec<Error> {
+    let needs: &[(&str, bool)] = match &profile.auth {
+        AuthScheme::None => &[],
+        AuthScheme::Bearer => &[("ACCESS_TOKEN", creds.access_token.is_some())],
+        AuthScheme::ApiKey { .. } => &[("API_KEY", creds.api_key.is_some())],
+        AuthScheme::XhsSign { .. } => &[
+            ("APP_ID", creds.app_id.is_some()),
+            ("APP_SECRET", creds.app_secret.is_some()),
+            ("ACCESS_TOKEN", creds.access_token.is_some()),
+        ],
+    };
+    needs
+        .iter()
+        .filter(|(_, present)| !present)
+        .map(|(suffix, _)| {
+            let var = profile.env_var(suffix);
+            Error::config_var(
+                var.clone(),
+                format!(
+                    "profile `{}` uses {} auth and needs it; set {var}",
+                    profile.name,
+                    profile.auth.name()
+                ),
+            )
+        })
+        .collect()
+}
+
+/// Builds a [`Config`]: [`Config::builder`].
+#[derive(Debug, Default)]
+pub struct ConfigBuilder {
+    profile: Option<Profile>,
+    credentials: Credentials,
+    managed_token: bool,
+    transport: Option<TransportConfig>,
+    clock: Option<SharedClock>,
+}
+
+impl ConfigBuilder {
+    /// The profile (required).
+    pub fn profile(mut self, profile: Profile) -> Self {
+        self.profile = Some(profile);
+        self
+    }
+
+    /// The credentials its auth scheme needs.
+    pub fn credentials(mut self, credentials: Credentials) -> Self {
+        self.credentials = credentials;
+        self
+    }
+
+    /// The bearer token comes from a token manager ([`Config::with_managed_token`]).
+    pub fn managed_token(mut self) -> Self {
+        self.managed_token = true;
+        self
+    }
+
+    /// Transport settings (the base URL stays the profile's).
+    pub fn transport(mut self, transport: TransportConfig) -> Self {
+        self.transport = Some(transport);
+        self
+    }
+
+    /// The clock used for signing timestamps.
+    pub fn clock(mut self, clock: SharedClock) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
+    /// The configuration, checked as [`Config::new`] checks it.
+    pub fn build(self) -> Result<Config> {
+        let profile = self
+            .profile
+            .ok_or_else(|| Error::validation("profile", "is required"))?;
+        let mut cfg = Config::build(profile, self.credentials, None, self.managed_token)?;
+        if let Some(t) = self.transport {
+            cfg = cfg.with_transport(t);
+        }
+        if let Some(c) = self.clock {
+            cfg = cfg.with_clock(c);
+        }
+        Ok(cfg)
     }
 }
 

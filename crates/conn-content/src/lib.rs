@@ -114,7 +114,7 @@ pub mod fake;
 
 pub use auth::Credentials;
 pub use client::{Client, ClientBuilder};
-pub use config::Config;
+pub use config::{Config, ConfigBuilder};
 pub use connector::CREDENTIAL_CHECK_ID;
 pub use model::{Content, ContentStats, Published};
 pub use profile::{

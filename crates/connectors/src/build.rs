@@ -529,7 +529,11 @@ mod platforms {
             });
             return;
         }
-        match Client::from_env_with(env) {
+        let cfg = match conn_erp::Config::from_env_report(env) {
+            Ok(c) => c,
+            Err(errors) => return report.add(PLATFORM, errors),
+        };
+        match Client::new(cfg) {
             Ok(client) => {
                 out.register(Box::new(client.clone()));
                 out.erp = Some(client);
@@ -582,7 +586,11 @@ mod platforms {
             });
             return;
         }
-        match conn_content::Config::from_env_with(env, name).and_then(conn_content::Client::new) {
+        let cfg = match conn_content::Config::from_env_report(env, name) {
+            Ok(c) => c,
+            Err(errors) => return report.add(name, errors),
+        };
+        match conn_content::Client::new(cfg) {
             Ok(client) => {
                 out.register(Box::new(client.clone()));
                 out.content.insert(name.to_owned(), client);
