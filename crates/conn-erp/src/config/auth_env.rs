@@ -156,7 +156,11 @@ pub(super) fn auth_from_env(
             }
         }
         AuthMode::Basic => {
-            let user = plain(problems, "ERP_USERNAME", "the ERP user name (ERP_AUTH_MODE=basic)");
+            let user = plain(
+                problems,
+                "ERP_USERNAME",
+                "the ERP user name (ERP_AUTH_MODE=basic)",
+            );
             let pass = problems.take(require_secret(env, "ERP_PASSWORD", mode));
             if user.as_deref().is_some_and(|u| u.contains(':')) {
                 problems.push(Error::config_var(
@@ -180,9 +184,8 @@ pub(super) fn auth_from_env(
                 _ => None,
             }
         }
-        AuthMode::Bearer => {
-            secret(problems, "ERP_API_KEY").map(|k| Auth::Bearer(BearerAuth::new(AccessToken::from(k))))
-        }
+        AuthMode::Bearer => secret(problems, "ERP_API_KEY")
+            .map(|k| Auth::Bearer(BearerAuth::new(AccessToken::from(k)))),
         AuthMode::JstMd5 => {
             let app_key = plain(problems, "ERP_APP_KEY", "the 聚水潭 app key");
             let sec = problems.take(require_secret(env, "ERP_APP_SECRET", mode));
@@ -235,9 +238,14 @@ pub(super) fn auth_from_env(
                 "the Kingdee AppId (<client id>_<32 characters>)",
             );
             let sec = problems.take(require_secret(env, "ERP_APP_SECRET", mode));
-            let acct = plain(problems, "ERP_KINGDEE_ACCT_ID", "the Kingdee data centre (账套) id");
+            let acct = plain(
+                problems,
+                "ERP_KINGDEE_ACCT_ID",
+                "the Kingdee data centre (账套) id",
+            );
             let user = plain(problems, "ERP_KINGDEE_USERNAME", "the Kingdee user name");
-            let lcid = problems.take(env.parse::<u32>("ERP_KINGDEE_LCID", "a locale id such as 2052"));
+            let lcid =
+                problems.take(env.parse::<u32>("ERP_KINGDEE_LCID", "a locale id such as 2052"));
             match (app_id, sec, acct, user, lcid) {
                 (Some(app_id), Some(sec), Some(acct), Some(user), Some(lcid)) => {
                     let mut id = KingdeeIdentity::new(acct, user);
