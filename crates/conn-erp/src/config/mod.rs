@@ -68,7 +68,8 @@ impl Default for Paths {
 /// ```
 /// use conn_erp::{Auth, Config};
 /// use conn_erp::auth::ApiKeyAuth;
-/// let cfg = Config::builder("http://localhost:8013")
+/// let cfg = Config::builder()
+///     .base_url("http://localhost:8013")
 ///     .auth(Auth::ApiKey(ApiKeyAuth::new("k-123".into())))
 ///     .page_size(50)
 ///     .build()
@@ -110,9 +111,10 @@ impl fmt::Debug for Config {
 }
 
 impl Config {
-    /// A builder for an ERP at `base_url`, with no auth and the documented defaults.
-    pub fn builder(base_url: impl Into<String>) -> ConfigBuilder {
-        ConfigBuilder::new(base_url)
+    /// A builder with no auth and the documented defaults (the base URL is
+    /// [`DEFAULT_API_URL`], the original system's, until [`ConfigBuilder::base_url`] sets it).
+    pub fn builder() -> ConfigBuilder {
+        ConfigBuilder::new(DEFAULT_API_URL)
     }
 
     /// Reads the process environment.
@@ -197,8 +199,8 @@ impl fmt::Debug for ConfigBuilder {
 }
 
 impl ConfigBuilder {
-    /// Defaults for an ERP at `base_url`.
-    pub fn new(base_url: impl Into<String>) -> Self {
+    /// Defaults for an ERP at `base_url` (callers use [`Config::builder`]).
+    pub(crate) fn new(base_url: impl Into<String>) -> Self {
         Self {
             base_url: base_url.into(),
             base_url_var: None,
@@ -218,6 +220,12 @@ impl ConfigBuilder {
             clock: clock::system(),
             nonce: Arc::new(RandomNonce),
         }
+    }
+
+    /// The ERP's base URL (its own path is kept; request paths are appended).
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = url.into();
+        self
     }
 
     /// The ERP profile; sets its error envelope, pagination style and page size, so call it
