@@ -71,6 +71,7 @@ pub mod env;
 pub mod error;
 pub mod lenient;
 pub mod limit;
+pub mod oauth;
 pub mod redact;
 pub mod retry;
 pub mod secret;
