@@ -1,471 +1,14 @@
-//! The typed result of every data query: iFinD's `tables` parsed into columns per security.
-//!
-//! iFinD answers
-//! `{"errorcode":0,"tables":[{"thscode":"300033.SZ","time":[...],"table":{"open":[...],"close":[...]}}]}`
-//! where `time[i]` lines up with each indicator's `[i]`. [`Tables`] holds one [`SecurityTable`]
-//! per entry: its code, its time column, and its named [`Column`]s, each either numbers
-//! (`Vec<Option<f64>>`) or text (`Vec<Option<String>>`). [`SecurityTable::rows`] iterates rows
-//! for users who want them.
-//!
-//! ## Shapes tolerated (all seen in the wild)
-//!
-//! - a scalar where an array was expected (`"open": 12.5`, `"time": "2024-01-02"`) is one row;
-//! - `"--"`, `""` and `null` are missing values;
-//! - numbers as strings (`"12.50"`) are numbers; a column turns to text as soon as one value is
-//!   text that is not a number (its numbers then keep their original spelling). A string with a
-//!   leading zero (`"000001"`) is text: it is an identifier, not a number;
-//! - `time` inside `table` instead of beside it; no `time` at all (`basic_data_service`);
-//! - `tables` as one object instead of a list (`get_trade_dates`); an `id` instead of `thscode`
-//!   (`edb_service`); other scalars beside `table` are kept as [`SecurityTable::meta`].
-//!
-//! Columns of different lengths are a decode error naming the column. The decoder deserializes
-//! straight into the columns (no intermediate `serde_json::Value`); see `benches/decode.rs`.
-//!
-//! ```
-//! use conn_ths::Tables;
-//! let body = br#"{"errorcode":0,"tables":[{"thscode":"600519.SH",
-//!   "time":["2024-01-02","2024-01-03"],
-//!   "table":{"close":[1685.0,"--"],"volume":["1200","1300"]}}]}"#;
-//! let t = Tables::decode("cmd_history_quotation", body).unwrap();
-//! let s = t.get("600519.SH").unwrap();
-//! assert_eq!(s.numbers("close").unwrap(), &[Some(1685.0), None]);
-//! assert_eq!(s.numbers("volume").unwrap(), &[Some(1200.0), Some(1300.0)]);
-//! let row = s.rows().nth(1).unwrap();
-//! assert_eq!(row.time(), Some("2024-01-03"));
-//! assert_eq!(row.number("volume"), Some(1300.0));
-//! ```
+//! Deserialization straight into columns: serde visitors that push each value into its
+//! column as it is read, so a 3 MB history never becomes a `serde_json::Value` tree.
 
 use std::fmt;
+use std::str::FromStr;
 
-use chrono::{NaiveDate, NaiveDateTime};
-use conn_core::{Error, Result};
+use rust_decimal::Decimal;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde::ser::SerializeMap;
-use serde::{Deserialize, Serialize, Serializer};
+use serde::Deserialize;
 
-use crate::params::{parse_date, parse_datetime};
-use crate::PLATFORM;
-
-/// The `tables` of a response.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Tables {
-    tables: Vec<SecurityTable>,
-    perf: Option<f64>,
-    data_vol: Option<f64>,
-}
-
-impl Tables {
-    /// Decodes a response body. On failure the error is a [`Error::Decode`] carrying the JSON
-    /// path (`tables[2].table.close[7]`) and a bounded excerpt of the body.
-    pub fn decode(operation: &'static str, body: &[u8]) -> Result<Self> {
-        // The fast path carries no path tracking; a failure is decoded again to say where.
-        match serde_json::from_slice::<Tables>(body) {
-            Ok(t) => Ok(t),
-            Err(_) => conn_core::error::decode_json::<Tables>(PLATFORM, operation, body),
-        }
-    }
-
-    /// Builds a result from tables (for tests and fakes).
-    pub fn from_tables(tables: Vec<SecurityTable>) -> Self {
-        Self {
-            tables,
-            perf: None,
-            data_vol: None,
-        }
-    }
-
-    /// The tables, in response order.
-    pub fn tables(&self) -> &[SecurityTable] {
-        &self.tables
-    }
-
-    /// Iterates the tables.
-    pub fn iter(&self) -> std::slice::Iter<'_, SecurityTable> {
-        self.tables.iter()
-    }
-
-    /// The table of one security (by `thscode`), if present.
-    pub fn get(&self, code: &str) -> Option<&SecurityTable> {
-        self.tables.iter().find(|t| t.code() == Some(code))
-    }
-
-    /// The first table (queries that return one table: `smart_stock_picking`, `data_pool`).
-    pub fn first(&self) -> Option<&SecurityTable> {
-        self.tables.first()
-    }
-
-    /// Number of tables.
-    pub fn len(&self) -> usize {
-        self.tables.len()
-    }
-
-    /// True when there is no table.
-    pub fn is_empty(&self) -> bool {
-        self.tables.is_empty()
-    }
-
-    /// Server time spent (`perf`), when reported.
-    pub fn perf(&self) -> Option<f64> {
-        self.perf
-    }
-
-    /// Data volume (`dataVol`), when reported.
-    pub fn data_vol(&self) -> Option<f64> {
-        self.data_vol
-    }
-
-    /// The tables, owned.
-    pub fn into_tables(self) -> Vec<SecurityTable> {
-        self.tables
-    }
-}
-
-impl<'a> IntoIterator for &'a Tables {
-    type Item = &'a SecurityTable;
-    type IntoIter = std::slice::Iter<'a, SecurityTable>;
-    fn into_iter(self) -> Self::IntoIter {
-        self.tables.iter()
-    }
-}
-
-/// One entry of `tables`: a security's time column and named columns.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct SecurityTable {
-    code: Option<String>,
-    time: Option<Vec<String>>,
-    columns: Vec<Column>,
-    meta: Vec<(String, String)>,
-}
-
-/// A named column.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Column {
-    name: String,
-    data: ColumnData,
-}
-
-/// A column's values.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-pub enum ColumnData {
-    /// Numbers; `None` for missing (`"--"`, `null`, `""`).
-    Numbers(Vec<Option<f64>>),
-    /// Text; `None` for missing.
-    Text(Vec<Option<String>>),
-}
-
-impl ColumnData {
-    /// Number of values.
-    pub fn len(&self) -> usize {
-        match self {
-            ColumnData::Numbers(v) => v.len(),
-            ColumnData::Text(v) => v.len(),
-        }
-    }
-
-    /// True when empty.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// The value at `row`.
-    pub fn cell(&self, row: usize) -> Option<Cell<'_>> {
-        match self {
-            ColumnData::Numbers(v) => v.get(row).map(|x| x.map_or(Cell::Missing, Cell::Number)),
-            ColumnData::Text(v) => v
-                .get(row)
-                .map(|x| x.as_deref().map_or(Cell::Missing, Cell::Text)),
-        }
-    }
-}
-
-impl Column {
-    /// Builds a column (for tests and fakes).
-    pub fn new(name: impl Into<String>, data: ColumnData) -> Self {
-        Self {
-            name: name.into(),
-            data,
-        }
-    }
-
-    /// The indicator name.
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
-    /// The values.
-    pub fn data(&self) -> &ColumnData {
-        &self.data
-    }
-
-    /// The numbers, when this is a numeric column.
-    pub fn numbers(&self) -> Option<&[Option<f64>]> {
-        match &self.data {
-            ColumnData::Numbers(v) => Some(v),
-            ColumnData::Text(_) => None,
-        }
-    }
-
-    /// The text, when this is a text column.
-    pub fn text(&self) -> Option<&[Option<String>]> {
-        match &self.data {
-            ColumnData::Text(v) => Some(v),
-            ColumnData::Numbers(_) => None,
-        }
-    }
-}
-
-/// One value of a row.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Cell<'a> {
-    /// A number.
-    Number(f64),
-    /// Text.
-    Text(&'a str),
-    /// Missing (`"--"`, `null`, `""`).
-    Missing,
-}
-
-impl<'a> Cell<'a> {
-    /// The number, if this is one.
-    pub fn as_f64(self) -> Option<f64> {
-        match self {
-            Cell::Number(n) => Some(n),
-            _ => None,
-        }
-    }
-
-    /// The text, if this is text.
-    pub fn as_str(self) -> Option<&'a str> {
-        match self {
-            Cell::Text(s) => Some(s),
-            _ => None,
-        }
-    }
-}
-
-impl SecurityTable {
-    /// Builds a table (for tests and fakes); lengths are not checked here.
-    pub fn new(code: Option<String>, time: Option<Vec<String>>, columns: Vec<Column>) -> Self {
-        Self {
-            code,
-            time,
-            columns,
-            meta: Vec::new(),
-        }
-    }
-
-    /// The security (`thscode`, or `id` for EDB series).
-    pub fn code(&self) -> Option<&str> {
-        self.code.as_deref()
-    }
-
-    /// The time column, when the response has one.
-    pub fn times(&self) -> Option<&[String]> {
-        self.time.as_deref()
-    }
-
-    /// The time column parsed as dates (`None` where a value is not a date).
-    pub fn dates(&self) -> Vec<Option<NaiveDate>> {
-        self.times()
-            .unwrap_or_default()
-            .iter()
-            .map(|s| parse_date(s))
-            .collect()
-    }
-
-    /// The time column parsed as date-times (`None` where a value is not one).
-    pub fn datetimes(&self) -> Vec<Option<NaiveDateTime>> {
-        self.times()
-            .unwrap_or_default()
-            .iter()
-            .map(|s| parse_datetime(s))
-            .collect()
-    }
-
-    /// The columns, in response order.
-    pub fn columns(&self) -> &[Column] {
-        &self.columns
-    }
-
-    /// Column names, in response order.
-    pub fn column_names(&self) -> impl Iterator<Item = &str> {
-        self.columns.iter().map(Column::name)
-    }
-
-    /// A column by name.
-    pub fn column(&self, name: &str) -> Option<&Column> {
-        self.columns.iter().find(|c| c.name == name)
-    }
-
-    /// A numeric column's values by name (`None` when absent or text).
-    pub fn numbers(&self, name: &str) -> Option<&[Option<f64>]> {
-        self.column(name).and_then(Column::numbers)
-    }
-
-    /// A text column's values by name (`None` when absent or numeric).
-    pub fn text(&self, name: &str) -> Option<&[Option<String>]> {
-        self.column(name).and_then(Column::text)
-    }
-
-    /// Scalars that came beside `table` (other than the code and time), as text.
-    pub fn meta(&self) -> &[(String, String)] {
-        &self.meta
-    }
-
-    /// Number of rows.
-    pub fn len(&self) -> usize {
-        match &self.time {
-            Some(t) => t.len(),
-            None => self.columns.first().map_or(0, |c| c.data.len()),
-        }
-    }
-
-    /// True when there is no row.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// The rows.
-    pub fn rows(&self) -> Rows<'_> {
-        Rows {
-            table: self,
-            next: 0,
-            end: self.len(),
-        }
-    }
-}
-
-/// Iterator over a table's rows.
-#[derive(Debug, Clone)]
-pub struct Rows<'a> {
-    table: &'a SecurityTable,
-    next: usize,
-    end: usize,
-}
-
-impl<'a> Iterator for Rows<'a> {
-    type Item = Row<'a>;
-    fn next(&mut self) -> Option<Row<'a>> {
-        if self.next >= self.end {
-            return None;
-        }
-        let r = Row {
-            table: self.table,
-            index: self.next,
-        };
-        self.next += 1;
-        Some(r)
-    }
-
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        let n = self.end - self.next;
-        (n, Some(n))
-    }
-}
-
-impl ExactSizeIterator for Rows<'_> {}
-
-/// One row of a table.
-#[derive(Debug, Clone, Copy)]
-pub struct Row<'a> {
-    table: &'a SecurityTable,
-    index: usize,
-}
-
-impl<'a> Row<'a> {
-    /// The row number.
-    pub fn index(&self) -> usize {
-        self.index
-    }
-
-    /// The security.
-    pub fn code(&self) -> Option<&'a str> {
-        self.table.code()
-    }
-
-    /// The time of this row, when the table has a time column.
-    pub fn time(&self) -> Option<&'a str> {
-        self.table
-            .time
-            .as_ref()
-            .and_then(|t| t.get(self.index))
-            .map(String::as_str)
-    }
-
-    /// A value by column name (`None` when there is no such column).
-    pub fn get(&self, column: &str) -> Option<Cell<'a>> {
-        self.table
-            .column(column)
-            .and_then(|c| c.data.cell(self.index))
-    }
-
-    /// A number by column name (`None` when absent, missing or text).
-    pub fn number(&self, column: &str) -> Option<f64> {
-        self.get(column).and_then(Cell::as_f64)
-    }
-
-    /// Text by column name (`None` when absent, missing or numeric).
-    pub fn text(&self, column: &str) -> Option<&'a str> {
-        self.get(column).and_then(Cell::as_str)
-    }
-
-    /// Every value of the row with its column name.
-    pub fn cells(&self) -> impl Iterator<Item = (&'a str, Cell<'a>)> + 'a {
-        let i = self.index;
-        self.table
-            .columns
-            .iter()
-            .map(move |c| (c.name.as_str(), c.data.cell(i).unwrap_or(Cell::Missing)))
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Serialization back into iFinD's shape (for CLI output and fakes).
-
-impl Serialize for Tables {
-    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(None)?;
-        m.serialize_entry("tables", &self.tables)?;
-        if let Some(p) = self.perf {
-            m.serialize_entry("perf", &p)?;
-        }
-        if let Some(v) = self.data_vol {
-            m.serialize_entry("dataVol", &v)?;
-        }
-        m.end()
-    }
-}
-
-impl Serialize for SecurityTable {
-    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        struct Cols<'a>(&'a [Column]);
-        impl Serialize for Cols<'_> {
-            fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-                let mut m = s.serialize_map(Some(self.0.len()))?;
-                for c in self.0 {
-                    m.serialize_entry(&c.name, &c.data)?;
-                }
-                m.end()
-            }
-        }
-        let mut m = s.serialize_map(None)?;
-        if let Some(c) = &self.code {
-            m.serialize_entry("thscode", c)?;
-        }
-        if let Some(t) = &self.time {
-            m.serialize_entry("time", t)?;
-        }
-        for (k, v) in &self.meta {
-            m.serialize_entry(k, v)?;
-        }
-        m.serialize_entry("table", &Cols(&self.columns))?;
-        m.end()
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Deserialization straight into columns.
+use super::{Column, ColumnData, SecurityTable, Tables};
 
 /// Text that counts as a missing value.
 fn is_missing(s: &str) -> bool {
@@ -473,8 +16,9 @@ fn is_missing(s: &str) -> bool {
     t.is_empty() || t == "--"
 }
 
-/// A string that is a number (not an identifier such as `000001`).
-fn numeric(s: &str) -> Option<f64> {
+/// A string that is a number (not an identifier such as `000001`), as a decimal that keeps its
+/// spelling's scale (`"12.50"` is 12.50). Exponents (`1e3`, `1.58E12`) are accepted.
+fn numeric(s: &str) -> Option<Decimal> {
     let t = s.trim();
     let digits = t.strip_prefix('-').unwrap_or(t).as_bytes();
     if digits.len() > 1 && digits[0] == b'0' && digits[1].is_ascii_digit() {
@@ -486,13 +30,26 @@ fn numeric(s: &str) -> Option<f64> {
     {
         return None;
     }
-    t.parse::<f64>().ok().filter(|v| v.is_finite())
+    if t.bytes().any(|b| b == b'e' || b == b'E') {
+        return Decimal::from_scientific(t).ok();
+    }
+    Decimal::from_str(t).ok()
+}
+
+/// A JSON float as the decimal its shortest round-trip spelling says: the `f64` nearest to
+/// `8.56` prints as `8.56`, which is what the sender wrote. `None` beyond a decimal's range.
+fn float_decimal(v: f64) -> Option<Decimal> {
+    if !v.is_finite() {
+        return None;
+    }
+    // `Display` for f64 never uses an exponent, so this is plain digits.
+    Decimal::from_str(&v.to_string()).ok()
 }
 
 /// A column under construction: numeric until a non-numeric text value arrives.
 #[derive(Default)]
 struct ColBuilder {
-    nums: Vec<Option<f64>>,
+    nums: Vec<Option<Decimal>>,
     /// The spelling of numbers that arrived as strings, to keep it if the column turns to text.
     spelled: Vec<(usize, String)>,
     text: Option<Vec<Option<String>>>,
@@ -513,10 +70,18 @@ impl ColBuilder {
         }
     }
 
-    fn push_num(&mut self, v: f64) {
+    fn push_num(&mut self, v: Decimal) {
         match &mut self.text {
-            Some(t) => t.push(Some(fmt_num(v))),
+            Some(t) => t.push(Some(v.to_string())),
             None => self.nums.push(Some(v)),
+        }
+    }
+
+    fn push_float(&mut self, v: f64) {
+        match float_decimal(v) {
+            Some(d) => self.push_num(d),
+            // Too large for a decimal (or not finite): keep the spelling as text.
+            None => self.push_str(&fmt_num(v)),
         }
     }
 
@@ -553,7 +118,7 @@ impl ColBuilder {
                 if spelled.peek().is_some_and(|(j, _)| *j == i) {
                     return spelled.next().map(|(_, s)| s);
                 }
-                Some(fmt_num(v))
+                Some(v.to_string())
             })
             .collect();
         self.text = Some(text);
@@ -590,15 +155,15 @@ macro_rules! scalar_visits {
             Ok(())
         }
         fn visit_i64<E: de::Error>(self, v: i64) -> std::result::Result<(), E> {
-            self.0.push_num(v as f64);
+            self.0.push_num(Decimal::from(v));
             Ok(())
         }
         fn visit_u64<E: de::Error>(self, v: u64) -> std::result::Result<(), E> {
-            self.0.push_num(v as f64);
+            self.0.push_num(Decimal::from(v));
             Ok(())
         }
         fn visit_f64<E: de::Error>(self, v: f64) -> std::result::Result<(), E> {
-            self.0.push_num(v);
+            self.0.push_float(v);
             Ok(())
         }
         fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<(), E> {
@@ -1107,17 +672,6 @@ impl<'de> Deserialize<'de> for TopKey {
     }
 }
 
-/// Builds a decode error for a response that parsed but did not hold what an operation needs.
-pub(crate) fn shape_error(operation: &'static str, path: &str, msg: &str, body: &[u8]) -> Error {
-    Error::from(conn_core::error::DecodeError {
-        platform: PLATFORM.into(),
-        operation: operation.into(),
-        path: path.to_owned(),
-        excerpt: conn_core::error::excerpt(body),
-        source: <serde_json::Error as de::Error>::custom(msg),
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1126,17 +680,61 @@ mod tests {
         Tables::decode("test", s.as_bytes()).unwrap_or_else(|e| panic!("{e}"))
     }
 
+    fn dec(s: &str) -> Decimal {
+        Decimal::from_str(s).unwrap()
+    }
+
     #[test]
     fn numeric_rules() {
-        assert_eq!(numeric("12.50"), Some(12.5));
-        assert_eq!(numeric("-0.5"), Some(-0.5));
-        assert_eq!(numeric("0"), Some(0.0));
-        assert_eq!(numeric("1e3"), Some(1000.0));
+        assert_eq!(numeric("12.50"), Some(dec("12.50")));
+        assert_eq!(numeric("12.50").unwrap().to_string(), "12.50");
+        assert_eq!(numeric("-0.5"), Some(dec("-0.5")));
+        assert_eq!(numeric("0"), Some(Decimal::ZERO));
+        assert_eq!(numeric("1e3"), Some(dec("1000")));
+        assert_eq!(numeric("1.58E12"), Some(dec("1580000000000")));
         assert_eq!(numeric("000001"), None);
         assert_eq!(numeric("inf"), None);
         assert_eq!(numeric("NaN"), None);
         assert_eq!(numeric("12%"), None);
         assert_eq!(numeric("同花顺"), None);
+    }
+
+    #[test]
+    fn floats_keep_the_sent_digits() {
+        let t = decode(
+            r#"{"tables":[{"table":{"p":[8.56, 0.1, 1304.0, 1.58e12, -0.0001, 12345678.9876]}}]}"#,
+        );
+        let got: Vec<String> = t
+            .first()
+            .unwrap()
+            .numbers("p")
+            .unwrap()
+            .iter()
+            .map(|v| v.unwrap().to_string())
+            .collect();
+        assert_eq!(
+            got,
+            [
+                "8.56",
+                "0.1",
+                "1304",
+                "1580000000000",
+                "-0.0001",
+                "12345678.9876"
+            ]
+        );
+    }
+
+    #[test]
+    fn out_of_range_numbers_are_text_not_errors() {
+        let t = decode(r#"{"tables":[{"table":{"big":[1e40, 2], "ok":[1, 2]}}]}"#);
+        let s = t.first().unwrap();
+        assert_eq!(s.text("big").unwrap()[1].as_deref(), Some("2"));
+        assert!(s.text("big").unwrap()[0]
+            .as_deref()
+            .unwrap()
+            .starts_with("1000000000"));
+        assert_eq!(s.numbers("ok").unwrap(), &[Some(dec("1")), Some(dec("2"))]);
     }
 
     #[test]
