@@ -477,11 +477,14 @@ mod platforms {
             });
             return;
         }
-        let built = Config::from_env_with(env).and_then(|c| {
-            let limit = c.rate_limit();
-            let builder = Client::builder(c).token_store(tokens.clone());
-            shared_ths_limiter(builder, out, limit)?.build()
-        });
+        // Every missing or invalid THS_* setting is reported at once.
+        let cfg = match Config::from_env_report(env) {
+            Ok(c) => c,
+            Err(errors) => return report.add(PLATFORM, errors),
+        };
+        let limit = cfg.rate_limit();
+        let builder = Client::builder(cfg).token_store(tokens.clone());
+        let built = shared_ths_limiter(builder, out, limit).and_then(|b| b.build());
         match built {
             Ok(client) => {
                 out.register(Box::new(client.clone()));
