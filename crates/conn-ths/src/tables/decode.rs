@@ -432,6 +432,17 @@ mod tests {
                 "12345678.9876"
             ]
         );
+        // Beyond 2^53, or past 12 decimals, the digits come from the spelling path.
+        let t = decode(r#"{"tables":[{"table":{"p":[1e20, 0.000000000000123, 2.675]}}]}"#);
+        let got: Vec<String> = t
+            .first()
+            .unwrap()
+            .numbers("p")
+            .unwrap()
+            .iter()
+            .map(|v| v.unwrap().to_string())
+            .collect();
+        assert_eq!(got, ["100000000000000000000", "0.000000000000123", "2.675"]);
     }
 
     #[test]
