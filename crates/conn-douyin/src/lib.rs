@@ -50,7 +50,7 @@
 //! | [`tokens`] | the refreshers behind each account's conn-core `TokenManager` |
 //! | [`envelope`] | the envelope decoder and the error-code table |
 //! | [`upload`], [`publish`] | uploads, `create_video`, `create_image_text` |
-//! | [`data`] | `video_list` (a `Stream`), `video_data` |
+//! | [`videos`] | `video_list` (a `Stream`), `video_data` |
 //! | [`webhook`] | verification, the URL check, typed events, routing |
 //! | [`validate`] | [`Limits`] and the checks made before any request |
 //! | [`connector`] | the workspace `Connector` trait |
@@ -93,13 +93,13 @@
 pub mod client;
 pub mod config;
 pub mod connector;
-pub mod data;
 pub mod envelope;
 pub mod oauth;
 pub mod publish;
 pub mod tokens;
 pub mod upload;
 pub mod validate;
+pub mod videos;
 pub mod webhook;
 
 #[cfg(feature = "fake")]
@@ -108,7 +108,6 @@ pub mod fake;
 
 pub use client::{AccountInfo, Client, ClientBuilder};
 pub use config::{Config, ConfigBuilder, UploadSettings};
-pub use data::{Statistics, VideoItem, VideoPage};
 pub use envelope::{douyin_code, DouyinCode};
 pub use oauth::{AuthorizeRequest, AuthorizeUrl};
 pub use publish::{Anchor, Cover, ImagePost, Privacy, Published, VideoPost};
@@ -116,6 +115,7 @@ pub use upload::{
     ImageSource, ProgressFn, UploadProgress, UploadedImage, UploadedVideo, VideoSource,
 };
 pub use validate::Limits;
+pub use videos::{Statistics, VideoItem, VideoPage};
 pub use webhook::{Event, EventPayload, WebhookHandler, WebhookReply};
 
 use conn_core::env::EnvVarDoc;
