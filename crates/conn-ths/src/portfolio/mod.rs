@@ -230,7 +230,7 @@ impl Client {
 
 fn decimal_of(c: Option<Cell<'_>>) -> Option<Decimal> {
     match c? {
-        Cell::Number(n) => Decimal::try_from(n).ok(),
+        Cell::Number(n) => Some(n),
         Cell::Text(s) => s.trim().parse().ok(),
         Cell::Missing => None,
     }

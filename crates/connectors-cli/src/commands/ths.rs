@@ -234,9 +234,11 @@ fn interval_of(p: Period) -> Interval {
     }
 }
 
+/// A cell as printed: numbers are decimals, shown with the digits iFinD sent (`8.56`, never
+/// `8.559999999999999`).
 fn cell_text(c: Cell<'_>) -> String {
     match c {
-        Cell::Number(n) => format!("{n}"),
+        Cell::Number(n) => n.to_string(),
         Cell::Text(s) => s.to_owned(),
         Cell::Missing => "-".to_owned(),
     }
@@ -268,4 +270,34 @@ pub fn rows_of(tables: &Tables) -> (Vec<String>, Vec<Vec<String>>) {
     let mut headers = vec!["CODE".to_owned(), "TIME".to_owned()];
     headers.extend(columns);
     (headers, rows)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn prices_and_money_print_as_sent() {
+        // 8.56 and 0.1 have no exact f64; 1.58e12 arrives in exponent form; "12.50" as text.
+        let t = Tables::decode(
+            "cmd_history_quotation",
+            br#"{"tables":[{"thscode":"600519.SH","time":["2024-01-02","2024-01-03"],
+            "table":{"close":[8.56,0.1],"amount":[1.58e12,"2305193100.10"],"open":["12.50","--"]}}]}"#,
+        )
+        .unwrap();
+        let (headers, rows) = rows_of(&t);
+        assert_eq!(headers, ["CODE", "TIME", "close", "amount", "open"]);
+        assert_eq!(
+            rows,
+            [
+                ["600519.SH", "2024-01-02", "8.56", "1580000000000", "12.50"],
+                ["600519.SH", "2024-01-03", "0.1", "2305193100.10", "-"],
+            ]
+        );
+        // `--json` carries the same exact decimals.
+        let v = serde_json::to_value(&t).unwrap();
+        assert_eq!(v["tables"][0]["table"]["close"], json!(["8.56", "0.1"]));
+        assert_eq!(v["tables"][0]["table"]["open"], json!(["12.50", null]));
+    }
 }
