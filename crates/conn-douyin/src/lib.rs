@@ -95,6 +95,7 @@ pub mod config;
 pub mod connector;
 pub mod data;
 pub mod envelope;
+pub mod keyed;
 pub mod oauth;
 pub mod publish;
 pub mod tokens;
@@ -110,6 +111,7 @@ pub use client::{AccountInfo, Client, ClientBuilder};
 pub use config::{Config, ConfigBuilder, UploadSettings};
 pub use data::{Statistics, VideoItem, VideoPage};
 pub use envelope::{douyin_code, DouyinCode};
+pub use keyed::{Journaled, ReconcileWindow};
 pub use oauth::{AuthorizeRequest, AuthorizeUrl};
 pub use publish::{Anchor, Cover, ImagePost, Privacy, Published, VideoPost};
 pub use upload::{
