@@ -60,7 +60,7 @@ pub use entry::{admit, canonical_json, now_ms, request_digest, Admission, Entry,
 pub use error::JournalError;
 pub use key::{OperationKey, MAX_KEY_LEN};
 pub use memory::MemoryJournal;
-pub use run::{run_once, Attempt, Completed, How, Reconciled};
+pub use run::{run_once, settle, Attempt, Completed, How, Reconciled};
 
 /// The right to send for one key, held from [`Journal::begin`] until [`Journal::finish`] or
 /// until dropped. Dropping it without finishing (an unknown outcome, a cancelled future)

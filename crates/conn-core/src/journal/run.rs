@@ -210,6 +210,64 @@ where
     }
 }
 
+/// Settles an interrupted keyed create without sending anything (an operator's
+/// `journal reconcile`): for an entry found `sending`, runs `reconcile`; done is recorded as
+/// done, conclusively absent as a definite failure (so the next keyed call sends again), and
+/// unknown is returned as [`Error::OutcomeUnknown`] with what was checked, leaving `sending`.
+/// Entries in any other state, or none, are returned as they are.
+pub async fn settle<R, RF>(
+    journal: &Arc<dyn Journal>,
+    key: &OperationKey,
+    reconcile: R,
+) -> Result<Option<Entry>, Error>
+where
+    R: FnOnce(Entry) -> RF,
+    RF: Future<Output = Result<Reconciled, Error>>,
+{
+    let Some(e) = journal.get(key).await? else {
+        return Ok(None);
+    };
+    if e.state != State::Sending {
+        return Ok(Some(e));
+    }
+    match journal.begin(e).await? {
+        Begin::Recorded(e) => Ok(Some(e)),
+        // Finished as a failure meanwhile (and now `sending` again, unheld once dropped): the
+        // next keyed call reconciles it.
+        Begin::Fresh(claim) => {
+            drop(claim);
+            Ok(journal.get(key).await?)
+        }
+        Begin::InFlight(e, claim) => {
+            let (platform, operation) = (e.platform.clone(), e.operation.clone());
+            match reconcile(e).await {
+                Ok(Reconciled::Done(id)) => Ok(Some(journal.finish(claim, State::Done { id }).await?)),
+                Ok(Reconciled::NotDone) => Ok(Some(
+                    journal
+                        .finish(
+                            claim,
+                            State::Failed {
+                                code: None,
+                                message: "reconciled: the platform has no such item; the next keyed call sends it".into(),
+                            },
+                        )
+                        .await?,
+                )),
+                Ok(Reconciled::Unknown { checked, cause }) => {
+                    Err(unknown(key, platform, operation, checked, cause))
+                }
+                Err(cause) => Err(unknown(
+                    key,
+                    platform,
+                    operation,
+                    "reconciliation failed before it could tell".into(),
+                    Some(cause),
+                )),
+            }
+        }
+    }
+}
+
 fn unknown(
     key: &OperationKey,
     platform: String,
@@ -414,5 +472,52 @@ mod tests {
         .unwrap_err();
         assert!(err.is_journal_conflict(), "{err}");
         assert!(err.to_string().contains("job-1"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn settle_records_what_reconciliation_finds_and_sends_nothing() {
+        let (_, j) = journal();
+        let body = serde_json::json!({"x": 1});
+        let k = OperationKey::new("job-1").unwrap();
+        assert!(settle(&j, &k, |_| async { unreachable!() })
+            .await
+            .unwrap()
+            .is_none());
+        let _ = run_once(
+            &j,
+            entry(body.clone()),
+            |_| async { unreachable!() },
+            |_| async { Err(outcome_unknown()) },
+        )
+        .await;
+        let err = settle(&j, &k, |_| async {
+            Ok(Reconciled::Unknown {
+                checked: "c".into(),
+                cause: None,
+            })
+        })
+        .await
+        .unwrap_err();
+        assert!(err.is_outcome_unknown());
+        let e = settle(&j, &k, |_| async { Ok(Reconciled::NotDone) })
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(matches!(e.state, State::Failed { .. }));
+        // A settled "not done" is sent by the next keyed call, without reconciling again.
+        let done = run_once(
+            &j,
+            entry(body),
+            |_| async { unreachable!() },
+            |_| async { Ok("i".to_owned()) },
+        )
+        .await
+        .unwrap();
+        assert_eq!(done.how, How::Sent);
+        let e = settle(&j, &k, |_| async { unreachable!("done is not reconciled") })
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(e.done_id(), Some("i"));
     }
 }
