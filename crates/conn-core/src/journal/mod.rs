@@ -46,6 +46,7 @@
 //! # }).unwrap();
 //! ```
 
+use std::any::Any;
 use std::fmt;
 
 use async_trait::async_trait;
@@ -68,13 +69,19 @@ pub use run::{run_once, settle, Attempt, Completed, How, Reconciled};
 pub struct Claim {
     key: OperationKey,
     // Whatever keeps the key held (a lock file, a lease, a set membership); released on drop.
-    _hold: Box<dyn Send + Sync>,
+    hold: Box<dyn Any + Send + Sync>,
 }
 
 impl Claim {
     /// A claim on `key` kept by `hold` (a journal's own guard, released when dropped).
-    pub fn new(key: OperationKey, hold: Box<dyn Send + Sync>) -> Self {
-        Self { key, _hold: hold }
+    pub fn new(key: OperationKey, hold: Box<dyn Any + Send + Sync>) -> Self {
+        Self { key, hold }
+    }
+
+    /// The journal's guard, for the journal that made it (a lease's owner value to fence
+    /// writes with); `None` for another journal's claim.
+    pub fn hold<T: Any>(&self) -> Option<&T> {
+        self.hold.downcast_ref::<T>()
     }
 
     /// The key held.
