@@ -59,7 +59,8 @@
 //! - **Image posts**: there is no per-create id to match, so items in the window whose title
 //!   is the post's exact text are counted: one is done; several is unknown (the text is not
 //!   unique enough to tell). None is "not done" only once the create is older than
-//!   [`ReconcileWindow::image_settle`] (an accepted post may take a moment to be listed);
+//!   [`ReconcileWindow::image_settle`] after it was sent (an accepted post may take a
+//!   moment to be listed);
 //!   before that it is unknown. This is the less conclusive of the two: choose distinctive
 //!   texts for keyed image posts.
 //!
@@ -317,6 +318,9 @@ impl Journaled {
                         ids
                     }
                 };
+                // When the create left, for the settle time of a later reconciliation (the
+                // entry's own timestamps move with every call).
+                attempt.note("sent_at_ms", &now_ms().to_string()).await?;
                 self.client.create_image_text(open_id, &ids, post).await
             },
         )
@@ -411,7 +415,11 @@ impl Journaled {
             .iter()
             .filter(|i| i.title == text && i.video_id.is_empty())
             .collect();
-        let age_ms = now_ms().saturating_sub(entry.updated_at_ms);
+        let sent_at = entry
+            .detail("sent_at_ms")
+            .and_then(|t| t.parse::<i64>().ok())
+            .unwrap_or(entry.created_at_ms);
+        let age_ms = now_ms().saturating_sub(sent_at);
         let settle_ms = i64::try_from(self.window.image_settle.as_millis()).unwrap_or(i64::MAX);
         Ok(match matches.as_slice() {
             [one] => Reconciled::Done(one.item_id.clone()),
