@@ -102,6 +102,7 @@ pub mod auth;
 mod client;
 pub mod config;
 mod connector;
+pub mod keyed;
 pub mod model;
 pub mod profile;
 
