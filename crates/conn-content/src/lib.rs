@@ -98,6 +98,9 @@
 //! that checks its auth exactly (including the Xiaohongshu signature) and returns ids and stats.
 //! `FakeContent::env_vars()` lists the variables that point a client at it.
 
+// On docs.rs, feature-gated items say which feature they need.
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 pub mod auth;
 mod client;
 pub mod config;
@@ -107,6 +110,7 @@ pub mod model;
 pub mod profile;
 
 #[cfg(feature = "fake")]
+#[cfg_attr(docsrs, doc(cfg(feature = "fake")))]
 pub mod fake;
 
 pub use auth::Credentials;

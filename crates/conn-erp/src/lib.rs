@@ -151,6 +151,9 @@
 //! mode and signature as a real server would; `FakeErp::start(AuthMode::JstMd5).await` and
 //! `fake.config()?` or `fake.env_vars()` point a client at it.
 
+// On docs.rs, feature-gated items say which feature they need.
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 pub mod auth;
 mod client;
 pub mod config;
@@ -162,6 +165,7 @@ pub mod pagination;
 pub mod profile;
 
 #[cfg(feature = "fake")]
+#[cfg_attr(docsrs, doc(cfg(feature = "fake")))]
 pub mod fake;
 
 use conn_core::env::EnvVarDoc;

@@ -84,6 +84,9 @@
 //!   accepted everywhere.
 //! - The trading-calendar market code of [`MarketCode::a_shares`] (`212001`).
 
+// On docs.rs, feature-gated items say which feature they need.
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 pub mod auth;
 mod client;
 mod config;
@@ -98,6 +101,7 @@ mod security_codes;
 mod tables;
 
 #[cfg(feature = "fake")]
+#[cfg_attr(docsrs, doc(cfg(feature = "fake")))]
 pub mod fake;
 
 use conn_core::env::EnvVarDoc;
