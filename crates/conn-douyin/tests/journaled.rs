@@ -284,3 +284,36 @@ async fn a_definite_failure_is_recorded_then_sent_again() {
     );
     assert_eq!(fake.items(Some(&open_id)).len(), 1);
 }
+
+#[tokio::test]
+async fn list_items_carry_video_id_and_video_data_selects_by_video_ids() {
+    use conn_core::connector::{Connector, RawRequest};
+    use futures::TryStreamExt;
+
+    let (fake, douyin, _, open_id) = setup(Duration::from_secs(5)).await;
+    let done = douyin
+        .publish_video(&key("vid-1"), &open_id, video(), &VideoPost::new("v"))
+        .await
+        .unwrap();
+    let video_id = done.entry.detail("video_id").unwrap().to_owned();
+    let items: Vec<_> = douyin
+        .client()
+        .video_list(open_id.clone(), 10)
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(items[0].video_id, video_id);
+    assert_eq!(
+        fake.items(Some(&open_id))[0].video_id.as_deref(),
+        Some(video_id.as_str())
+    );
+
+    // The official SDK sends `video_ids` as well as `item_ids`: the fake answers both.
+    let mut raw = RawRequest::new(http::Method::POST, "/api/douyin/v1/video/video_data/");
+    raw.data = Some(serde_json::json!({"video_ids": [video_id]}));
+    raw.account = Some(open_id.clone());
+    let r = douyin.client().call(raw).await.unwrap();
+    let list = &r.body["data"]["list"];
+    assert_eq!(list[0]["item_id"], done.id.as_str(), "{}", r.body);
+    assert_eq!(list[0]["video_id"], video_id.as_str());
+}
