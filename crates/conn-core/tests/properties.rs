@@ -236,7 +236,15 @@ fn wire_durations_are_bounded_or_a_typed_error() {
 
 #[test]
 fn webhook_verification_never_panics_on_any_headers_or_body() {
-    let douyin = WebhookVerifier::douyin().with_secret("s3cret-for-fuzz");
+    // Douyin's configuration: SHA-1 of (secret ‖ body) and a `msg-id` replay cache.
+    let douyin = WebhookVerifier::new(SignatureScheme::Sha1SecretBody {
+        header: http::HeaderName::from_static("x-douyin-signature"),
+    })
+    .with_id_header(
+        http::HeaderName::from_static("msg-id"),
+        conn_core::webhook::DEFAULT_SEEN_IDS_CAPACITY,
+    )
+    .with_secret("s3cret-for-fuzz");
     let hmac = WebhookVerifier::new(SignatureScheme::HmacSha256 {
         header: http::HeaderName::from_static("x-hub-signature-256"),
         encoding: SignatureEncoding::Hex,

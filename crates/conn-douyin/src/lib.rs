@@ -51,7 +51,7 @@
 //! | [`envelope`] | the envelope decoder and the error-code table |
 //! | [`upload`], [`publish`] | uploads, `create_video`, `create_image_text` |
 //! | [`keyed`] | exactly-once creates through a journal ([`Client::journaled`]), reconciliation |
-//! | [`data`] | `video_list` (a `Stream`), `video_data` |
+//! | [`videos`] | `video_list` (a `Stream`), `video_data` |
 //! | [`webhook`] | verification, the URL check, typed events, routing |
 //! | [`validate`] | [`Limits`] and the checks made before any request |
 //! | [`connector`] | the workspace `Connector` trait |
@@ -98,7 +98,6 @@
 pub mod client;
 pub mod config;
 pub mod connector;
-pub mod data;
 pub mod envelope;
 pub mod keyed;
 pub mod oauth;
@@ -106,6 +105,7 @@ pub mod publish;
 pub mod tokens;
 pub mod upload;
 pub mod validate;
+pub mod videos;
 pub mod webhook;
 
 #[cfg(feature = "fake")]
@@ -114,7 +114,6 @@ pub mod fake;
 
 pub use client::{AccountInfo, Client, ClientBuilder};
 pub use config::{Config, ConfigBuilder, UploadSettings};
-pub use data::{Statistics, VideoItem, VideoPage};
 pub use envelope::{douyin_code, DouyinCode};
 pub use keyed::{Journaled, ReconcileWindow};
 pub use oauth::{AuthorizeRequest, AuthorizeUrl};
@@ -123,6 +122,7 @@ pub use upload::{
     ImageSource, ProgressFn, UploadProgress, UploadedImage, UploadedVideo, VideoSource,
 };
 pub use validate::Limits;
+pub use videos::{Statistics, VideoItem, VideoPage};
 pub use webhook::{Event, EventPayload, WebhookHandler, WebhookReply};
 
 use conn_core::env::EnvVarDoc;

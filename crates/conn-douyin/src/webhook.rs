@@ -19,8 +19,7 @@
 //!
 //! ```
 //! use conn_core::secret::Secret;
-//! use conn_core::webhook::douyin_signature;
-//! use conn_douyin::webhook::{EventPayload, WebhookHandler};
+//! use conn_douyin::webhook::{signature, EventPayload, WebhookHandler};
 //!
 //! let mut handler = WebhookHandler::new([Secret::new("client-secret")]);
 //! handler.on("create_video", |event| async move {
@@ -31,7 +30,7 @@
 //! });
 //! let body = br#"{"event":"create_video","from_user_id":"u1","content":"{\"item_id\":\"@9Vw\",\"share_id\":\"s1\"}"}"#;
 //! let mut headers = http::HeaderMap::new();
-//! headers.insert("x-douyin-signature", douyin_signature(&Secret::new("client-secret"), body).parse().unwrap());
+//! headers.insert("x-douyin-signature", signature(&Secret::new("client-secret"), body).parse().unwrap());
 //! headers.insert("msg-id", "m-1".parse().unwrap());
 //! let reply = futures::executor::block_on(handler.handle_http(&headers, body));
 //! assert_eq!(reply.status, 200);
@@ -42,9 +41,13 @@ use std::future::Future;
 
 use conn_core::error::{BoxError, Result};
 use conn_core::secret::Secret;
-use conn_core::webhook::{Dispatch, EventRouter, SignatureScheme, WebhookError, WebhookVerifier};
+use conn_core::webhook::{
+    Dispatch, EventRouter, SignatureScheme, WebhookError, WebhookVerifier,
+    DEFAULT_SEEN_IDS_CAPACITY,
+};
 use http::{HeaderMap, HeaderName};
 use serde_json::{Map, Value};
+use sha1::{Digest, Sha1};
 
 use crate::config::Config;
 
@@ -300,7 +303,59 @@ pub fn status_for(err: &WebhookError) -> u16 {
     }
 }
 
-const MSG_ID: HeaderName = HeaderName::from_static("msg-id");
+/// The header carrying Douyin's signature of a webhook.
+pub const SIGNATURE_HEADER: HeaderName = HeaderName::from_static("x-douyin-signature");
+
+/// The header carrying a webhook's message id (the same for the platform's retries).
+pub const MSG_ID_HEADER: HeaderName = HeaderName::from_static("msg-id");
+
+/// Douyin's signature scheme: [`SIGNATURE_HEADER`] holds the lowercase hex SHA-1 of (client
+/// secret ‖ raw body); plain SHA-1, not an HMAC.
+pub fn scheme() -> SignatureScheme {
+    SignatureScheme::Sha1SecretBody {
+        header: SIGNATURE_HEADER,
+    }
+}
+
+/// A verifier of Douyin's scheme with a replay cache of [`DEFAULT_SEEN_IDS_CAPACITY`] ids keyed
+/// by [`MSG_ID_HEADER`] (the platform retries an event up to 3 times). Add the client secret
+/// with [`WebhookVerifier::with_secret`]; [`WebhookHandler`] builds one from the configuration.
+///
+/// ```
+/// use conn_core::secret::Secret;
+/// use conn_douyin::webhook::{signature, verifier};
+///
+/// let secret = Secret::new("client-secret");
+/// let verifier = verifier().with_secret(secret.clone());
+/// let body = br#"{"event":"verify_webhook","content":{"challenge":12345}}"#;
+/// let mut headers = http::HeaderMap::new();
+/// headers.insert("X-Douyin-Signature", signature(&secret, body).parse().unwrap());
+/// headers.insert("Msg-Id", "1".parse().unwrap());
+/// assert!(verifier.verify(&headers, body).is_ok());
+/// ```
+pub fn verifier() -> WebhookVerifier {
+    WebhookVerifier::new(scheme()).with_id_header(MSG_ID_HEADER, DEFAULT_SEEN_IDS_CAPACITY)
+}
+
+/// Douyin's signature of `body`: lowercase hex SHA-1 of the secret's bytes followed by the
+/// body's bytes. For tests and fakes; verification goes through [`verifier`].
+///
+/// ```
+/// use conn_core::secret::Secret;
+/// use conn_douyin::webhook::signature;
+///
+/// // `printf '%s' 'secret{"event":"verify_webhook"}' | sha1sum`
+/// let sig = signature(&Secret::new("secret"), br#"{"event":"verify_webhook"}"#);
+/// assert_eq!(sig, "a3b44b5003f027d37326c0a02b188916630b330c");
+/// ```
+pub fn signature(secret: &Secret, body: &[u8]) -> String {
+    hex::encode(
+        Sha1::new()
+            .chain_update(secret.expose_secret().as_bytes())
+            .chain_update(body)
+            .finalize(),
+    )
+}
 
 /// Verifies, parses and routes Douyin webhooks. Register handlers, then share it in an `Arc`.
 pub struct WebhookHandler {
@@ -323,12 +378,9 @@ impl WebhookHandler {
     pub fn new(secrets: impl IntoIterator<Item = Secret>) -> Self {
         let secrets: Vec<Secret> = secrets.into_iter().collect();
         Self {
-            verifier: WebhookVerifier::douyin().with_secrets(secrets.clone()),
+            verifier: verifier().with_secrets(secrets.clone()),
             // For the URL check only, should the platform send it without a Msg-Id.
-            signature_only: WebhookVerifier::new(SignatureScheme::Sha1SecretBody {
-                header: HeaderName::from_static("x-douyin-signature"),
-            })
-            .with_secrets(secrets),
+            signature_only: WebhookVerifier::new(scheme()).with_secrets(secrets),
             router: EventRouter::new(),
         }
     }
@@ -381,7 +433,7 @@ impl WebhookHandler {
         headers: &HeaderMap,
         body: &[u8],
     ) -> std::result::Result<WebhookReply, WebhookError> {
-        let with_id = headers.contains_key(&MSG_ID);
+        let with_id = headers.contains_key(&MSG_ID_HEADER);
         let verified = if with_id {
             match self.verifier.verify(headers, body) {
                 Ok(v) => v,
@@ -411,7 +463,7 @@ impl WebhookHandler {
         if !with_id {
             // Only the URL check may come without an id: everything else needs dedupe.
             return Err(WebhookError::MissingHeader {
-                header: MSG_ID.to_string(),
+                header: MSG_ID_HEADER.to_string(),
             });
         }
         let name = event.name.clone();

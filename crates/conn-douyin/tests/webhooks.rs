@@ -5,8 +5,9 @@
 use std::sync::{Arc, Mutex};
 
 use conn_core::secret::Secret;
-use conn_core::webhook::{douyin_signature, Dispatch, WebhookError};
+use conn_core::webhook::{Dispatch, WebhookError};
 use conn_douyin::fake::FakeDouyin;
+use conn_douyin::webhook::signature as douyin_signature;
 use conn_douyin::webhook::{status_for, Event, EventPayload, WebhookHandler, WebhookReply};
 use http::HeaderMap;
 use serde_json::json;

@@ -22,12 +22,18 @@ const MAX_PLAIN_ID: usize = 128;
 /// instead of being accepted without the check.
 ///
 /// ```no_run
-/// use conn_core::webhook::WebhookVerifier;
+/// use conn_core::webhook::{SignatureScheme, WebhookVerifier, DEFAULT_SEEN_IDS_CAPACITY};
 /// use conn_redis::{Redis, RedisConfig, RedisReplayCache};
+/// use http::HeaderName;
 /// # async fn demo(headers: http::HeaderMap, body: &[u8]) -> Result<(), Box<dyn std::error::Error>> {
 /// let redis = Redis::new(RedisConfig::new("redis://127.0.0.1:6379")?)?;
 /// let seen = RedisReplayCache::new(redis, "douyin");
-/// let verifier = WebhookVerifier::douyin().with_secret("client-secret");
+/// // Douyin's scheme (conn-douyin's `webhook::verifier()` builds the same).
+/// let verifier = WebhookVerifier::new(SignatureScheme::Sha1SecretBody {
+///     header: HeaderName::from_static("x-douyin-signature"),
+/// })
+/// .with_id_header(HeaderName::from_static("msg-id"), DEFAULT_SEEN_IDS_CAPACITY)
+/// .with_secret("client-secret");
 /// let verified = verifier.verify_shared(&headers, body, &seen).await?; // Replayed on another replica's id
 /// # Ok(()) }
 /// ```

@@ -17,7 +17,7 @@ use conn_core::env::Env;
 use conn_core::limit::Limiter;
 use conn_core::secret::{AccessToken, Secret};
 use conn_core::token::{TokenKey, TokenStore};
-use conn_core::webhook::{douyin_signature, WebhookVerifier};
+use conn_core::webhook::{SignatureScheme, WebhookVerifier};
 use conn_redis::server::{for_tests, LocalRedis, Persistence};
 use conn_redis::{
     EventStream, Redis, RedisConfig, RedisLimiter, RedisReplayCache, RedisTokenStore, SharedLimit,
@@ -188,7 +188,7 @@ fn child_process() {
             }
             "receiver" => {
                 let secret = Secret::new("client-secret");
-                let verifier = WebhookVerifier::douyin().with_secret(secret.clone());
+                let verifier = douyin_verifier().with_secret(secret.clone());
                 let seen = RedisReplayCache::new(child_redis(), "douyin");
                 println!("READY");
                 read_line().await;
@@ -573,4 +573,25 @@ async fn a_consumer_killed_before_ack_has_its_event_redelivered_and_processed_on
     assert!(processed[0].redelivered);
     assert_eq!(processed[0].entry_id, entry);
     assert_eq!(events.pending().await.unwrap(), 0);
+}
+
+/// Douyin's webhook configuration (conn-douyin's `webhook::verifier`), built from conn-core's
+/// scheme-neutral pieces: this crate depends on conn-core only.
+fn douyin_verifier() -> WebhookVerifier {
+    WebhookVerifier::new(SignatureScheme::Sha1SecretBody {
+        header: http::HeaderName::from_static("x-douyin-signature"),
+    })
+    .with_id_header(
+        http::HeaderName::from_static("msg-id"),
+        conn_core::webhook::DEFAULT_SEEN_IDS_CAPACITY,
+    )
+}
+
+/// The signature a sender with `secret` puts on `body`, by the verifier's signing helper.
+fn douyin_signature(secret: &Secret, body: &[u8]) -> String {
+    let headers = douyin_verifier()
+        .with_secret(secret.clone())
+        .sign(body, None, None)
+        .unwrap();
+    headers["x-douyin-signature"].to_str().unwrap().to_owned()
 }

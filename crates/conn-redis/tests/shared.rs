@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use conn_core::secret::{AccessToken, RefreshToken, Secret};
 use conn_core::token::{TokenKey, TokenManager, TokenRefresher, TokenSet, TokenStore};
-use conn_core::webhook::{douyin_signature, ReplayCache, WebhookError, WebhookVerifier};
+use conn_core::webhook::{ReplayCache, SignatureScheme, WebhookError, WebhookVerifier};
 use conn_redis::server::{for_tests, LocalRedis, Persistence};
 use conn_redis::{
     EventStream, Redis, RedisConfig, RedisError, RedisLimiter, RedisReplayCache, RedisTokenStore,
@@ -298,11 +298,11 @@ async fn two_receivers_accept_a_message_id_once_and_forgeries_do_not_poison() {
     };
     let secret = Secret::new("client-secret");
     let replica_1 = (
-        WebhookVerifier::douyin().with_secret(secret.clone()),
+        douyin_verifier().with_secret(secret.clone()),
         RedisReplayCache::new(redis(&server), "douyin"),
     );
     let replica_2 = (
-        WebhookVerifier::douyin().with_secret(secret.clone()),
+        douyin_verifier().with_secret(secret.clone()),
         RedisReplayCache::new(redis(&server), "douyin"),
     );
     let body = br#"{"event":"create_video"}"#;
@@ -400,7 +400,7 @@ async fn redis_down_gives_typed_errors_and_recovery_loses_nothing() {
     );
     let seen = RedisReplayCache::new(s.redis().clone(), "douyin");
     let secret = Secret::new("s");
-    let verifier = WebhookVerifier::douyin().with_secret(secret.clone());
+    let verifier = douyin_verifier().with_secret(secret.clone());
     use conn_core::limit::Limiter;
     limiter.acquire("acct").await.unwrap();
 
@@ -454,4 +454,25 @@ async fn redis_down_gives_typed_errors_and_recovery_loses_nothing() {
             .expose_secret(),
         "fresh-2"
     );
+}
+
+/// Douyin's webhook configuration (conn-douyin's `webhook::verifier`), built from conn-core's
+/// scheme-neutral pieces: this crate depends on conn-core only.
+fn douyin_verifier() -> WebhookVerifier {
+    WebhookVerifier::new(SignatureScheme::Sha1SecretBody {
+        header: http::HeaderName::from_static("x-douyin-signature"),
+    })
+    .with_id_header(
+        http::HeaderName::from_static("msg-id"),
+        conn_core::webhook::DEFAULT_SEEN_IDS_CAPACITY,
+    )
+}
+
+/// The signature a sender with `secret` puts on `body`, by the verifier's signing helper.
+fn douyin_signature(secret: &Secret, body: &[u8]) -> String {
+    let headers = douyin_verifier()
+        .with_secret(secret.clone())
+        .sign(body, None, None)
+        .unwrap();
+    headers["x-douyin-signature"].to_str().unwrap().to_owned()
 }

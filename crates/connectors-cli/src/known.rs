@@ -4,10 +4,11 @@
 //!
 //! The list is not kept by hand: it is every variable of [`connectors::env_vars`] (the
 //! registry `env.example` is generated from) that belongs to one of the store's platforms,
-//! split the way the store reads it back ([`connectors::layer::store_key_for_var`]).
+//! split the way the store reads it back ([`connectors::core::credentials::credential_for_var`]).
 
+use connectors::core::credentials::credential_for_var as store_key_for_var;
 use connectors::core::Error;
-use connectors::layer::{store_key_for_var, KNOWN_PLATFORMS};
+use connectors::layer::KNOWN_PLATFORMS;
 
 use crate::exit::CliResult;
 

@@ -15,177 +15,19 @@
 //! persist in the token store given to [`ConnectorsBuilder::token_store`], else in the
 //! credential store when one is given (feature `creds`), else in memory.
 
+use std::any::Any;
 use std::collections::BTreeSet;
 use std::fmt;
 use std::sync::Arc;
 
 use conn_core::env::Env;
-use conn_core::error::ConfigError;
 use conn_core::token::{MemoryTokenStore, TokenStore};
+#[cfg(feature = "creds")]
 use conn_core::Error;
 
+use crate::platform::{descriptors, Tune};
 use crate::registry::Connectors;
-
-/// A platform left out because none of its variables is set.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Skipped {
-    /// The platform (`douyin`, `ths`, `erp`, or a content profile name).
-    pub platform: String,
-    /// The variables to set to enable it.
-    pub variables: Vec<String>,
-    /// What else would do (an alternative credential, a caveat).
-    pub hint: String,
-}
-
-impl Skipped {
-    /// The configuration error for using the platform anyway: it names the first variable and
-    /// lists them all.
-    pub fn to_error(&self) -> Error {
-        let first = self.variables.first().cloned().unwrap_or_default();
-        Error::Config(ConfigError::var(first, self.message()))
-    }
-
-    fn message(&self) -> String {
-        let mut m = format!(
-            "{} is not configured; set {}",
-            self.platform,
-            self.variables.join(" and ")
-        );
-        if !self.hint.is_empty() {
-            m.push_str(" (");
-            m.push_str(&self.hint);
-            m.push(')');
-        }
-        m
-    }
-}
-
-impl fmt::Display for Skipped {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message())
-    }
-}
-
-/// Everything wrong with one platform's configuration.
-#[derive(Debug)]
-pub struct PlatformProblem {
-    /// The platform.
-    pub platform: String,
-    /// Its errors (configuration errors name their variable).
-    pub errors: Vec<Error>,
-}
-
-impl PlatformProblem {
-    /// The variables named by this platform's errors.
-    pub fn variables(&self) -> Vec<&str> {
-        self.errors
-            .iter()
-            .filter_map(|e| match e {
-                Error::Config(c) => c.var.as_deref(),
-                _ => None,
-            })
-            .collect()
-    }
-}
-
-/// Every configuration problem of every platform, found in one pass.
-///
-/// `Display` lists each platform, each variable to set or fix and why; it converts into
-/// [`conn_core::Error::Config`] (exit code 3 in the CLI).
-#[derive(Debug, Default)]
-pub struct ConfigReport {
-    problems: Vec<PlatformProblem>,
-    skipped: Vec<Skipped>,
-}
-
-impl ConfigReport {
-    /// The platforms with problems, in build order.
-    pub fn problems(&self) -> &[PlatformProblem] {
-        &self.problems
-    }
-
-    /// The problem of one platform.
-    pub fn problem(&self, platform: &str) -> Option<&PlatformProblem> {
-        self.problems.iter().find(|p| p.platform == platform)
-    }
-
-    /// Platforms that were not configured at all (not errors).
-    pub fn skipped(&self) -> &[Skipped] {
-        &self.skipped
-    }
-
-    /// Every variable named by a problem, in order.
-    pub fn variables(&self) -> Vec<&str> {
-        self.problems.iter().flat_map(|p| p.variables()).collect()
-    }
-
-    /// True when no platform has a problem.
-    pub fn is_empty(&self) -> bool {
-        self.problems.is_empty()
-    }
-
-    #[allow(dead_code)] // unused when no platform feature is enabled
-    fn add(&mut self, platform: &str, errors: Vec<Error>) {
-        if errors.is_empty() {
-            return;
-        }
-        match self.problems.iter_mut().find(|p| p.platform == platform) {
-            Some(p) => p.errors.extend(errors),
-            None => self.problems.push(PlatformProblem {
-                platform: platform.to_owned(),
-                errors,
-            }),
-        }
-    }
-}
-
-fn error_line(e: &Error) -> String {
-    match e {
-        Error::Config(c) => match &c.var {
-            Some(v) => format!("{v}: {}", c.message),
-            None => c.message.clone(),
-        },
-        other => other.to_string(),
-    }
-}
-
-impl fmt::Display for ConfigReport {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let n = self.problems.len();
-        write!(
-            f,
-            "{n} platform{} configured incompletely; fix every line below",
-            if n == 1 { " is" } else { "s are" }
-        )?;
-        for p in &self.problems {
-            write!(f, "\n  {}:", p.platform)?;
-            for e in &p.errors {
-                write!(f, "\n    - {}", error_line(e))?;
-            }
-        }
-        Ok(())
-    }
-}
-
-impl std::error::Error for ConfigReport {}
-
-impl From<ConfigReport> for Error {
-    /// One configuration error whose message is the whole report; `var` is set when the
-    /// report names exactly one variable.
-    fn from(report: ConfigReport) -> Self {
-        let vars: BTreeSet<&str> = report.variables().into_iter().collect();
-        let var = (vars.len() == 1)
-            .then(|| vars.iter().next().map(|v| (*v).to_owned()))
-            .flatten();
-        Error::Config(ConfigError {
-            var,
-            message: report.to_string(),
-        })
-    }
-}
-
-#[cfg(feature = "douyin")]
-type DouyinTune = Box<dyn FnOnce(&mut conn_douyin::Config) + Send>;
+use crate::report::ConfigReport;
 
 /// Builds [`Connectors`] from an [`Env`], an optional credential store and a token store.
 ///
@@ -211,8 +53,7 @@ pub struct ConnectorsBuilder {
     #[cfg(feature = "creds")]
     store: Option<conn_creds::CredentialStore>,
     only: Option<BTreeSet<String>>,
-    #[cfg(feature = "douyin")]
-    douyin_tune: Vec<DouyinTune>,
+    tunes: Vec<Tune>,
 }
 
 impl fmt::Debug for ConnectorsBuilder {
@@ -235,8 +76,7 @@ impl Default for ConnectorsBuilder {
             #[cfg(feature = "creds")]
             store: None,
             only: None,
-            #[cfg(feature = "douyin")]
-            douyin_tune: Vec::new(),
+            tunes: Vec::new(),
         }
     }
 }
@@ -291,15 +131,48 @@ impl ConnectorsBuilder {
         self
     }
 
-    /// Adjusts the Douyin configuration read from the environment before the client is built
-    /// (upload part size, limits, a shorter timeout…).
-    #[cfg(feature = "douyin")]
-    pub fn tune_douyin(
+    /// Adjusts the configuration of `platform` (a [descriptor](crate::Descriptor)'s name)
+    /// read from the environment before its client is built; `C` is that platform's `Config`
+    /// (`conn_ths::Config` for `ths`, `conn_content::ContentConfig` for `content`, whose every
+    /// profile it adjusts). An adjustment for another type is not applied.
+    ///
+    /// ```
+    /// use connectors::core::env::{Env, MapEnv};
+    /// use connectors::Connectors;
+    ///
+    /// # #[cfg(feature = "douyin")] {
+    /// let env = Env::from_source(
+    ///     MapEnv::new()
+    ///         .set("DOUYIN_CLIENT_KEY", "awx1")
+    ///         .set("DOUYIN_CLIENT_SECRET", "s"),
+    /// );
+    /// let reg = Connectors::builder()
+    ///     .env(env)
+    ///     .tune("douyin", |c: &mut connectors::douyin::Config| c.webhook_max_body_bytes = 4096)
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(reg.douyin().unwrap().config().webhook_max_body_bytes, 4096);
+    /// # }
+    /// ```
+    pub fn tune<C: Any>(
         mut self,
-        f: impl FnOnce(&mut conn_douyin::Config) + Send + 'static,
+        platform: &'static str,
+        f: impl FnMut(&mut C) + Send + 'static,
     ) -> Self {
-        self.douyin_tune.push(Box::new(f));
+        self.tunes.push(Tune::new(platform, f));
         self
+    }
+
+    /// Adjusts the Douyin configuration read from the environment before the client is built
+    /// (upload part size, limits, a shorter timeout…): [`ConnectorsBuilder::tune`] for Douyin.
+    #[cfg(feature = "douyin")]
+    pub fn tune_douyin(self, f: impl FnOnce(&mut conn_douyin::Config) + Send + 'static) -> Self {
+        let mut once = Some(f);
+        self.tune(conn_douyin::PLATFORM, move |c: &mut conn_douyin::Config| {
+            if let Some(f) = once.take() {
+                f(c);
+            }
+        })
     }
 
     fn wants(&self, platform: &str) -> bool {
@@ -307,76 +180,70 @@ impl ConnectorsBuilder {
     }
 
     /// Builds every wanted platform that is configured; fails with every problem at once.
-    #[allow(unused_mut)] // `mut` serves the douyin feature only
     pub fn build(mut self) -> Result<Connectors, ConfigReport> {
-        #[cfg(feature = "douyin")]
-        let douyin_tune = std::mem::take(&mut self.douyin_tune);
         let token_store: Arc<dyn TokenStore> = match &self.token_store {
             Some(t) => t.clone(),
             None => self.default_token_store(),
         };
-        #[cfg(feature = "redis")]
-        let shared = crate::shared::from_env(&self.env);
-        #[cfg(feature = "redis")]
-        let token_store = match (&self.token_store, &shared) {
-            (None, Ok(Some(s))) => s.tokens.clone(),
-            _ => token_store,
-        };
-        let wants = |p: &str| self.wants(p);
         let mut report = ConfigReport::default();
         let mut out = Connectors::new();
         #[cfg(feature = "redis")]
-        match shared {
-            Ok(s) => out.redis = s.map(|s| s.redis),
-            Err(e) => report.add("redis", vec![e]),
-        }
-        let base = self.env.clone();
-        #[cfg(feature = "content")]
-        let profiles = match conn_content::config::profile_names(&base) {
-            Ok(p) => p,
+        let token_store = match crate::shared::from_env(&self.env) {
+            Ok(shared) => {
+                let tokens = match (&self.token_store, &shared) {
+                    (None, Some(s)) => s.tokens.clone(),
+                    _ => token_store,
+                };
+                out.redis = shared.map(|s| s.redis);
+                tokens
+            }
             Err(e) => {
-                report.add("content", vec![e]);
-                Vec::new()
+                report.add("redis", vec![e]);
+                token_store
             }
         };
-        #[cfg(not(feature = "content"))]
-        let profiles: Vec<String> = Vec::new();
 
+        // The instances of every platform, read from the environment itself: a custom content
+        // profile's variables may come from the store, so its name must be known first.
+        let base = self.env.clone();
+        let mut plan = Vec::new();
+        for d in descriptors() {
+            match d.instances(&base) {
+                Ok(names) => plan.extend(names.into_iter().map(|n| (*d, n))),
+                Err(e) => report.add(d.name, vec![e]),
+            }
+        }
         #[cfg(feature = "creds")]
-        let (env, layer) = match &self.store {
-            Some(store) => {
-                let mut platforms: Vec<String> = crate::layer::KNOWN_PLATFORMS
-                    .iter()
-                    .map(|p| (*p).to_owned())
-                    .collect();
-                platforms.extend(profiles.iter().cloned());
-                let layer = crate::layer::StoreEnv::new(base.clone(), store.clone(), platforms);
-                (Env::from_source(layer.clone()), Some(layer))
-            }
-            None => (base.clone(), None),
-        };
+        let (env, layer) = self.layered(&base, plan.iter().map(|(_, n)| n.as_str()));
         #[cfg(not(feature = "creds"))]
-        let env = base.clone();
+        let env = base;
 
-        #[cfg(feature = "douyin")]
-        if wants(conn_douyin::PLATFORM) {
-            platforms::douyin(&env, &token_store, douyin_tune, &mut out, &mut report);
-        }
-        #[cfg(feature = "ths")]
-        if wants(conn_ths::PLATFORM) {
-            platforms::ths(&env, &token_store, &mut out, &mut report);
-        }
-        #[cfg(feature = "erp")]
-        if wants(conn_erp::PLATFORM) {
-            platforms::erp(&env, &mut out, &mut report);
-        }
-        #[cfg(feature = "content")]
-        for name in &profiles {
-            if wants("content") || wants(name) {
-                platforms::content(&env, name, &mut out, &mut report);
+        let mut tunes = std::mem::take(&mut self.tunes);
+        for (d, name) in plan {
+            if !(self.wants(d.name) || self.wants(&name)) {
+                continue;
+            }
+            match d.skipped(&env, &name) {
+                Ok(Some(skipped)) => {
+                    out.skipped.push(skipped);
+                    continue;
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    report.add(&name, vec![e]);
+                    continue;
+                }
+            }
+            let mut tune = |config: &mut dyn Any| {
+                for t in tunes.iter_mut().filter(|t| t.platform == d.name) {
+                    t.apply(config);
+                }
+            };
+            match d.build(&env, &name, &token_store, &out, &mut tune) {
+                Ok((connector, typed)) => out.register_typed(&name, connector, typed),
+                Err(errors) => report.add(&name, errors),
             }
         }
-        let _ = (&env, &profiles, &token_store, &wants);
 
         #[cfg(feature = "creds")]
         if let Some(layer) = layer {
@@ -401,193 +268,32 @@ impl ConnectorsBuilder {
         }
     }
 
+    /// The environment over the credential store, when one is given, for the known platforms
+    /// and these instances.
+    #[cfg(feature = "creds")]
+    fn layered<'a>(
+        &self,
+        base: &Env,
+        instances: impl Iterator<Item = &'a str>,
+    ) -> (Env, Option<conn_core::credentials::CredentialEnv>) {
+        let Some(store) = &self.store else {
+            return (base.clone(), None);
+        };
+        let mut platforms: Vec<String> = crate::layer::KNOWN_PLATFORMS
+            .iter()
+            .map(|p| (*p).to_owned())
+            .collect();
+        platforms.extend(instances.map(str::to_owned));
+        let stored = Arc::new(crate::layer::StoredCredentials(store.clone()));
+        let layer = conn_core::credentials::CredentialEnv::new(base.clone(), stored, platforms);
+        (Env::from_source(layer.clone()), Some(layer))
+    }
+
     fn default_token_store(&self) -> Arc<dyn TokenStore> {
         #[cfg(feature = "creds")]
         if let Some(store) = &self.store {
             return Arc::new(store.clone());
         }
         Arc::new(MemoryTokenStore::new())
-    }
-}
-
-/// True when any of `names` is set in `env`.
-#[allow(dead_code)]
-fn any_set<'a>(env: &Env, names: impl IntoIterator<Item = &'a str>) -> bool {
-    names.into_iter().any(|n| env.is_set(n))
-}
-
-mod platforms {
-    #![allow(unused_imports)]
-    use std::sync::Arc;
-
-    use conn_core::env::Env;
-    use conn_core::token::TokenStore;
-
-    #[cfg(feature = "douyin")]
-    use super::DouyinTune;
-    use super::{any_set, ConfigReport, Skipped};
-    use crate::registry::Connectors;
-
-    #[cfg(feature = "douyin")]
-    pub(super) fn douyin(
-        env: &Env,
-        tokens: &Arc<dyn TokenStore>,
-        tune: Vec<DouyinTune>,
-        out: &mut Connectors,
-        report: &mut ConfigReport,
-    ) {
-        use conn_douyin::{Client, Config, ENV_VARS, PLATFORM};
-        if !any_set(env, ENV_VARS.iter().map(|d| d.name)) {
-            out.skipped.push(Skipped {
-                platform: PLATFORM.to_owned(),
-                variables: vec!["DOUYIN_CLIENT_KEY".into(), "DOUYIN_CLIENT_SECRET".into()],
-                hint: "or DOUYIN_ACCESS_TOKEN for a fixed token; `connectors creds set douyin client_secret` stores the secret encrypted".into(),
-            });
-            return;
-        }
-        let mut cfg = match Config::from_env_report(env) {
-            Ok(c) => c,
-            Err(errors) => return report.add(PLATFORM, errors),
-        };
-        for f in tune {
-            f(&mut cfg);
-        }
-        match Client::builder(cfg).token_store(tokens.clone()).build() {
-            Ok(client) => {
-                out.register(Box::new(client.clone()));
-                out.douyin = Some(client);
-            }
-            Err(e) => report.add(PLATFORM, vec![e]),
-        }
-    }
-
-    #[cfg(feature = "ths")]
-    pub(super) fn ths(
-        env: &Env,
-        tokens: &Arc<dyn TokenStore>,
-        out: &mut Connectors,
-        report: &mut ConfigReport,
-    ) {
-        use conn_ths::{Client, Config, ENV_VARS, PLATFORM};
-        if !any_set(env, ENV_VARS.iter().map(|d| d.name)) {
-            out.skipped.push(Skipped {
-                platform: PLATFORM.to_owned(),
-                variables: vec!["THS_REFRESH_TOKEN".into()],
-                hint: "the refresh_token of your iFinD account, from the iFinD client".into(),
-            });
-            return;
-        }
-        let built = Config::from_env_with(env).and_then(|c| {
-            let limit = c.rate_limit();
-            let builder = Client::builder(c).token_store(tokens.clone());
-            shared_ths_limiter(builder, out, limit)?.build()
-        });
-        match built {
-            Ok(client) => {
-                out.register(Box::new(client.clone()));
-                out.ths = Some(client);
-            }
-            Err(e) => report.add(PLATFORM, vec![e]),
-        }
-    }
-
-    /// With Redis configured, the iFinD account's 600/min budget is shared by every process and
-    /// host (a real -4400 slows all of them); without it, the client's own limiter counts.
-    #[cfg(all(feature = "ths", feature = "redis"))]
-    fn shared_ths_limiter(
-        builder: conn_ths::ClientBuilder,
-        out: &Connectors,
-        limit: conn_ths::RateLimit,
-    ) -> Result<conn_ths::ClientBuilder, conn_core::Error> {
-        let Some(redis) = &out.redis else {
-            return Ok(builder);
-        };
-        let shared = conn_redis::SharedLimit::new(limit.requests(), limit.window())?
-            .with_burst(limit.burst());
-        let limiter = conn_redis::RedisLimiter::new(redis.clone(), conn_ths::PLATFORM, shared);
-        Ok(builder.limiter(Arc::new(limiter)))
-    }
-
-    /// Without the `redis` feature there is no shared state: the client's own limiter counts.
-    #[cfg(all(feature = "ths", not(feature = "redis")))]
-    fn shared_ths_limiter(
-        builder: conn_ths::ClientBuilder,
-        _out: &Connectors,
-        _limit: conn_ths::RateLimit,
-    ) -> Result<conn_ths::ClientBuilder, conn_core::Error> {
-        Ok(builder)
-    }
-
-    #[cfg(feature = "erp")]
-    pub(super) fn erp(env: &Env, out: &mut Connectors, report: &mut ConfigReport) {
-        use conn_erp::{Client, ENV_VARS, PLATFORM};
-        if !any_set(env, ENV_VARS.iter().map(|d| d.name)) {
-            out.skipped.push(Skipped {
-                platform: PLATFORM.to_owned(),
-                variables: vec!["ERP_API_URL".into()],
-                hint: "with ERP_API_KEY, or ERP_USERNAME and ERP_PASSWORD, or ERP_AUTH_MODE and its credentials".into(),
-            });
-            return;
-        }
-        match Client::from_env_with(env) {
-            Ok(client) => {
-                out.register(Box::new(client.clone()));
-                out.erp = Some(client);
-            }
-            Err(e) => report.add(PLATFORM, vec![e]),
-        }
-    }
-
-    /// The `<P>_*` suffixes a content profile reads, from the crate's own list.
-    #[cfg(feature = "content")]
-    fn content_suffixes() -> impl Iterator<Item = &'static str> {
-        conn_content::ENV_VARS
-            .iter()
-            .filter_map(|d| d.name.strip_prefix("XIAOHONGSHU_"))
-    }
-
-    #[cfg(feature = "content")]
-    pub(super) fn content(env: &Env, name: &str, out: &mut Connectors, report: &mut ConfigReport) {
-        use conn_content::config::profile_from_env;
-        use conn_content::{AuthScheme, ContentClient, ContentConfig, Profile};
-        let profile = match profile_from_env(env, name) {
-            Ok(p) => p,
-            Err(e) => return report.add(name, vec![e]),
-        };
-        let own_set = any_set(
-            env,
-            content_suffixes()
-                .map(|s| profile.env_var(s))
-                .collect::<Vec<_>>()
-                .iter()
-                .map(String::as_str),
-        );
-        let declared_custom = Profile::builtin(name).is_none();
-        if !own_set && profile.base_url.is_none() && !declared_custom {
-            let mut variables = vec![profile.env_var("BASE_URL")];
-            match &profile.auth {
-                AuthScheme::Bearer => variables.push(profile.env_var("ACCESS_TOKEN")),
-                AuthScheme::ApiKey { .. } => variables.push(profile.env_var("API_KEY")),
-                AuthScheme::XhsSign { .. } => {
-                    for s in ["APP_ID", "APP_SECRET", "ACCESS_TOKEN"] {
-                        variables.push(profile.env_var(s));
-                    }
-                }
-                _ => {}
-            }
-            out.skipped.push(Skipped {
-                platform: name.to_owned(),
-                variables,
-                hint: "no default endpoint: the platform documents no publishing API, point it at one you have access to".into(),
-            });
-            return;
-        }
-        match ContentConfig::from_env_with(env, name).and_then(ContentClient::new) {
-            Ok(client) => {
-                out.register(Box::new(client.clone()));
-                out.content.insert(name.to_owned(), client);
-            }
-            Err(e) => report.add(name, vec![e]),
-        }
     }
 }

@@ -65,52 +65,45 @@ pub const ORIGINAL_VARS: &[(&str, &str, &str)] = &[
     ("API_CREDENTIAL_ENCRYPTION_KEY", "conn-creds", "still the store key, now AES-256-GCM: 32 random bytes in base64 (empty = generated into <dir>/key). Stores of the original system are not read: store the credentials again with `connectors creds set`."),
 ];
 
-/// Every variable of every compiled-in crate: conn-core's first, then each crate's list
-/// (deduplicated by name: a variable stays in the first group that lists it), then the CLI's.
-pub fn env_vars() -> Vec<EnvVarGroup> {
-    #[allow(unused_mut)]
-    let mut raw: Vec<(&'static str, &'static str, &'static [EnvVarDoc])> = vec![(
+/// The groups that are not platforms, before the platforms' (the platforms' come from their
+/// [descriptors](crate::descriptors)); the CLI's comes last.
+const SUPPORT_GROUPS: &[(&str, &str, &[EnvVarDoc])] = &[
+    (
         "conn-core",
         "retries and timeouts of every platform",
         conn_core::env::ENV_VARS,
-    )];
+    ),
     #[cfg(feature = "creds")]
-    raw.push((
+    (
         "conn-creds",
         "the encrypted credential and token store (`connectors creds …`)",
         conn_creds::ENV_VARS,
-    ));
+    ),
     #[cfg(feature = "redis")]
-    raw.push((
+    (
         "conn-redis",
         "shared state for many workers on Redis (tokens, webhook dedupe)",
         conn_redis::ENV_VARS,
-    ));
-    #[cfg(feature = "douyin")]
-    raw.push((
-        "conn-douyin",
-        "the Douyin Open Platform",
-        conn_douyin::ENV_VARS,
-    ));
-    #[cfg(feature = "ths")]
-    raw.push((
-        "conn-ths",
-        "the 同花顺 iFinD HTTP data API",
-        conn_ths::ENV_VARS,
-    ));
-    #[cfg(feature = "erp")]
-    raw.push(("conn-erp", "an ERP's REST API", conn_erp::ENV_VARS));
-    #[cfg(feature = "content")]
-    raw.push((
-        "conn-content",
-        "content platforms (Xiaohongshu, Zhihu, Toutiao; a custom profile NAME reads the same NAME_* variables)",
-        conn_content::ENV_VARS,
-    ));
-    raw.push((
+    ),
+];
+
+/// Every variable of every compiled-in crate: conn-core's first, then the store's and Redis',
+/// then each platform's, in [`descriptors`](crate::descriptors) order (deduplicated by name: a
+/// variable stays in the first group that lists it), then the CLI's.
+pub fn env_vars() -> Vec<EnvVarGroup> {
+    let platforms = crate::descriptors()
+        .iter()
+        .map(|d| (d.crate_name, d.title, d.env_vars));
+    let cli = (
         "connectors-cli",
         "the `connectors` command-line tool",
         CLI_ENV_VARS,
-    ));
+    );
+    let raw = SUPPORT_GROUPS
+        .iter()
+        .copied()
+        .chain(platforms)
+        .chain(std::iter::once(cli));
 
     let mut seen = BTreeSet::new();
     raw.into_iter()
@@ -212,6 +205,17 @@ mod tests {
         }
         assert!(seen.contains("API_TIMEOUT"));
         assert!(seen.contains("CONNECTORS_DEMO_SECRET_SEED"));
+    }
+
+    /// The checked-in file is what the CLI (every platform, the store and Redis) generates.
+    #[cfg(all(feature = "full", feature = "redis"))]
+    #[test]
+    fn the_checked_in_env_example_is_what_a_full_build_generates() {
+        let checked_in = include_str!("../../../env.example");
+        assert!(
+            env_example() == checked_in,
+            "env.example is stale: regenerate it with `cargo xtask env-example`"
+        );
     }
 
     #[test]

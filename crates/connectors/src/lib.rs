@@ -66,7 +66,9 @@
 pub mod build;
 pub mod envdoc;
 pub mod layer;
+mod platform;
 pub mod registry;
+pub mod report;
 #[cfg(all(
     feature = "fake",
     feature = "douyin",
@@ -88,9 +90,11 @@ pub mod sandbox;
 #[cfg(feature = "redis")]
 mod shared;
 
-pub use build::{ConfigReport, ConnectorsBuilder, PlatformProblem, Skipped};
+pub use build::ConnectorsBuilder;
 pub use envdoc::{env_example, env_vars, EnvVarGroup, CLI_ENV_VARS, ORIGINAL_VARS};
+pub use platform::{descriptors, Descriptor};
 pub use registry::{Connectors, IntoMethod, METHODS};
+pub use report::{ConfigReport, PlatformProblem, Skipped};
 
 /// conn-core: errors, secrets, environment, retry, transport, tokens, webhooks, the
 /// `Connector` trait.

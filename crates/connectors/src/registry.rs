@@ -1,5 +1,6 @@
 //! The registry: the original system's `ConfigurableAPIConnector` over `Box<dyn Connector>`.
 
+use std::any::Any;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -8,7 +9,7 @@ use conn_core::{Error, Result};
 use http::Method;
 use serde_json::Value;
 
-use crate::build::Skipped;
+use crate::report::Skipped;
 
 /// A method given as text (`"post"`, `"GET"`) or as an [`http::Method`].
 ///
@@ -95,14 +96,10 @@ impl IntoMethod for &Method {
 pub struct Connectors {
     connectors: BTreeMap<String, Box<dyn Connector>>,
     pub(crate) skipped: Vec<Skipped>,
-    #[cfg(feature = "douyin")]
-    pub(crate) douyin: Option<conn_douyin::Client>,
-    #[cfg(feature = "ths")]
-    pub(crate) ths: Option<conn_ths::Client>,
-    #[cfg(feature = "erp")]
-    pub(crate) erp: Option<conn_erp::Client>,
-    #[cfg(feature = "content")]
-    pub(crate) content: BTreeMap<String, conn_content::ContentClient>,
+    /// The typed client of each platform built by a descriptor, by platform (or content
+    /// profile) name; the accessors below downcast to the platform's client type. One map
+    /// instead of a field per platform keeps this type free of platform features.
+    typed: BTreeMap<String, Box<dyn Any + Send + Sync>>,
     #[cfg(feature = "redis")]
     pub(crate) redis: Option<conn_redis::Redis>,
 }
@@ -139,21 +136,24 @@ impl Connectors {
     }
 
     fn forget_typed(&mut self, name: &str) {
-        #[cfg(feature = "douyin")]
-        if name == conn_douyin::PLATFORM {
-            self.douyin = None;
-        }
-        #[cfg(feature = "ths")]
-        if name == conn_ths::PLATFORM {
-            self.ths = None;
-        }
-        #[cfg(feature = "erp")]
-        if name == conn_erp::PLATFORM {
-            self.erp = None;
-        }
-        #[cfg(feature = "content")]
-        self.content.remove(name);
-        let _ = name;
+        self.typed.remove(name);
+    }
+
+    /// Registers a platform's connector and its typed client under the same name (what a
+    /// descriptor built).
+    pub(crate) fn register_typed(
+        &mut self,
+        name: &str,
+        connector: Box<dyn Connector>,
+        typed: Box<dyn Any + Send + Sync>,
+    ) {
+        self.register(connector);
+        self.typed.insert(name.to_owned(), typed);
+    }
+
+    /// The typed client registered under `name`, when it is a `T`.
+    fn typed<T: 'static>(&self, name: &str) -> Option<&T> {
+        self.typed.get(name)?.downcast_ref()
     }
 
     /// The connector of a platform.
@@ -239,7 +239,7 @@ impl Connectors {
     /// The Douyin client, when Douyin was configured by [`Connectors::from_env`].
     #[cfg(feature = "douyin")]
     pub fn douyin(&self) -> Option<&conn_douyin::Client> {
-        self.douyin.as_ref()
+        self.typed(conn_douyin::PLATFORM)
     }
 
     /// The shared Redis, when `REDIS_URL` is set (feature `redis`): tokens already live there;
@@ -261,63 +261,77 @@ impl Connectors {
     /// The iFinD client, when configured.
     #[cfg(feature = "ths")]
     pub fn ths(&self) -> Option<&conn_ths::Client> {
-        self.ths.as_ref()
+        self.typed(conn_ths::PLATFORM)
     }
 
     /// The ERP client, when configured.
     #[cfg(feature = "erp")]
     pub fn erp(&self) -> Option<&conn_erp::Client> {
-        self.erp.as_ref()
+        self.typed(conn_erp::PLATFORM)
     }
 
     /// A content profile's client (`xiaohongshu`, `zhihu`, `toutiao`, custom), when configured.
     #[cfg(feature = "content")]
     pub fn content(&self, profile: &str) -> Option<&conn_content::ContentClient> {
-        self.content.get(profile)
+        self.typed(profile)
     }
 
     /// Every configured content profile's client, by profile name.
     #[cfg(feature = "content")]
-    pub fn contents(&self) -> &BTreeMap<String, conn_content::ContentClient> {
-        &self.content
+    pub fn contents(&self) -> BTreeMap<&str, &conn_content::ContentClient> {
+        self.typed
+            .iter()
+            .filter_map(|(name, c)| Some((name.as_str(), c.downcast_ref()?)))
+            .collect()
     }
 
     /// The typed client of a platform that must be configured, or the configuration error
-    /// saying what to set (used by the typed accessors' `require_*` forms).
-    #[allow(dead_code)] // unused when no platform feature is enabled
-    fn require<'a, T>(&'a self, platform: &str, client: Option<&'a T>) -> Result<&'a T> {
-        client.ok_or_else(
-            || match self.skipped.iter().find(|s| s.platform == platform) {
+    /// saying what to set (the `require_*` accessors are this with the type filled in). Asking
+    /// with the wrong client type is the same "not configured" error.
+    ///
+    /// ```
+    /// use connectors::core::env::{Env, MapEnv};
+    /// use connectors::Connectors;
+    ///
+    /// let reg = Connectors::from_env_with(&Env::from_source(MapEnv::new())).unwrap();
+    /// # #[cfg(feature = "ths")] {
+    /// let e = reg.require::<connectors::ths::Client>("ths").unwrap_err();
+    /// assert!(e.to_string().contains("THS_REFRESH_TOKEN"), "{e}");
+    /// # }
+    /// ```
+    pub fn require<T: 'static>(&self, platform: &str) -> Result<&T> {
+        self.typed(platform).ok_or_else(|| {
+            match self.skipped.iter().find(|s| s.platform == platform) {
                 Some(s) => s.to_error(),
                 None => Error::config(format!(
                     "{platform} is not configured (it was not built by Connectors::from_env)"
                 )),
-            },
-        )
+            }
+        })
     }
 
     /// The Douyin client, or a configuration error naming the variables to set.
     #[cfg(feature = "douyin")]
     pub fn require_douyin(&self) -> Result<&conn_douyin::Client> {
-        self.require(conn_douyin::PLATFORM, self.douyin.as_ref())
+        self.require(conn_douyin::PLATFORM)
     }
 
     /// The iFinD client, or a configuration error naming the variables to set.
     #[cfg(feature = "ths")]
     pub fn require_ths(&self) -> Result<&conn_ths::Client> {
-        self.require(conn_ths::PLATFORM, self.ths.as_ref())
+        self.require(conn_ths::PLATFORM)
     }
 
     /// The ERP client, or a configuration error naming the variables to set.
     #[cfg(feature = "erp")]
     pub fn require_erp(&self) -> Result<&conn_erp::Client> {
-        self.require(conn_erp::PLATFORM, self.erp.as_ref())
+        self.require(conn_erp::PLATFORM)
     }
 
     /// A content profile's client, or a configuration error naming the variables to set.
     #[cfg(feature = "content")]
     pub fn require_content(&self, profile: &str) -> Result<&conn_content::ContentClient> {
-        self.require(profile, self.content.get(profile))
+        self.require(profile)
     }
 }
 

@@ -7,7 +7,7 @@ use serde_json::{json, Map, Value};
 
 use super::model::{ChunkedUpload, FakeItem, PartSummary};
 use super::state::{fail, unix, Fail, State, VideoRec, API_PARAM_ERROR};
-use crate::data::Statistics;
+use crate::videos::Statistics;
 
 const MIB: u64 = 1024 * 1024;
 

@@ -56,7 +56,6 @@ use conn_core::error::{Error, Result, TransportError, TransportErrorKind};
 use conn_core::retry::{Jitter, RetryPolicy};
 use conn_core::secret::{AccessToken, ClientSecret, RefreshToken};
 use conn_core::token::TokenSet;
-use conn_core::webhook::douyin_signature;
 use serde_json::{json, Value};
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer};
@@ -67,7 +66,7 @@ pub use model::{
 };
 
 use crate::config::Config;
-use crate::data::Statistics;
+use crate::videos::Statistics;
 use respond::{lock, DropMatcher, FakeResponder, Shared};
 use state::{Options, State};
 
@@ -488,7 +487,7 @@ impl FakeDouyin {
 
     /// The `X-Douyin-Signature` of a body.
     pub fn sign(&self, body: &[u8]) -> String {
-        douyin_signature(self.client_secret.as_secret(), body)
+        crate::webhook::signature(self.client_secret.as_secret(), body)
     }
 
     /// A fresh `Msg-Id`.

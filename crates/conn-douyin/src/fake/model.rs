@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::data::Statistics;
+use crate::videos::Statistics;
 
 /// The platform operations the fake serves.
 #[non_exhaustive]

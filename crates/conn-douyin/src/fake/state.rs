@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 use super::model::{
     op_name, ChunkedUpload, FakeItem, FaultKind, Op, RecordedRequest, RefreshRotation,
 };
-use crate::data::Statistics;
+use crate::videos::Statistics;
 
 #[derive(Debug, Clone)]
 struct CodeGrant {

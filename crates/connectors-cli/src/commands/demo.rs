@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use chrono::NaiveDate;
 use connectors::content::fake::FakeStats;
 use connectors::content::Content;
+use connectors::core::credentials::credential_for_var as store_key_for_var;
 use connectors::core::env::{Env, MapEnv};
 use connectors::creds::{CredentialStore, StoreConfig};
 use connectors::douyin::fake::fast_retry;
@@ -18,7 +19,7 @@ use connectors::douyin::{
     ImagePost, ImageSource, Statistics, UploadProgress, VideoPost, VideoSource,
 };
 use connectors::erp::{NewOrder, OrderQuery, Period};
-use connectors::layer::{store_key_for_var, KNOWN_PLATFORMS};
+use connectors::layer::KNOWN_PLATFORMS;
 use connectors::ths::{HistoryQuotation, RealTimeQuotation};
 use connectors::Connectors;
 use futures::TryStreamExt;
