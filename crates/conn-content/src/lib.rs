@@ -108,6 +108,7 @@ pub mod auth;
 mod client;
 pub mod config;
 mod connector;
+pub mod keyed;
 pub mod model;
 pub mod profile;
 pub mod toutiao;

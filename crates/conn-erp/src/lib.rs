@@ -160,6 +160,7 @@ mod client;
 pub mod config;
 mod connector;
 pub mod envelope;
+pub mod keyed;
 pub mod model;
 pub mod pagination;
 pub mod profile;

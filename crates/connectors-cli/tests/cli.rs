@@ -540,6 +540,64 @@ fn douyin_publish_list_stats_and_platform_errors() {
 }
 
 #[test]
+fn douyin_keyed_publish_is_recorded_listed_and_never_sent_twice() {
+    let env = fake_env();
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("creds");
+    logged_in_store(&store);
+    let video = dir.path().join("clip.mp4");
+    std::fs::write(&video, vec![7u8; 4096]).unwrap();
+    let args = |title: &str| {
+        vec![
+            "--json".to_owned(),
+            "douyin".into(),
+            "publish-video".into(),
+            video.to_str().unwrap().into(),
+            "--title".into(),
+            title.into(),
+            "--key".into(),
+            "cli/campaign-1".into(),
+        ]
+    };
+    let a = args("keyed 第一条");
+    let a: Vec<&str> = a.iter().map(String::as_str).collect();
+    let first = run(&a, &env, &store);
+    first.ok();
+    let first = first.json();
+    assert_eq!(first["how"], "sent", "{first}");
+    let again = run(&a, &env, &store);
+    again.ok();
+    let again = again.json();
+    assert_eq!(
+        (&again["id"], &again["how"]),
+        (&first["id"], &serde_json::json!("recorded"))
+    );
+
+    let b = args("another title");
+    let b: Vec<&str> = b.iter().map(String::as_str).collect();
+    run(&b, &env, &store).fails(9, &["cli/campaign-1", "nothing was sent"]);
+
+    let list = run(&["journal", "list"], &env, &store);
+    list.ok();
+    assert!(
+        list.stdout.contains("cli/campaign-1") && list.stdout.contains("done"),
+        "{}",
+        list.stdout
+    );
+    let show = run(
+        &["--json", "journal", "show", "cli/campaign-1"],
+        &env,
+        &store,
+    );
+    show.ok();
+    assert_eq!(show.json()["state"], "done");
+    assert!(store.join("journal").join("journal.v1").exists());
+    let r = run(&["journal", "reconcile"], &env, &store);
+    r.ok();
+    run(&["journal", "show", "bad key"], &env, &store).fails(7, &["operation_key"]);
+}
+
+#[test]
 fn webhook_serve_verifies_prints_and_answers_the_url_check() {
     let env = fake_env();
     let dir = tempfile::tempdir().unwrap();

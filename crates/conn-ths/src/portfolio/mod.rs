@@ -28,6 +28,7 @@
 //! whether a matching trade was recorded before the caller decides to send it again.
 
 mod deal;
+pub mod keyed;
 mod manage;
 mod queries;
 
