@@ -1,6 +1,6 @@
 //! Exactly-once publishing through a conn-core [`Journal`].
 //!
-//! [`ContentClient::publish_once`] records the post under a caller-chosen [`OperationKey`]
+//! [`Client::publish_once`] records the post under a caller-chosen [`OperationKey`]
 //! before sending and sends it with that key as its idempotency key; an interrupted publish is
 //! reconciled by **replaying with the same key**, which the platform dedupes. That is as
 //! conclusive as the platform's idempotency support: a profile without an idempotency header
@@ -13,7 +13,7 @@ use conn_core::journal::{
     request_digest, run_once, Completed, Entry, Journal, OperationKey, Reconciled,
 };
 
-use crate::client::ContentClient;
+use crate::client::Client;
 use crate::model::Content;
 
 /// The journal platform of content profiles.
@@ -21,7 +21,7 @@ pub const CONTENT_PLATFORM: &str = "content";
 /// The journal operation of a keyed publish.
 pub const PUBLISH_OP: &str = "publish";
 
-impl ContentClient {
+impl Client {
     /// Publishes `content` at most once per `key` (see the [module docs](self));
     /// `Completed::id` is the content id.
     pub async fn publish_once(

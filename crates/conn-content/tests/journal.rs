@@ -8,22 +8,22 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use conn_content::{Content, ContentClient, ContentConfig, Credentials, Profile};
+use conn_content::{Client, Config, Content, Credentials, Profile};
 use conn_core::journal::{How, Journal, MemoryJournal, OperationKey};
 use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-fn client(server: &MockServer, keyed: bool) -> ContentClient {
+fn client(server: &MockServer, keyed: bool) -> Client {
     let mut p = Profile::custom("blog").with_base_url(server.uri());
     if keyed {
         p = p.with_idempotency_header("Idempotency-Key");
     }
-    let cfg = ContentConfig::new(p, Credentials::bearer("blog-token"))
+    let cfg = Config::new(p, Credentials::bearer("blog-token"))
         .unwrap()
         .with_retry(common::fast_retry().with_max_retries(0))
         .with_attempt_timeout(Duration::from_millis(500));
-    ContentClient::new(cfg).unwrap()
+    Client::new(cfg).unwrap()
 }
 
 #[tokio::test]

@@ -52,9 +52,11 @@ impl Journal for Hooked {
 async fn a_lost_deal_answer_is_found_in_the_trade_log_not_recorded_twice() {
     let fake = Arc::new(common::fake().await);
     let c = Client::new(
-        fake.config()
-            .with_retry(common::fast_retry(3))
-            .with_attempt_timeout(Duration::from_millis(150)),
+        fake.config_builder()
+            .retry(common::fast_retry(3))
+            .attempt_timeout(Duration::from_millis(150))
+            .build()
+            .unwrap(),
     )
     .unwrap();
     c.check_credentials().await.unwrap();
