@@ -38,9 +38,26 @@ const POINTS: [&str; 5] = ["begun", "noted", "sent", "answered", "finished"];
 const POINT_KILLS: usize = 100;
 const TIMED_KILLS: usize = 40;
 
+/// The one test this binary holds, by the name test runners list and filter on.
+const TEST_NAME: &str = "journal_kills";
+
 fn main() {
     if std::env::var_os(CHILD_VAR).is_some() {
         child();
+        return;
+    }
+    // Speak enough of the libtest command line for `cargo test` and nextest: `--list` names the
+    // one test (none when only ignored tests are asked for), and a name filter that does not
+    // match skips the run.
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|a| a == "--list") {
+        if !args.iter().any(|a| a == "--ignored") {
+            println!("{TEST_NAME}: test");
+        }
+        return;
+    }
+    let filters: Vec<&String> = args.iter().filter(|a| !a.starts_with("--")).collect();
+    if !filters.is_empty() && !filters.iter().any(|f| TEST_NAME.contains(f.as_str())) {
         return;
     }
     let rt = tokio::runtime::Builder::new_multi_thread()
