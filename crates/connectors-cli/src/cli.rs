@@ -469,6 +469,11 @@ pub enum ThsPortfolioCmd {
         /// Exchange rate to the portfolio currency.
         #[arg(long, default_value = "1.00")]
         rate: String,
+        /// Record at most once under this key: the same command again returns the recorded
+        /// result, or reconciles an interrupted call first (journal beside the credential
+        /// store; API_JOURNAL_DIR to move it).
+        #[arg(long, value_name = "KEY")]
+        key: Option<String>,
     },
 }
 
@@ -516,6 +521,11 @@ pub enum ErpCmd {
         /// Your own reference for the order.
         #[arg(long)]
         external_id: Option<String>,
+        /// Record at most once under this key: the same command again returns the recorded
+        /// result, or reconciles an interrupted call first (journal beside the credential
+        /// store; API_JOURNAL_DIR to move it).
+        #[arg(long, value_name = "KEY")]
+        key: Option<String>,
     },
     /// Financial figures for a period: a month (2024-01) or a range (2024-01-01..2024-03-31).
     Finance {
@@ -552,6 +562,11 @@ pub enum ContentCmd {
         /// Tag (repeatable).
         #[arg(long = "tag")]
         tags: Vec<String>,
+        /// Record at most once under this key: the same command again returns the recorded
+        /// result, or reconciles an interrupted call first (journal beside the credential
+        /// store; API_JOURNAL_DIR to move it).
+        #[arg(long, value_name = "KEY")]
+        key: Option<String>,
     },
     /// Counters of a published post.
     Stats {

@@ -1121,3 +1121,138 @@ fn demo_at_trace_level_prints_no_secret() {
         }
     }
 }
+
+/// `--key` on the ERP, content and iFinD creates: the same command again answers from the
+/// journal without sending, and the same key with another request is refused with nothing sent.
+#[test]
+fn keyed_order_post_and_deal_are_recorded_once() {
+    let env = fake_env();
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("creds");
+    let cases: [(&str, Vec<&str>, Vec<&str>); 3] = [
+        (
+            "cli/order-1",
+            vec![
+                "erp",
+                "create-order",
+                "--customer",
+                "ACME",
+                "--item",
+                "SKU-1:2:9.90",
+            ],
+            vec![
+                "erp",
+                "create-order",
+                "--customer",
+                "ACME",
+                "--item",
+                "SKU-1:3:9.90",
+            ],
+        ),
+        (
+            "cli/post-1",
+            vec![
+                "content",
+                "publish",
+                "--platform",
+                "zhihu",
+                "--title",
+                "标题",
+                "--body",
+                "正文",
+            ],
+            vec![
+                "content",
+                "publish",
+                "--platform",
+                "zhihu",
+                "--title",
+                "标题",
+                "--body",
+                "另一篇",
+            ],
+        ),
+        (
+            "cli/deal-1",
+            vec![
+                "ths",
+                "portfolio",
+                "deal",
+                "10086",
+                "600519.SH",
+                "--side",
+                "buy",
+                "--name",
+                "贵州茅台",
+                "--price",
+                "1685.50",
+                "--volume",
+                "100",
+            ],
+            vec![
+                "ths",
+                "portfolio",
+                "deal",
+                "10086",
+                "600519.SH",
+                "--side",
+                "buy",
+                "--name",
+                "贵州茅台",
+                "--price",
+                "1685.50",
+                "--volume",
+                "200",
+            ],
+        ),
+    ];
+    // Zhihu sends no idempotency header by default, so a keyed post is refused before
+    // anything is sent; with one configured, it is recorded like the others.
+    run(
+        &[
+            "content",
+            "publish",
+            "--platform",
+            "zhihu",
+            "--title",
+            "t",
+            "--body",
+            "b",
+            "--key",
+            "cli/refused",
+        ],
+        &env,
+        &store,
+    )
+    .fails(3, &["ZHIHU_IDEMPOTENCY_HEADER"]);
+    let mut env = env;
+    env.push(("ZHIHU_IDEMPOTENCY_HEADER".into(), "Idempotency-Key".into()));
+    for (key, first, other) in cases {
+        let with_key = |args: &[&str]| {
+            let mut v = vec!["--json"];
+            v.extend_from_slice(args);
+            v.extend_from_slice(&["--key", key]);
+            v.iter().map(|s| (*s).to_owned()).collect::<Vec<String>>()
+        };
+        let a = with_key(&first);
+        let a: Vec<&str> = a.iter().map(String::as_str).collect();
+        let sent = run(&a, &env, &store);
+        sent.ok();
+        let sent = sent.json();
+        assert_eq!(sent["how"], "sent", "{key}: {sent}");
+        let again = run(&a, &env, &store);
+        again.ok();
+        let again = again.json();
+        assert_eq!(
+            (&again["id"], &again["how"]),
+            (&sent["id"], &serde_json::json!("recorded")),
+            "{key}"
+        );
+        let b = with_key(&other);
+        let b: Vec<&str> = b.iter().map(String::as_str).collect();
+        run(&b, &env, &store).fails(9, &[key, "nothing was sent"]);
+        let show = run(&["--json", "journal", "show", key], &env, &store);
+        show.ok();
+        assert_eq!(show.json()["state"], "done", "{key}");
+    }
+}

@@ -83,7 +83,11 @@ pub async fn run(ctx: &Ctx, cmd: ThsCmd) -> CliResult {
                 .emit(&v, || serde_json::to_string_pretty(&v).unwrap_or_default());
             return Ok(());
         }
-        ThsCmd::Portfolio(p) => portfolio(client, p).await?,
+        ThsCmd::Portfolio(p) => match portfolio(ctx, client, p).await? {
+            Some(t) => t,
+            // A keyed deal printed its journal result already.
+            None => return Ok(()),
+        },
     };
     emit_tables(ctx, &tables);
     Ok(())
@@ -120,8 +124,9 @@ async fn trade_dates(
     Ok(())
 }
 
-async fn portfolio(client: &Client, cmd: ThsPortfolioCmd) -> CliResult<Tables> {
-    Ok(match cmd {
+/// Runs a portfolio subcommand; `None` when a keyed deal has printed its journal result.
+async fn portfolio(ctx: &Ctx, client: &Client, cmd: ThsPortfolioCmd) -> CliResult<Option<Tables>> {
+    Ok(Some(match cmd {
         ThsPortfolioCmd::Overview {
             portfid,
             indicators,
@@ -149,6 +154,7 @@ async fn portfolio(client: &Client, cmd: ThsPortfolioCmd) -> CliResult<Tables> {
             security_type,
             currency,
             rate,
+            key,
         } => {
             let code = SecurityCode::parse_field(&code, "code")?;
             let deal = Deal::new(DealInput {
@@ -167,13 +173,33 @@ async fn portfolio(client: &Client, cmd: ThsPortfolioCmd) -> CliResult<Tables> {
                 fee_rate: decimal("--fee-rate", &fee_rate)?,
                 fx_rate: decimal("--rate", &rate)?,
             })?;
+            if let Some(key) = key {
+                let key = super::journal::key(&key)?;
+                let journal = super::journal::open(ctx)?;
+                let done = client
+                    .deal_once(&journal, &key, &deal, trade_date_today())
+                    .await?;
+                super::journal::emit_completed(ctx, &done);
+                return Ok(None);
+            }
             let receipt = client.portfolio_deal(&deal).await?;
             Tables::decode(
                 "portfolio_manage.deal",
                 receipt.answer.to_string().as_bytes(),
             )?
         }
-    })
+    }))
+}
+
+/// Today in Beijing time: the trade date a deal sent now is recorded on, which a keyed deal's
+/// reconciliation searches.
+fn trade_date_today() -> chrono::NaiveDate {
+    let now = chrono::Utc::now();
+    // UTC+8 is always a valid offset; the fallback only keeps this free of `unwrap`.
+    chrono::FixedOffset::east_opt(8 * 3600).map_or_else(
+        || now.date_naive(),
+        |bj| now.with_timezone(&bj).date_naive(),
+    )
 }
 
 /// The exchange of a code's market suffix, for a deal's `marketCode`.
