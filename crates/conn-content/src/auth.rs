@@ -5,6 +5,7 @@ use std::fmt;
 
 use conn_core::clock::{self, SharedClock};
 use conn_core::secret::{AccessToken, ApiKey, ClientSecret, Secret};
+use conn_core::token::TokenManager;
 use conn_core::transport::Request;
 use conn_core::{Error, Result};
 use http::HeaderName;
@@ -196,6 +197,8 @@ pub(crate) enum Authenticator {
     Bearer(AccessToken),
     ApiKey(HeaderName, ApiKey),
     Xhs(XhsSigner),
+    /// A bearer token taken from a token manager (OAuth), refreshed as it expires.
+    Managed(TokenManager),
 }
 
 impl fmt::Debug for Authenticator {
@@ -205,6 +208,7 @@ impl fmt::Debug for Authenticator {
             Authenticator::Bearer(_) => f.write_str("Bearer([redacted])"),
             Authenticator::ApiKey(h, _) => write!(f, "ApiKey({h}: [redacted])"),
             Authenticator::Xhs(s) => s.fmt(f),
+            Authenticator::Managed(m) => write!(f, "Managed({})", m.key()),
         }
     }
 }
@@ -278,6 +282,12 @@ impl Authenticator {
         let (req, body) = match self {
             Authenticator::None => (req, body),
             Authenticator::Bearer(t) => (req.bearer(t.as_secret())?, body),
+            // The client asks the manager for the token and authorizes as Bearer.
+            Authenticator::Managed(_) => {
+                return Err(Error::config(
+                    "a managed token is applied per call by the client, not here",
+                ))
+            }
             Authenticator::ApiKey(h, k) => (req.secret_header(h.clone(), k.as_secret())?, body),
             Authenticator::Xhs(s) => {
                 let mut obj =

@@ -3,8 +3,9 @@
 use std::fmt;
 use std::sync::Arc;
 
-use conn_core::error::{excerpt, DecodeError};
+use conn_core::error::{excerpt, ApiError, ApiErrorKind, DecodeError};
 use conn_core::retry::Idempotency;
+use conn_core::token::TokenManager;
 use conn_core::transport::{Request, Response, Transport};
 use conn_core::{Error, Result};
 use http::HeaderName;
@@ -12,7 +13,7 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde_json::Value;
 
 use crate::auth::Authenticator;
-use crate::config::ContentConfig;
+use crate::config::Config;
 use crate::model::{Content, ContentStats, Published};
 use crate::profile::{
     code_text, HttpMethod, Pointer, Profile, ProfileEnvelope, DEFAULT_PUBLISH_API_METHOD,
@@ -29,10 +30,10 @@ const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
 /// A content-platform client for one profile. Cheap to clone (one shared HTTP client).
 ///
 /// ```no_run
-/// use conn_content::{Content, ContentClient};
+/// use conn_content::{Content, Client};
 /// # async fn demo() -> conn_core::Result<()> {
 /// // XIAOHONGSHU_BASE_URL and XIAOHONGSHU_ACCESS_TOKEN must be set.
-/// let client = ContentClient::from_env("xiaohongshu")?;
+/// let client = Client::from_env("xiaohongshu")?;
 /// let note = Content::new("周末去哪儿", "杭州三日游攻略")
 ///     .with_images(["https://img.example.com/1.jpg"])
 ///     .with_tags(["旅行"]);
@@ -42,7 +43,7 @@ const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
 /// # Ok(()) }
 /// ```
 #[derive(Clone)]
-pub struct ContentClient {
+pub struct Client {
     inner: Arc<Inner>,
 }
 
@@ -52,9 +53,9 @@ struct Inner {
     auth: Authenticator,
 }
 
-impl fmt::Debug for ContentClient {
+impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ContentClient")
+        f.debug_struct("Client")
             .field("profile", &self.inner.profile.name)
             .field("transport", &self.inner.transport)
             .field("auth", &self.inner.auth)
@@ -62,11 +63,55 @@ impl fmt::Debug for ContentClient {
     }
 }
 
-impl ContentClient {
-    /// A client for the configuration.
-    pub fn new(config: ContentConfig) -> Result<Self> {
+impl Client {
+    /// A client for the configuration. A [`Config::with_managed_token`] configuration needs
+    /// its token manager: use [`Client::builder`].
+    pub fn new(config: Config) -> Result<Self> {
+        Self::builder(config).build()
+    }
+
+    /// A builder, for the optional pieces (a token manager).
+    ///
+    /// ```
+    /// use conn_content::{Client, Config, Profile};
+    /// use conn_content::toutiao::ToutiaoOAuth;
+    /// use conn_core::token::MemoryTokenStore;
+    /// use std::sync::Arc;
+    /// let oauth = ToutiaoOAuth::builder("tt-key", "tt-secret").build()?;
+    /// let tokens = oauth.token_manager(Arc::new(MemoryTokenStore::new()), "my-account");
+    /// let cfg = Config::with_managed_token(Profile::toutiao().with_base_url("https://gw.example.com"))?;
+    /// let client = Client::builder(cfg).token_manager(tokens).build()?;
+    /// # let _ = client; Ok::<(), conn_core::Error>(())
+    /// ```
+    pub fn builder(config: Config) -> ClientBuilder {
+        ClientBuilder {
+            config,
+            tokens: None,
+        }
+    }
+
+    fn from_parts(config: Config, tokens: Option<TokenManager>) -> Result<Self> {
         let profile = config.profile().clone();
-        let auth = Authenticator::new(&profile, config.credentials(), config.clock().clone())?;
+        let auth = match (tokens, config.has_managed_token()) {
+            (Some(m), true) => Authenticator::Managed(m),
+            (None, false) => {
+                Authenticator::new(&profile, config.credentials(), config.clock().clone())?
+            }
+            (None, true) => {
+                return Err(Error::config(format!(
+                    "profile `{}` takes its token from a token manager: use \
+                     Client::builder(config).token_manager(manager)",
+                    profile.name
+                )))
+            }
+            (Some(_), false) => {
+                return Err(Error::config(format!(
+                    "profile `{}` has fixed credentials; build the configuration with \
+                     Config::with_managed_token to use a token manager",
+                    profile.name
+                )))
+            }
+        };
         let transport = Transport::new(
             profile.name.clone(),
             config.transport().clone(),
@@ -83,10 +128,38 @@ impl ContentClient {
         })
     }
 
+    /// Authenticates and sends a request. With a token manager the call runs through
+    /// [`TokenManager::with_token`]: a rejected token is refreshed once and the request
+    /// replayed once (the platform refused it, so a publish is not duplicated); a dead refresh
+    /// token comes back as [`Error::ReauthRequired`].
+    pub(crate) async fn send(
+        &self,
+        req: Request,
+        body: Option<Value>,
+        api_method: &str,
+    ) -> Result<Response> {
+        let Authenticator::Managed(m) = &self.inner.auth else {
+            let req = self.inner.auth.authorize(req, body, api_method)?;
+            return self.inner.transport.execute(&req).await;
+        };
+        m.with_token(|token| {
+            let (req, body) = (req.clone(), body.clone());
+            async move {
+                let req = Authenticator::Bearer(token).authorize(req, body, api_method)?;
+                self.inner
+                    .transport
+                    .execute(&req)
+                    .await
+                    .map_err(|e| token_rejected(e, &self.inner.profile.name))
+            }
+        })
+        .await
+    }
+
     /// A client for the named profile from the process environment
     /// (see [`crate::config`]).
     pub fn from_env(profile: &str) -> Result<Self> {
-        Self::new(ContentConfig::from_env(profile)?)
+        Self::new(Config::from_env(profile)?)
     }
 
     /// The profile.
@@ -111,7 +184,7 @@ impl ContentClient {
     /// holds `profile` and `title`: check the platform before publishing again. With an
     /// idempotency header, a key generated once for this call is sent on every attempt, so
     /// those failures are retried; if the retries run out the error is `OutcomeUnknown` with
-    /// the `idempotency_key` too, and [`ContentClient::publish_with_key`] resumes safely.
+    /// the `idempotency_key` too, and [`Client::publish_with_key`] resumes safely.
     pub async fn publish(&self, content: &Content) -> Result<Published> {
         let idem = match self.idempotency_header()? {
             Some(h) => Idempotency::new_key(h),
@@ -185,8 +258,7 @@ impl ContentClient {
             .api_method
             .as_deref()
             .unwrap_or(DEFAULT_PUBLISH_API_METHOD);
-        let req = self.inner.auth.authorize(req, Some(body), api_method)?;
-        let resp = self.inner.transport.execute(&req).await?;
+        let resp = self.send(req, Some(body), api_method).await?;
         let raw: Value = resp.json()?;
         let id = match p.response.id.get(&raw) {
             Some(Value::String(s)) if !s.is_empty() => s.clone(),
@@ -252,8 +324,7 @@ impl ContentClient {
             body = Some(Value::Object(Default::default()));
         }
         let api_method = ep.api_method.as_deref().unwrap_or(DEFAULT_STATS_API_METHOD);
-        let req = self.inner.auth.authorize(req, body, api_method)?;
-        let resp = self.inner.transport.execute(&req).await?;
+        let resp = self.send(req, body, api_method).await?;
         let raw: Value = resp.json()?;
         let mut stats = ContentStats {
             content_id: content_id.to_owned(),
@@ -293,6 +364,50 @@ impl ContentClient {
         }
         stats.raw = raw;
         Ok(stats)
+    }
+}
+
+/// Builds a [`Client`] with its optional pieces.
+#[derive(Debug)]
+pub struct ClientBuilder {
+    config: Config,
+    tokens: Option<TokenManager>,
+}
+
+impl ClientBuilder {
+    /// The token manager bearer tokens come from (a [`Config::with_managed_token`]
+    /// configuration needs one).
+    pub fn token_manager(mut self, tokens: TokenManager) -> Self {
+        self.tokens = Some(tokens);
+        self
+    }
+
+    /// The client.
+    pub fn build(self) -> Result<Client> {
+        Client::from_parts(self.config, self.tokens)
+    }
+}
+
+/// With a managed token the token is the only credential sent, so "credentials rejected"
+/// (the profile's auth codes, or a bare HTTP 401) means that token was rejected: it becomes
+/// `TokenExpired`, which [`TokenManager::with_token`] answers with one refresh and one replay.
+fn token_rejected(e: Error, platform: &str) -> Error {
+    match e {
+        Error::Api(mut a) if a.kind == ApiErrorKind::InvalidCredentials => {
+            a.kind = ApiErrorKind::TokenExpired;
+            Error::Api(a)
+        }
+        e if e.status() == Some(http::StatusCode::UNAUTHORIZED) && e.api_kind().is_none() => {
+            let mut a = ApiError::new(
+                platform.to_owned(),
+                "401",
+                "the access token was rejected (HTTP 401)",
+                ApiErrorKind::TokenExpired,
+            );
+            a.status = Some(http::StatusCode::UNAUTHORIZED);
+            Error::from(a)
+        }
+        other => other,
     }
 }
 

@@ -76,30 +76,32 @@ pub const PROFILES_VAR: &str = "CONTENT_PROFILES";
 pub const PROFILES_FILE_VAR: &str = "CONTENT_PROFILES_FILE";
 
 /// A profile with its credentials and transport settings: everything a
-/// [`ContentClient`](crate::ContentClient) needs. `Debug` shows no secret.
+/// [`Client`](crate::Client) needs. `Debug` shows no secret.
 ///
 /// ```
-/// use conn_content::{ContentConfig, Credentials, Profile};
-/// let cfg = ContentConfig::new(
+/// use conn_content::{Config, Credentials, Profile};
+/// let cfg = Config::new(
 ///     Profile::zhihu().with_base_url("https://gateway.example.com/zhihu"),
 ///     Credentials::bearer("my-token"),
 /// ).unwrap();
 /// assert!(!format!("{cfg:?}").contains("my-token"));
 /// // A built-in has no base URL: the error names the variable to set.
-/// let err = ContentConfig::new(Profile::zhihu(), Credentials::bearer("t")).unwrap_err();
+/// let err = Config::new(Profile::zhihu(), Credentials::bearer("t")).unwrap_err();
 /// assert!(err.to_string().contains("ZHIHU_BASE_URL"));
 /// ```
 #[derive(Clone)]
-pub struct ContentConfig {
+pub struct Config {
     profile: Profile,
     credentials: Credentials,
     transport: TransportConfig,
     clock: SharedClock,
+    /// The bearer token comes from a token manager given to [`crate::ClientBuilder`].
+    managed_token: bool,
 }
 
-impl fmt::Debug for ContentConfig {
+impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ContentConfig")
+        f.debug_struct("Config")
             .field("profile", &self.profile)
             .field("credentials", &self.credentials)
             .field("transport", &self.transport)
@@ -107,38 +109,71 @@ impl fmt::Debug for ContentConfig {
     }
 }
 
-impl ContentConfig {
+impl Config {
     /// A configuration with default transport settings. Fails when the profile is invalid, has
     /// no base URL (naming `<P>_BASE_URL`) or lacks a credential its scheme needs (naming it).
     pub fn new(profile: Profile, credentials: Credentials) -> Result<Self> {
-        Self::build(profile, credentials, None)
+        Self::build(profile, credentials, None, false)
     }
 
-    fn build(profile: Profile, credentials: Credentials, env: Option<&Env>) -> Result<Self> {
+    /// A configuration whose bearer token comes from a [`conn_core::token::TokenManager`]
+    /// (OAuth, such as [`crate::toutiao::ToutiaoOAuth::token_manager`]) instead of a fixed
+    /// `<P>_ACCESS_TOKEN`: the client is then built with
+    /// [`crate::Client::builder`]`(config).token_manager(manager)`. The profile must use
+    /// bearer auth.
+    ///
+    /// ```
+    /// use conn_content::{Config, Profile};
+    /// let cfg = Config::with_managed_token(Profile::toutiao().with_base_url("https://gw.example.com"))?;
+    /// assert!(cfg.has_managed_token());
+    /// assert!(conn_content::Client::new(cfg).is_err(), "needs the token manager");
+    /// # Ok::<(), conn_core::Error>(())
+    /// ```
+    pub fn with_managed_token(profile: Profile) -> Result<Self> {
+        Self::build(profile, Credentials::new(), None, true)
+    }
+
+    /// True for a [`Config::with_managed_token`] configuration.
+    pub fn has_managed_token(&self) -> bool {
+        self.managed_token
+    }
+
+    fn build(
+        profile: Profile,
+        credentials: Credentials,
+        env: Option<&Env>,
+        managed_token: bool,
+    ) -> Result<Self> {
         profile.validate()?;
         let var = profile.env_var("BASE_URL");
         let Some(base) = profile.base_url.as_deref() else {
-            return Err(Error::config_var(
-                var.clone(),
-                format!(
-                    "profile `{}` has no base URL. None of Xiaohongshu, Zhihu and Toutiao \
-                     documents a server-side publishing API, so there is no default: set {var} \
-                     to an endpoint you have access to",
-                    profile.name
-                ),
-            ));
+            return Err(no_base_url(&profile));
         };
         let transport = match env {
             Some(env) => TransportConfig::from_env(env, base, Some(&var))?,
             None => TransportConfig::new(base)?,
         };
         let clock = clock::system();
-        Authenticator::new(&profile, &credentials, clock.clone())?;
+        if managed_token {
+            if profile.auth != AuthScheme::Bearer {
+                return Err(Error::config_var(
+                    profile.env_var("AUTH"),
+                    format!(
+                        "profile `{}` uses {} auth; a managed (OAuth) token needs bearer",
+                        profile.name,
+                        profile.auth.name()
+                    ),
+                ));
+            }
+        } else {
+            Authenticator::new(&profile, &credentials, clock.clone())?;
+        }
         Ok(Self {
             profile,
             credentials,
             transport,
             clock,
+            managed_token,
         })
     }
 
@@ -147,11 +182,69 @@ impl ContentConfig {
         Self::from_env_with(&Env::process(), name)
     }
 
-    /// The named profile from `env`.
+    /// The named profile from `env`: the first problem; [`Config::from_env_report`] returns
+    /// every one.
     pub fn from_env_with(env: &Env, name: &str) -> Result<Self> {
-        let profile = profile_from_env(env, name)?;
+        Self::from_env_report(env, name).map_err(|errors| {
+            errors
+                .into_iter()
+                .next()
+                .unwrap_or_else(|| Error::config(format!("invalid content profile `{name}`")))
+        })
+    }
+
+    /// The named profile from `env`, reporting **every** problem at once (the shape of
+    /// conn-douyin's `from_env_report`): a profile that cannot be read, the missing base URL,
+    /// invalid transport settings and each credential its auth scheme lacks.
+    ///
+    /// ```
+    /// use conn_core::env::{Env, MapEnv};
+    /// use conn_content::Config;
+    /// let env = Env::from_source(MapEnv::new().set("XIAOHONGSHU_AUTH", "xhs_sign"));
+    /// let errors = Config::from_env_report(&env, "xiaohongshu").unwrap_err();
+    /// let text = errors.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n");
+    /// for var in ["XIAOHONGSHU_BASE_URL", "XIAOHONGSHU_APP_ID", "XIAOHONGSHU_APP_SECRET", "XIAOHONGSHU_ACCESS_TOKEN"] {
+    ///     assert!(text.contains(var), "{var}: {text}");
+    /// }
+    /// ```
+    pub fn from_env_report(env: &Env, name: &str) -> std::result::Result<Self, Vec<Error>> {
+        let profile = profile_from_env(env, name).map_err(|e| vec![e])?;
         let credentials = credentials_from_env(env, &profile);
-        Self::build(profile, credentials, Some(env))
+        let mut errors = Vec::new();
+        if let Err(e) = profile.validate() {
+            errors.push(e);
+        }
+        let base_var = profile.env_var("BASE_URL");
+        if profile.base_url.is_none() {
+            errors.push(no_base_url(&profile));
+        }
+        if let Some(base) = profile.base_url.as_deref() {
+            if let Err(e) = TransportConfig::from_env(env, base, Some(&base_var)) {
+                errors.push(e);
+            }
+        }
+        errors.extend(missing_credentials(&profile, &credentials));
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Self::build(profile, credentials, Some(env), false).map_err(|e| vec![e])
+    }
+
+    /// A builder: the profile is required, the rest optional.
+    ///
+    /// ```
+    /// use conn_content::{Config, Credentials, Profile};
+    /// let cfg = Config::builder()
+    ///     .profile(Profile::zhihu().with_base_url("https://gw.example.com/zhihu"))
+    ///     .credentials(Credentials::bearer("t"))
+    ///     .build()?;
+    /// assert_eq!(cfg.profile().name, "zhihu");
+    /// let err = Config::builder().build().unwrap_err();
+    /// assert!(err.to_string().contains("profile"));
+    /// # Ok::<(), conn_core::Error>(())
+    /// ```
+    pub fn builder() -> ConfigBuilder {
+        ConfigBuilder::default()
     }
 
     /// Every profile that has a base URL (from its variable or the profile file): the built-ins,
@@ -219,6 +312,105 @@ impl ContentConfig {
     /// The clock.
     pub fn clock(&self) -> &SharedClock {
         &self.clock
+    }
+}
+
+fn no_base_url(profile: &Profile) -> Error {
+    let var = profile.env_var("BASE_URL");
+    Error::config_var(
+        var.clone(),
+        format!(
+            "profile `{}` has no base URL. None of Xiaohongshu, Zhihu and Toutiao \
+             documents a server-side publishing API, so there is no default: set {var} \
+             to an endpoint you have access to",
+            profile.name
+        ),
+    )
+}
+
+/// Every credential the profile's scheme needs and `creds` lacks, each naming its variable.
+fn missing_credentials(profile: &Profile, creds: &Credentials) -> Vec<Error> {
+    let needs: &[(&str, bool)] = match &profile.auth {
+        AuthScheme::None => &[],
+        AuthScheme::Bearer => &[("ACCESS_TOKEN", creds.access_token.is_some())],
+        AuthScheme::ApiKey { .. } => &[("API_KEY", creds.api_key.is_some())],
+        AuthScheme::XhsSign { .. } => &[
+            ("APP_ID", creds.app_id.is_some()),
+            ("APP_SECRET", creds.app_secret.is_some()),
+            ("ACCESS_TOKEN", creds.access_token.is_some()),
+        ],
+    };
+    needs
+        .iter()
+        .filter(|(_, present)| !present)
+        .map(|(suffix, _)| {
+            let var = profile.env_var(suffix);
+            Error::config_var(
+                var.clone(),
+                format!(
+                    "profile `{}` uses {} auth and needs it; set {var}",
+                    profile.name,
+                    profile.auth.name()
+                ),
+            )
+        })
+        .collect()
+}
+
+/// Builds a [`Config`]: [`Config::builder`].
+#[derive(Debug, Default)]
+pub struct ConfigBuilder {
+    profile: Option<Profile>,
+    credentials: Credentials,
+    managed_token: bool,
+    transport: Option<TransportConfig>,
+    clock: Option<SharedClock>,
+}
+
+impl ConfigBuilder {
+    /// The profile (required).
+    pub fn profile(mut self, profile: Profile) -> Self {
+        self.profile = Some(profile);
+        self
+    }
+
+    /// The credentials its auth scheme needs.
+    pub fn credentials(mut self, credentials: Credentials) -> Self {
+        self.credentials = credentials;
+        self
+    }
+
+    /// The bearer token comes from a token manager ([`Config::with_managed_token`]).
+    pub fn managed_token(mut self) -> Self {
+        self.managed_token = true;
+        self
+    }
+
+    /// Transport settings (the base URL stays the profile's).
+    pub fn transport(mut self, transport: TransportConfig) -> Self {
+        self.transport = Some(transport);
+        self
+    }
+
+    /// The clock used for signing timestamps.
+    pub fn clock(mut self, clock: SharedClock) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
+    /// The configuration, checked as [`Config::new`] checks it.
+    pub fn build(self) -> Result<Config> {
+        let profile = self
+            .profile
+            .ok_or_else(|| Error::validation("profile", "is required"))?;
+        let mut cfg = Config::build(profile, self.credentials, None, self.managed_token)?;
+        if let Some(t) = self.transport {
+            cfg = cfg.with_transport(t);
+        }
+        if let Some(c) = self.clock {
+            cfg = cfg.with_clock(c);
+        }
+        Ok(cfg)
     }
 }
 
@@ -460,11 +652,8 @@ mod tests {
 
     #[test]
     fn missing_credential_is_named() {
-        let e = ContentConfig::from_env_with(
-            &env(&[("ZHIHU_BASE_URL", "http://127.0.0.1:1")]),
-            "zhihu",
-        )
-        .unwrap_err();
+        let e = Config::from_env_with(&env(&[("ZHIHU_BASE_URL", "http://127.0.0.1:1")]), "zhihu")
+            .unwrap_err();
         assert!(e.to_string().contains("ZHIHU_ACCESS_TOKEN"), "{e}");
     }
 }

@@ -1,4 +1,4 @@
-//! [`Connector`] for [`ContentClient`]: the original system's `call_api` through a profile.
+//! [`Connector`] for [`Client`]: the original system's `call_api` through a profile.
 
 use async_trait::async_trait;
 use conn_core::connector::{Connector, RawRequest, RawResponse};
@@ -8,13 +8,13 @@ use conn_core::{Error, Result};
 use serde_json::Value;
 
 use crate::auth::Authenticator;
-use crate::client::ContentClient;
+use crate::client::Client;
 
 /// The id the credential check asks stats for; no platform has content with this id.
 pub const CREDENTIAL_CHECK_ID: &str = "connectors-credential-check";
 
 #[async_trait]
-impl Connector for ContentClient {
+impl Connector for Client {
     /// The profile name (`xiaohongshu`, `zhihu`, `toutiao`, or a custom one).
     fn platform(&self) -> &str {
         &self.profile().name
@@ -26,7 +26,7 @@ impl Connector for ContentClient {
     /// added to it.
     async fn call(&self, request: RawRequest) -> Result<RawResponse> {
         let req = request.to_request()?;
-        let req = match self.authenticator() {
+        let resp = match self.authenticator() {
             Authenticator::Xhs(_) => {
                 let body: Value = match req.body_ref() {
                     Body::Json(b) => serde_json::from_slice(b).map_err(|e| {
@@ -49,11 +49,11 @@ impl Connector for ContentClient {
                             "required with xhs_sign (the open-platform operation name)",
                         )
                     })?;
-                self.authenticator().authorize(req, Some(body), &method)?
+                self.send(req, Some(body), &method).await?
             }
-            other => other.authorize(req, None, "")?,
+            _ => self.send(req, None, "").await?,
         };
-        Ok(self.transport().execute(&req).await?.into())
+        Ok(resp.into())
     }
 
     /// None of the platforms has a documented "who am I" endpoint, so this asks the stats

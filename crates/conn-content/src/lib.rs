@@ -24,28 +24,31 @@
 //!   `sign = md5(method + "?appId=" + appId + "&timestamp=" + timestamp + "&version=" + version + appSecret)`
 //!   ([`auth::xhs_sign`]). Set `XIAOHONGSHU_APP_ID`, `XIAOHONGSHU_APP_SECRET` and
 //!   `XIAOHONGSHU_ACCESS_TOKEN`. The timestamp comes from an injectable clock
-//!   ([`ContentConfig::with_clock`]). ⚠ The timestamp is sent as a string of seconds.
+//!   ([`Config::with_clock`]). ⚠ The timestamp is sent as a string of seconds.
 //! - **Toutiao** uses the ByteDance OAuth of the Douyin open platform, on
 //!   `https://open.snssdk.com`: the user opens `/oauth/authorize/` (`client_key`,
 //!   `response_type=code`, `scope`, `redirect_uri`, `state`); the code is exchanged at
 //!   `POST /oauth/access_token/` (form: `client_key`, `client_secret`, `code`,
 //!   `grant_type=authorization_code`); `POST /oauth/refresh_token/` renews the access token and
 //!   `POST /oauth/renew_refresh_token/` the refresh token. Access tokens live 15 days, refresh
-//!   tokens 30 days; errors come as HTTP 200 with `data.error_code`. That is how to obtain
-//!   `TOUTIAO_ACCESS_TOKEN`. **This crate does not implement the OAuth flow**: obtain the token
-//!   with your own OAuth client (the flow is the same as Douyin's, against `open.snssdk.com`)
-//!   and set `TOUTIAO_ACCESS_TOKEN`; renew it before its 15 days run out.
+//!   tokens 30 days; errors come as HTTP 200 with `data.error_code`. [`toutiao::ToutiaoOAuth`]
+//!   implements it on conn-core's token manager (`TOUTIAO_CLIENT_KEY`,
+//!   `TOUTIAO_CLIENT_SECRET`): build the client with [`Config::with_managed_token`] and
+//!   [`Client::builder`]`(config).token_manager(oauth.token_manager(store, account))`, and
+//!   publish/stats refresh the token before it expires, refresh once and replay once when the
+//!   platform rejects it, and answer `ReauthRequired` when the refresh token is dead. A fixed
+//!   `TOUTIAO_ACCESS_TOKEN` still works without OAuth.
 //! - **Zhihu** documents no open API for posting; its web API's error envelope
 //!   (`{"error": {"code", "message"}}`) is the built-in's default.
 //!
 //! ## Quick start
 //!
 //! ```no_run
-//! use conn_content::{Content, ContentClient};
+//! use conn_content::{Content, Client};
 //! # async fn demo() -> conn_core::Result<()> {
 //! // export ZHIHU_BASE_URL=https://your-gateway.example.com/zhihu
 //! // export ZHIHU_ACCESS_TOKEN=...
-//! let client = ContentClient::from_env("zhihu")?;
+//! let client = Client::from_env("zhihu")?;
 //! let post = Content::new("如何评价 Rust？", "正文……").with_tags(["Rust"]);
 //! let published = client.publish(&post).await?;
 //! let stats = client.stats(&published.id).await?;
@@ -56,12 +59,12 @@
 //! From code instead of the environment:
 //!
 //! ```
-//! use conn_content::{ContentClient, ContentConfig, Credentials, Profile};
-//! let cfg = ContentConfig::new(
+//! use conn_content::{Client, Config, Credentials, Profile};
+//! let cfg = Config::new(
 //!     Profile::toutiao().with_base_url("https://gateway.example.com/toutiao"),
 //!     Credentials::bearer("token-from-bytedance-oauth"),
 //! )?;
-//! let client = ContentClient::new(cfg)?;
+//! let client = Client::new(cfg)?;
 //! # Ok::<(), conn_core::Error>(())
 //! ```
 //!
@@ -105,16 +108,18 @@ pub mod auth;
 mod client;
 pub mod config;
 mod connector;
+pub mod keyed;
 pub mod model;
 pub mod profile;
+pub mod toutiao;
 
 #[cfg(feature = "fake")]
 #[cfg_attr(docsrs, doc(cfg(feature = "fake")))]
 pub mod fake;
 
 pub use auth::Credentials;
-pub use client::ContentClient;
-pub use config::ContentConfig;
+pub use client::{Client, ClientBuilder};
+pub use config::{Config, ConfigBuilder};
 pub use connector::CREDENTIAL_CHECK_ID;
 pub use model::{Content, ContentStats, Published};
 pub use profile::{
@@ -180,6 +185,25 @@ macro_rules! env_vars {
                     "Header for a per-publish idempotency key, if the endpoint honours one (makes publish retryable).",
                 ),
             )*
+            EnvVarDoc::new(
+                "TOUTIAO_CLIENT_KEY",
+                "",
+                "Toutiao OAuth client_key (open.snssdk.com), for toutiao::ToutiaoOAuth.",
+            ),
+            EnvVarDoc::secret(
+                "TOUTIAO_CLIENT_SECRET",
+                "Toutiao OAuth client_secret, sent only in the code exchange.",
+            ),
+            EnvVarDoc::new(
+                "TOUTIAO_OAUTH_URL",
+                "https://open.snssdk.com",
+                "Toutiao OAuth host.",
+            ),
+            EnvVarDoc::new(
+                "TOUTIAO_OAUTH_REQUEST_STYLE",
+                "post_form",
+                "How Toutiao token requests carry their parameters: post_form | get_query (sources disagree).",
+            ),
         ]
     };
 }

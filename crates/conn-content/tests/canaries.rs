@@ -9,7 +9,7 @@ mod common;
 
 use std::time::Duration;
 
-use conn_content::{Content, ContentClient, ContentConfig, Credentials, Profile};
+use conn_content::{Client, Config, Content, Credentials, Profile};
 use conn_core::testing::{assert_error_free_of, LogCapture};
 use serde_json::json;
 use wiremock::matchers::method;
@@ -18,13 +18,13 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 const TOKEN: &str = "tok-CANARY-content-5e1b";
 const CANARIES: &[&str] = &[TOKEN];
 
-fn client(uri: &str) -> ContentClient {
+fn client(uri: &str) -> Client {
     let profile = Profile::custom("blog").with_base_url(uri);
-    let cfg = ContentConfig::new(profile, Credentials::bearer(TOKEN))
+    let cfg = Config::new(profile, Credentials::bearer(TOKEN))
         .unwrap()
         .with_retry(common::fast_retry())
         .with_attempt_timeout(Duration::from_millis(200));
-    let c = ContentClient::new(cfg).unwrap();
+    let c = Client::new(cfg).unwrap();
     let dbg = format!("{c:?}");
     assert!(!dbg.contains(TOKEN), "client Debug: {dbg}");
     c

@@ -7,8 +7,7 @@ mod common;
 use conn_content::config::{credentials_from_env, profile_from_env, profile_names};
 use conn_content::fake::FakeContent;
 use conn_content::{
-    AuthScheme, Builtin, Content, ContentClient, ContentConfig, FieldMapping, ListField, ListShape,
-    Profile,
+    AuthScheme, Builtin, Client, Config, Content, FieldMapping, ListField, ListShape, Profile,
 };
 use conn_core::connector::Connector;
 use conn_core::env::{Env, MapEnv};
@@ -32,7 +31,7 @@ fn builtins_have_no_base_url_and_say_which_variable_to_set() {
         let p = Profile::builtin(b.name()).unwrap();
         let token_var = p.env_var("ACCESS_TOKEN");
         let env = env_of(vec![(token_var, "t".into())]);
-        let e = ContentConfig::from_env_with(&env, b.name()).unwrap_err();
+        let e = Config::from_env_with(&env, b.name()).unwrap_err();
         let var = p.env_var("BASE_URL");
         assert_eq!(config_var(&e), Some(var.clone()), "{e}");
         let msg = e.to_string();
@@ -43,8 +42,7 @@ fn builtins_have_no_base_url_and_say_which_variable_to_set() {
         assert!(msg.contains("an endpoint you have access to"), "{msg}");
     }
     // The same from code.
-    let e =
-        ContentConfig::new(Profile::toutiao(), conn_content::Credentials::bearer("t")).unwrap_err();
+    let e = Config::new(Profile::toutiao(), conn_content::Credentials::bearer("t")).unwrap_err();
     assert_eq!(config_var(&e).as_deref(), Some("TOUTIAO_BASE_URL"));
 }
 
@@ -54,7 +52,7 @@ fn missing_token_and_bad_base_url_name_their_variables() {
         "TOUTIAO_BASE_URL".into(),
         "https://gw.example.com".into(),
     )]);
-    let e = ContentConfig::from_env_with(&env, "toutiao").unwrap_err();
+    let e = Config::from_env_with(&env, "toutiao").unwrap_err();
     assert_eq!(
         config_var(&e).as_deref(),
         Some("TOUTIAO_ACCESS_TOKEN"),
@@ -64,14 +62,14 @@ fn missing_token_and_bad_base_url_name_their_variables() {
         ("TOUTIAO_BASE_URL".into(), "gw.example.com".into()),
         ("TOUTIAO_ACCESS_TOKEN".into(), "t".into()),
     ]);
-    let e = ContentConfig::from_env_with(&env, "toutiao").unwrap_err();
+    let e = Config::from_env_with(&env, "toutiao").unwrap_err();
     assert_eq!(config_var(&e).as_deref(), Some("TOUTIAO_BASE_URL"), "{e}");
     let env = env_of(vec![
         ("TOUTIAO_BASE_URL".into(), "https://gw.example.com".into()),
         ("TOUTIAO_ACCESS_TOKEN".into(), "t".into()),
         ("API_TIMEOUT".into(), "soon".into()),
     ]);
-    let e = ContentConfig::from_env_with(&env, "toutiao").unwrap_err();
+    let e = Config::from_env_with(&env, "toutiao").unwrap_err();
     assert_eq!(config_var(&e).as_deref(), Some("API_TIMEOUT"), "{e}");
 }
 
@@ -110,16 +108,13 @@ async fn custom_profile_from_content_profiles_and_variables() {
         ("MY_BLOG_API_KEY_HEADER".into(), "X-Blog-Key".into()),
     ]);
     assert!(profile_names(&env).unwrap().contains(&"my-blog".to_owned()));
-    let client =
-        ContentClient::new(ContentConfig::from_env_with(&env, "my-blog").unwrap()).unwrap();
+    let client = Client::new(Config::from_env_with(&env, "my-blog").unwrap()).unwrap();
     assert_eq!(client.platform(), "my-blog");
     let p = client.publish(&Content::new("标题", "正文")).await.unwrap();
     assert_eq!(client.stats(&p.id).await.unwrap().likes, Some(0));
     client.check_credentials().await.unwrap();
     // And from the fake's own list.
-    let client =
-        ContentClient::new(ContentConfig::from_env_with(&env_of(vars), "my-blog").unwrap())
-            .unwrap();
+    let client = Client::new(Config::from_env_with(&env_of(vars), "my-blog").unwrap()).unwrap();
     client.publish(&Content::new("标题", "正文")).await.unwrap();
     assert_eq!(fake.published().len(), 2);
     assert_eq!(fake.auth_failures(), 0);
@@ -141,9 +136,9 @@ async fn env_vars_point_a_client_at_each_builtin_and_auth_mode() {
             vars.iter().all(|(k, _)| k != "CONTENT_PROFILES_FILE"),
             "a built-in needs no file"
         );
-        let cfg = ContentConfig::from_env_with(&env_of(vars), &profile.name).unwrap();
+        let cfg = Config::from_env_with(&env_of(vars), &profile.name).unwrap();
         assert_eq!(cfg.profile().auth, profile.auth);
-        let client = ContentClient::new(cfg).unwrap();
+        let client = Client::new(cfg).unwrap();
         let c = Content::new("今年春天最值得去的地方", "正文").with_images(["u"]);
         let p = client.publish(&c).await.unwrap();
         client.stats(&p.id).await.unwrap();
@@ -179,7 +174,7 @@ async fn env_vars_of_a_reshaped_profile_include_a_profile_file() {
     assert_eq!(from_env.mapping, profile.mapping);
     assert_eq!(from_env.response, profile.response);
     assert_eq!(from_env.idempotency_header.as_deref(), Some("X-Request-Id"));
-    let client = ContentClient::new(ContentConfig::from_env_with(&env, "shop").unwrap()).unwrap();
+    let client = Client::new(Config::from_env_with(&env, "shop").unwrap()).unwrap();
     let p = client
         .publish(&Content::new("标题", "正文").with_images(["a"]))
         .await
@@ -243,7 +238,7 @@ fn profile_file_defines_custom_profiles_and_patches_builtins() {
     );
     assert_eq!(zhihu.envelope, Profile::zhihu().envelope);
     // Only profiles with a base URL are "configured".
-    let configured = ContentConfig::configured_from_env(&env).unwrap();
+    let configured = Config::configured_from_env(&env).unwrap();
     assert_eq!(configured.len(), 1);
     assert_eq!(configured[0].profile().name, "myblog");
     let creds = credentials_from_env(&env, &blog);
@@ -265,8 +260,8 @@ async fn debug_shows_no_secret() {
     let secrets = common::secrets_of(fake.credentials());
     assert_eq!(secrets.len(), 2);
     let env = env_of(fake.env_vars());
-    let cfg = ContentConfig::from_env_with(&env, "xiaohongshu").unwrap();
-    let client = ContentClient::new(cfg.clone()).unwrap();
+    let cfg = Config::from_env_with(&env, "xiaohongshu").unwrap();
+    let client = Client::new(cfg.clone()).unwrap();
     let printed = [
         format!("{cfg:?}"),
         format!("{cfg:#?}"),

@@ -5,9 +5,7 @@
 mod common;
 
 use conn_content::fake::{FakeContent, FakeStats};
-use conn_content::{
-    Builtin, Content, ContentClient, ContentConfig, Credentials, Profile, CREDENTIAL_CHECK_ID,
-};
+use conn_content::{Builtin, Client, Config, Content, Credentials, Profile, CREDENTIAL_CHECK_ID};
 use conn_core::connector::{Connector, RawRequest};
 use conn_core::error::ApiErrorKind;
 use conn_core::Error;
@@ -60,8 +58,8 @@ async fn auth_errors_come_in_each_platforms_envelope() {
         (Builtin::Toutiao, 200, "10008"),
     ] {
         let fake = FakeContent::start(b).await;
-        let cfg = ContentConfig::new(fake.profile().clone(), Credentials::bearer("wrong")).unwrap();
-        let client = ContentClient::new(cfg).unwrap();
+        let cfg = Config::new(fake.profile().clone(), Credentials::bearer("wrong")).unwrap();
+        let client = Client::new(cfg).unwrap();
         let e = client.publish(&post_for(b)).await.unwrap_err();
         assert_eq!(
             e.api_kind(),
@@ -134,14 +132,14 @@ async fn ids_in_path_are_percent_encoded() {
     assert_eq!(reqs[0].url.path(), "/articles/a%2Fb%20c%2B%3D/stats");
 }
 
-async fn zhihu_against(server: &MockServer) -> ContentClient {
-    let cfg = ContentConfig::new(
+async fn zhihu_against(server: &MockServer) -> Client {
+    let cfg = Config::new(
         Profile::zhihu().with_base_url(server.uri()),
         Credentials::bearer("t"),
     )
     .unwrap()
     .with_retry(common::fast_retry());
-    ContentClient::new(cfg).unwrap()
+    Client::new(cfg).unwrap()
 }
 
 #[tokio::test]

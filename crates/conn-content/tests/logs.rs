@@ -5,7 +5,7 @@
 mod common;
 
 use conn_content::fake::{FakeContent, FakeStats};
-use conn_content::{AuthScheme, Content, ContentClient, ContentConfig, Credentials, Profile};
+use conn_content::{AuthScheme, Client, Config, Content, Credentials, Profile};
 use conn_core::env::{Env, MapEnv};
 use conn_core::testing::LogCapture;
 
@@ -28,10 +28,10 @@ fn publish_flow_logs_no_token() {
             let fake = FakeContent::start(profile.clone()).await;
             secrets.extend(common::secrets_of(fake.credentials()));
             let env = Env::from_source(fake.env_vars().into_iter().collect::<MapEnv>());
-            let cfg = ContentConfig::from_env_with(&env, &profile.name)
+            let cfg = Config::from_env_with(&env, &profile.name)
                 .unwrap()
                 .with_retry(common::fast_retry());
-            let client = ContentClient::new(cfg).unwrap();
+            let client = Client::new(cfg).unwrap();
             let c = Content::new("今年春天最值得去的地方", "正文").with_images(["u"]);
             fake.fail_next(1, 429);
             let p = client.publish(&c).await.unwrap();
@@ -53,9 +53,7 @@ fn publish_flow_logs_no_token() {
                 _ => Credentials::bearer("wrong-token-000"),
             };
             secrets.extend(common::secrets_of(&wrong));
-            let bad =
-                ContentClient::new(ContentConfig::new(fake.profile().clone(), wrong).unwrap())
-                    .unwrap();
+            let bad = Client::new(Config::new(fake.profile().clone(), wrong).unwrap()).unwrap();
             assert!(bad.publish(&c).await.is_err());
         }
         secrets

@@ -9,7 +9,7 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use conn_content::fake::FakeContent;
-use conn_content::{Builtin, Content, ContentClient, ContentConfig, Credentials, Profile};
+use conn_content::{Builtin, Client, Config, Content, Credentials, Profile};
 use conn_core::Error;
 use serde_json::json;
 use wiremock::matchers::{method, path};
@@ -40,14 +40,14 @@ async fn timed_out_publish_is_sent_once_and_outcome_unknown() {
         .mount(&server)
         .await;
     conn_core::testing::mount_catch_all(&server).await;
-    let cfg = ContentConfig::new(
+    let cfg = Config::new(
         Profile::zhihu().with_base_url(server.uri()),
         Credentials::bearer("zhihu-token"),
     )
     .unwrap()
     .with_retry(common::fast_retry())
     .with_attempt_timeout(Duration::from_millis(100));
-    let client = ContentClient::new(cfg).unwrap();
+    let client = Client::new(cfg).unwrap();
     let err = client.publish(&article()).await.unwrap_err();
     assert!(err.is_outcome_unknown(), "{err:?}");
     assert!(err.is_timeout(), "{err:?}");
@@ -111,7 +111,7 @@ async fn timed_out_publish_with_key_is_retried_with_the_same_key_and_stored_once
     let fake = FakeContent::start(keyed()).await;
     // The first attempt is processed (stored) but answered too late for the client.
     fake.slow_next(1, Duration::from_millis(400));
-    let client = ContentClient::new(
+    let client = Client::new(
         fake.config()
             .with_attempt_timeout(Duration::from_millis(100)),
     )
@@ -150,7 +150,7 @@ async fn server_errors_with_key_are_retried_and_each_publish_gets_its_own_key() 
 async fn exhausted_retries_with_key_give_outcome_unknown_and_resume_with_the_key() {
     let fake = FakeContent::start(keyed()).await;
     let policy = common::fast_retry().with_attempt_limit(3);
-    let client = ContentClient::new(fake.config().with_retry(policy)).unwrap();
+    let client = Client::new(fake.config().with_retry(policy)).unwrap();
     fake.fail_next(3, 502);
     let err = client.publish(&article()).await.unwrap_err();
     assert!(err.is_outcome_unknown(), "{err:?}");

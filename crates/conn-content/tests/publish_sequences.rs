@@ -7,7 +7,7 @@ mod common;
 
 use std::time::Duration;
 
-use conn_content::{Content, ContentClient, ContentConfig, Credentials, Profile};
+use conn_content::{Client, Config, Content, Credentials, Profile};
 use conn_core::Error;
 use serde_json::json;
 use wiremock::matchers::{method, path};
@@ -30,16 +30,16 @@ async fn mount(server: &MockServer, priority: u8, times: Option<u64>, t: Respons
     }
 }
 
-fn client(server: &MockServer, keyed: bool) -> ContentClient {
+fn client(server: &MockServer, keyed: bool) -> Client {
     let mut p = Profile::custom("blog").with_base_url(server.uri());
     if keyed {
         p = p.with_idempotency_header("Idempotency-Key");
     }
-    let cfg = ContentConfig::new(p, Credentials::bearer("blog-token"))
+    let cfg = Config::new(p, Credentials::bearer("blog-token"))
         .unwrap()
         .with_retry(common::fast_retry().with_max_retries(4))
         .with_attempt_timeout(Duration::from_millis(100));
-    ContentClient::new(cfg).unwrap()
+    Client::new(cfg).unwrap()
 }
 
 async fn publishes(server: &MockServer) -> Vec<wiremock::Request> {

@@ -9,13 +9,13 @@ use std::sync::Arc;
 
 use conn_content::fake::{FakeContent, FakeStats};
 use conn_content::{
-    AuthScheme, Builtin, Content, ContentClient, FieldMapping, ListField, ListShape, Profile,
+    AuthScheme, Builtin, Client, Content, FieldMapping, ListField, ListShape, Profile,
 };
 use conn_core::clock::ManualClock;
 use serde_json::{json, Value};
 
 /// Publishes `content`, asks for its stats, and returns both requests as the fake received them.
-async fn publish_and_stats(fake: &FakeContent, client: &ContentClient, content: &Content) -> Value {
+async fn publish_and_stats(fake: &FakeContent, client: &Client, content: &Content) -> Value {
     let published = client.publish(content).await.unwrap();
     assert!(fake.set_stats(
         &published.id,
@@ -66,7 +66,7 @@ async fn xiaohongshu_bearer() {
 #[tokio::test]
 async fn xiaohongshu_xhs_sign_with_fixed_clock() {
     let fake = FakeContent::start(Profile::xiaohongshu().with_auth(AuthScheme::xhs_sign())).await;
-    let client = ContentClient::new(
+    let client = Client::new(
         fake.config()
             .with_clock(Arc::new(ManualClock::at_unix(1_700_000_000))),
     )

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use conn_content::auth::{xhs_sign, XhsSigner};
 use conn_content::fake::FakeContent;
-use conn_content::{AuthScheme, Content, ContentClient, Credentials, Profile};
+use conn_content::{AuthScheme, Client, Content, Credentials, Profile};
 use conn_core::clock::ManualClock;
 use conn_core::connector::{Connector, RawRequest};
 use conn_core::error::ApiErrorKind;
@@ -81,7 +81,7 @@ fn note() -> Content {
 async fn fake_accepts_a_correct_signature_at_any_time() {
     let fake = FakeContent::start(xhs_profile()).await;
     let clock = ManualClock::at_unix(1_600_000_000);
-    let client = ContentClient::new(fake.config().with_clock(Arc::new(clock.clone()))).unwrap();
+    let client = Client::new(fake.config().with_clock(Arc::new(clock.clone()))).unwrap();
     client.publish(&note()).await.unwrap();
     clock.advance(Duration::from_secs(3600));
     client.publish(&note()).await.unwrap();
@@ -99,8 +99,8 @@ async fn wrong_app_secret_gets_the_auth_envelope() {
         app_secret: Some("not-the-secret".into()),
         ..good
     };
-    let cfg = conn_content::ContentConfig::new(fake.profile().clone(), wrong).unwrap();
-    let client = ContentClient::new(cfg).unwrap();
+    let cfg = conn_content::Config::new(fake.profile().clone(), wrong).unwrap();
+    let client = Client::new(cfg).unwrap();
     let err = client.publish(&note()).await.unwrap_err();
     assert_eq!(
         err.api_kind(),

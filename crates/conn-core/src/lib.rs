@@ -7,6 +7,7 @@
 //! |---|---|
 //! | [`error`] | the one [`Error`] type, with predicates (`is_retryable`, `retry_after`, `status`, `platform_code`, `log_id`) |
 //! | [`secret`] | redacting secret types ([`secret::AccessToken`], [`secret::ClientSecret`], …) |
+//! | [`journal`] | exactly-once creates: operation keys, the [`journal::Journal`] trait, the [`journal::run_once`] driver |
 //! | [`lenient`] | serde helpers for numbers that arrive as strings, booleans as 0/1; bounded durations from wire numbers |
 //! | [`code_scan`] | one pass over a body proving every error code in it is zero (envelope fast path) |
 //! | [`redact`] | masking of secret values in body excerpts and serde messages, by structure |
@@ -71,8 +72,10 @@ pub mod connector;
 pub mod credentials;
 pub mod env;
 pub mod error;
+pub mod journal;
 pub mod lenient;
 pub mod limit;
+pub mod oauth;
 pub mod redact;
 pub mod retry;
 pub mod secret;

@@ -86,6 +86,8 @@ pub mod crypto;
 pub mod error;
 pub mod format;
 pub mod fsutil;
+pub mod journal;
+pub mod journal_file;
 pub mod lock;
 pub mod names;
 pub mod source;
@@ -94,6 +96,7 @@ pub mod validate;
 
 pub use crypto::EncryptionKey;
 pub use error::{CredsError, CredsResult, RecordRef};
+pub use journal::FileJournal;
 pub use source::RefreshLock;
 pub use store::{CredentialStore, KeyOrigin, ReloadCheck, StoreConfig};
 pub use validate::{CredentialStatus, ValidationReport};
@@ -116,5 +119,10 @@ pub const ENV_VARS: &[EnvVarDoc] = &[
         DIR_VAR,
         ".credentials",
         "Directory of the encrypted credential/token store (created 0700, files 0600).",
+    ),
+    EnvVarDoc::new(
+        journal::JOURNAL_DIR_VAR,
+        "",
+        "Directory of the exactly-once operation journal; empty = <API_CREDENTIALS_DIR>/journal.",
     ),
 ];

@@ -822,7 +822,11 @@ fn store_from_env_uses_the_directory_variable() {
     let names: Vec<_> = conn_creds::ENV_VARS.iter().map(|v| v.name).collect();
     assert_eq!(
         names,
-        vec!["API_CREDENTIAL_ENCRYPTION_KEY", "API_CREDENTIALS_DIR"]
+        vec![
+            "API_CREDENTIAL_ENCRYPTION_KEY",
+            "API_CREDENTIALS_DIR",
+            "API_JOURNAL_DIR"
+        ]
     );
     assert!(conn_creds::ENV_VARS[0].secret);
 }

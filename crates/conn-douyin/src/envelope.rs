@@ -170,6 +170,11 @@ pub fn scope_for_operation(operation: &str) -> Option<&'static str> {
     })
 }
 
+/// The code that means "renewal limit reached" on [`RENEW_OPERATION`] and rate limiting elsewhere.
+pub const RENEW_LIMIT_CODE: i64 = 10020;
+/// The operation name of `/oauth/renew_refresh_token/`.
+pub const RENEW_OPERATION: &str = "renew_refresh_token";
+
 /// The envelope decoder the Douyin transport uses.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct DouyinEnvelope;
@@ -193,12 +198,29 @@ fn code(map: Option<&Map<String, Value>>, key: &str) -> Option<i64> {
     LooseI64::deserialize(v).ok()?.0.filter(|c| *c != 0)
 }
 
-/// Every key that carries a Douyin error code, in both envelope shapes; the scan is built
-/// once (its searcher kept) and reads each body once for both keys.
-static CODE_SCAN: std::sync::LazyLock<conn_core::code_scan::CodeScan> =
-    std::sync::LazyLock::new(|| {
-        conn_core::code_scan::CodeScan::new(&["error_code", "sub_error_code"])
-    });
+/// Every key that carries a Douyin error code, in both envelope shapes and at the top level
+/// (the official SDK's check also reads `err_no`, `errcode`, `error_code`, `errno`, `error`).
+const CODE_KEYS: &[&[u8]] = &[
+    b"\"error_code\"",
+    b"\"sub_error_code\"",
+    b"\"err_no\"",
+    b"\"errcode\"",
+    b"\"errno\"",
+    b"\"error\"",
+];
+
+/// Top-level code keys the official Node SDK (`@open-dy/open_api_sdk`) treats as an error when
+/// non-zero, even in a body without `data`/`extra`.
+const TOP_LEVEL_CODES: &[&str] = &["err_no", "errcode", "error_code", "errno", "error"];
+/// Top-level message keys that go with them.
+const TOP_LEVEL_MESSAGES: &[&str] = &[
+    "err_msg",
+    "errmsg",
+    "error_msg",
+    "err_tips",
+    "description",
+    "message",
+];
 
 /// The platform error carried by a response, if any (both envelope shapes, codes as numbers or
 /// strings). `None` for a success envelope or a body that is not a Douyin envelope; the
@@ -211,7 +233,7 @@ pub fn decode_error(
 ) -> Option<Error> {
     // Almost every response is a success: when every code in it reads zero there is no error,
     // and the body need not be parsed a second time (the caller decodes it once).
-    if CODE_SCAN.all_zero(body) {
+    if conn_core::lenient::codes_all_zero(body, CODE_KEYS) {
         return None;
     }
     let v: Value = serde_json::from_slice(body).ok()?;
@@ -237,6 +259,11 @@ pub fn decode_error(
             c,
             text(extra, "sub_description").or_else(|| text(extra, "description")),
         )
+    } else if let Some(c) = TOP_LEVEL_CODES.iter().find_map(|k| code(Some(obj), k)) {
+        (
+            c,
+            TOP_LEVEL_MESSAGES.iter().find_map(|k| text(Some(obj), k)),
+        )
     } else {
         return None;
     };
@@ -246,6 +273,12 @@ pub fn decode_error(
 
     let info = code_info(code);
     let kind = match info {
+        // ⚠ 10020 is "renewal limit reached" on the renewal endpoint only; a life-services page
+        // uses it on other endpoints for "more than 500 calls in 5 minutes". Stored tokens are
+        // removed only on re-authorization, so elsewhere it must read as rate limiting.
+        Some(_) if code == RENEW_LIMIT_CODE && operation != RENEW_OPERATION => {
+            ApiErrorKind::RateLimited
+        }
         Some(r) => r.kind,
         None if status.is_server_error() => ApiErrorKind::ServerError,
         None => ApiErrorKind::Other,
@@ -399,6 +432,44 @@ mod tests {
         assert_eq!(e.api_kind(), Some(ApiErrorKind::ServerError));
         assert_eq!(e.log_id(), Some("HDRLOG"));
         assert_eq!(e.status(), Some(StatusCode::BAD_GATEWAY));
+    }
+
+    #[test]
+    fn code_10020_reads_as_reauthorize_only_on_renewal() {
+        // PLATFORMS.md (Douyin, corrections): 10020 is the renewal limit on
+        // /oauth/renew_refresh_token/ and "500 calls in 5 minutes" on client_token.
+        let body = r#"{"data":{"error_code":10020,"description":"renew limit"},"message":"error"}"#;
+        let renew = decode(body, RENEW_OPERATION).unwrap();
+        assert!(renew.is_reauth_required(), "{renew:?}");
+        for op in ["client_token", "refresh_token", "video_list"] {
+            let e = decode(body, op).unwrap();
+            assert!(!e.is_reauth_required(), "{op}: {e:?}");
+            assert_eq!(e.api_kind(), Some(ApiErrorKind::RateLimited), "{op}");
+            assert!(e.is_retryable(), "{op}");
+        }
+    }
+
+    #[test]
+    fn the_official_sdks_top_level_codes_are_errors() {
+        // The official Node SDK's response check reads top-level `err_no`, `errcode`,
+        // `error_code`, `errno` and `error` (PLATFORMS.md, corrections).
+        for key in ["err_no", "errcode", "error_code", "errno", "error"] {
+            let body = format!(r#"{{"{key}":28003018,"err_msg":"too frequent"}}"#);
+            let e = decode(&body, "video_list").unwrap_or_else(|| panic!("{key}"));
+            assert_eq!(e.platform_code(), Some("28003018"), "{key}");
+            assert!(e.to_string().contains("too frequent"), "{key}: {e}");
+            let ok = format!(r#"{{"{key}":0,"data":{{"error_code":0}}}}"#);
+            assert!(decode(&ok, "video_list").is_none(), "{key} zero");
+            let string_zero = format!(r#"{{"{key}":"0","data":{{}}}}"#);
+            assert!(decode(&string_zero, "video_list").is_none(), "{key} \"0\"");
+        }
+        // A zero data code does not hide a non-zero top-level one.
+        let e = decode(
+            r#"{"data":{"error_code":0},"err_no":2100004}"#,
+            "create_video",
+        )
+        .unwrap();
+        assert_eq!(e.platform_code(), Some("2100004"));
     }
 
     #[test]

@@ -50,6 +50,7 @@
 //! | [`tokens`] | the refreshers behind each account's conn-core `TokenManager` |
 //! | [`envelope`] | the envelope decoder and the error-code table |
 //! | [`upload`], [`publish`] | uploads, `create_video`, `create_image_text` |
+//! | [`keyed`] | exactly-once creates through a journal ([`Client::journaled`]), reconciliation |
 //! | [`videos`] | `video_list` (a `Stream`), `video_data` |
 //! | [`webhook`] | verification, the URL check, typed events, routing |
 //! | [`validate`] | [`Limits`] and the checks made before any request |
@@ -62,7 +63,8 @@
 //! tokens persist through the [`TokenStore`](conn_core::token::TokenStore) given to
 //! [`ClientBuilder::token_store`], refresh 5 minutes before expiry, one refresh at a time however
 //! many calls wait, and a token-expired answer is refreshed once and replayed once. A dead
-//! refresh token (10010) or the renewal limit (10020) is an error for which
+//! refresh token (10010) or the renewal limit (10020, on the renewal endpoint only; elsewhere
+//! 10020 is rate limiting) is an error for which
 //! `is_reauth_required()` holds, and that account's stored tokens are removed. A fixed
 //! `DOUYIN_ACCESS_TOKEN` is used as is; when the platform rejects it, the error says it cannot be
 //! refreshed. The app's client token is cached and fetched once at a time too.
@@ -86,6 +88,9 @@
 //! `create_image_text` are never replayed once they may have reached the platform: a timeout
 //! there is [`conn_core::Error::OutcomeUnknown`] with `open_id` and `video_id` in its context.
 //! Connect errors, 429 and the busy/too-frequent codes are retried for every operation.
+//! [`Client::journaled`] makes creates safe to call again under a caller-chosen key
+//! ([`keyed`]): the same keyed call after a crash or an unknown outcome reconciles through
+//! `video_list` instead of publishing twice.
 
 // On docs.rs, feature-gated items say which feature they need.
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -94,6 +99,7 @@ pub mod client;
 pub mod config;
 pub mod connector;
 pub mod envelope;
+pub mod keyed;
 pub mod oauth;
 pub mod publish;
 pub mod tokens;
@@ -109,6 +115,7 @@ pub mod fake;
 pub use client::{AccountInfo, Client, ClientBuilder};
 pub use config::{Config, ConfigBuilder, UploadSettings};
 pub use envelope::{douyin_code, DouyinCode};
+pub use keyed::{Journaled, ReconcileWindow};
 pub use oauth::{AuthorizeRequest, AuthorizeUrl};
 pub use publish::{Anchor, Cover, ImagePost, Privacy, Published, VideoPost};
 pub use upload::{

@@ -165,16 +165,37 @@ pub struct ImagePost {
     pub title: String,
     /// Description (at most 2000 characters by default).
     pub description: String,
-    /// Who can see it (sent as `private_status`, as for videos; ⚠ PLATFORMS.md does not list the
-    /// field for image posts).
+    /// Who can see it (`private_status`; the official SDK sends it for image posts too).
     pub privacy: Privacy,
     /// POI or mini-app anchor.
     pub anchor: Option<Anchor>,
     /// Mentioned users' open_ids.
     pub at_users: Vec<String>,
+    /// Whether others may download it (`download_type` 1 allowed, 2 not; unset: the
+    /// platform's default).
+    pub allow_download: Option<bool>,
+    /// Background music (`music_id`, from the platform's music library).
+    pub music_id: Option<String>,
 }
 
 impl ImagePost {
+    /// Sets whether others may download it (`download_type`).
+    ///
+    /// ```
+    /// let post = conn_douyin::ImagePost::new("t").allow_download(false).music_id("7001");
+    /// assert_eq!((post.allow_download, post.music_id.as_deref()), (Some(false), Some("7001")));
+    /// ```
+    pub fn allow_download(mut self, allow: bool) -> Self {
+        self.allow_download = Some(allow);
+        self
+    }
+
+    /// Sets the background music (`music_id`).
+    pub fn music_id(mut self, id: impl Into<String>) -> Self {
+        self.music_id = Some(id.into());
+        self
+    }
+
     /// A post with a title.
     pub fn new(title: impl Into<String>) -> Self {
         Self {
@@ -287,6 +308,15 @@ struct CreateImageTextBody<'a> {
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
     at_users: &'a [String],
     private_status: u8,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    download_type: Option<u8>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    music_id: Option<&'a str>,
+}
+
+/// `download_type` on the wire: 1 allowed, 2 not.
+fn download_type(allow: Option<bool>) -> Option<u8> {
+    allow.map(|a| if a { 1 } else { 2 })
 }
 
 #[derive(Deserialize)]
@@ -342,7 +372,7 @@ impl Client {
             anchor: anchor_fields(post.anchor.as_ref()),
             at_users: &post.at_users,
             private_status: post.privacy.wire(),
-            download_type: post.allow_download.map(|a| if a { 1 } else { 2 }),
+            download_type: download_type(post.allow_download),
         };
         let req = self
             .api_request(
@@ -374,12 +404,21 @@ impl Client {
         if let Some(i) = image_ids.iter().position(|id| id.trim().is_empty()) {
             return Err(Error::validation(format!("images[{i}]"), "an image id"));
         }
+        if post
+            .music_id
+            .as_deref()
+            .is_some_and(|m| m.trim().is_empty())
+        {
+            return Err(Error::validation("music_id", "must not be blank when set"));
+        }
         let body = CreateImageTextBody {
             image_list: image_ids,
             text: wire_text(&post.title, &post.description),
             anchor: anchor_fields(post.anchor.as_ref()),
             at_users: &post.at_users,
             private_status: post.privacy.wire(),
+            download_type: download_type(post.allow_download),
+            music_id: post.music_id.as_deref(),
         };
         let req = self
             .api_request(

@@ -58,6 +58,10 @@ pub struct VideoItem {
     /// The item id (opaque; may contain `+ / =`).
     #[serde(deserialize_with = "lenient::string")]
     pub item_id: String,
+    /// The uploaded video the item was created from (empty for image posts, or when the
+    /// platform leaves it out). A create needs a fresh `video_id`, so it finds an item again.
+    #[serde(default, deserialize_with = "lenient::string")]
+    pub video_id: String,
     /// Title (the post's text).
     #[serde(default, deserialize_with = "lenient::string")]
     pub title: String,

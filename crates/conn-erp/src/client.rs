@@ -320,14 +320,10 @@ impl Client {
             ));
         }
         let cfg = &self.inner.config;
-        if self.flow().is_some() {
-            return Err(Error::config_var(
-                "ERP_PROFILE",
-                format!(
-                    "order detail is not built into the {} profile; list orders with a filter instead",
-                    cfg.profile
-                ),
-            ));
+        if let Some(flow) = self.flow() {
+            let req = flow.detail_request(&cfg.profile_options, id)?;
+            let body: Value = self.send(&req).await?.json()?;
+            return profile::parse_detail(flow, id, &body);
         }
         let path = cfg
             .paths

@@ -115,7 +115,8 @@
 //!     }
 //! }
 //!
-//! let cfg = Config::builder("https://erp.example.com")
+//! let cfg = Config::builder()
+//!     .base_url("https://erp.example.com")
 //!     .auth(Auth::custom(PathSigner(ClientSecret::new("s3cret"))))
 //!     .build()
 //!     .unwrap();
@@ -159,6 +160,7 @@ mod client;
 pub mod config;
 mod connector;
 pub mod envelope;
+pub mod keyed;
 pub mod model;
 pub mod pagination;
 pub mod profile;

@@ -171,3 +171,27 @@ async fn wdt_creates_resume_with_their_tid_after_an_unknown_outcome() {
         "the re-push updated the same raw trade"
     );
 }
+
+/// `with_max_retries(3)` means three retries: four attempts at most, for reads and keyed
+/// creates alike, in the default profile and a signed one.
+#[tokio::test]
+async fn three_retries_mean_four_attempts_at_most() {
+    for p in [Profile::Own, Profile::Jushuitan] {
+        let fake = FakeErp::builder(p.auth_mode().unwrap_or(AuthMode::ApiKey))
+            .profile(p)
+            .start()
+            .await;
+        let erp = Client::new(fake.config_builder().retry(retries(3)).build().unwrap()).unwrap();
+        fake.fail_next(FakeOp::ListOrders, 10, 503);
+        let e = erp
+            .orders_page(&conn_erp::OrderQuery::new(), 0)
+            .await
+            .unwrap_err();
+        assert_eq!(e.status().map(|s| s.as_u16()), Some(503), "{p}: {e}");
+        assert_eq!(fake.requests(FakeOp::ListOrders), 4, "{p}");
+        fake.fail_next(FakeOp::CreateOrder, 10, 503);
+        let e = erp.create_order(&order()).await.unwrap_err();
+        assert!(e.is_outcome_unknown(), "{p}: {e}");
+        assert_eq!(fake.requests(FakeOp::CreateOrder), 4, "{p}");
+    }
+}

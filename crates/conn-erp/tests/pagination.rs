@@ -160,7 +160,14 @@ async fn a_server_ignoring_paging_ends_the_stream_without_duplicates() {
         .expect(2)
         .mount(&server)
         .await;
-    let erp = Client::new(Config::builder(server.uri()).page_size(2).build().unwrap()).unwrap();
+    let erp = Client::new(
+        Config::builder()
+            .base_url(server.uri())
+            .page_size(2)
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
     let ids: Vec<String> = erp
         .list_orders(OrderQuery::new())
         .map_ok(|o| o.id)
@@ -180,7 +187,7 @@ async fn a_bad_page_fails_the_stream_with_the_path() {
         )
         .mount(&server)
         .await;
-    let erp = Client::new(Config::builder(server.uri()).build().unwrap()).unwrap();
+    let erp = Client::new(Config::builder().base_url(server.uri()).build().unwrap()).unwrap();
     let err = erp
         .list_orders(OrderQuery::new())
         .try_collect::<Vec<_>>()
@@ -196,7 +203,7 @@ async fn a_bad_page_fails_the_stream_with_the_path() {
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"rows": []})))
         .mount(&server)
         .await;
-    let erp = Client::new(Config::builder(server.uri()).build().unwrap()).unwrap();
+    let erp = Client::new(Config::builder().base_url(server.uri()).build().unwrap()).unwrap();
     let err = erp.orders_page(&OrderQuery::new(), 0).await.unwrap_err();
     assert!(err.to_string().contains("ERP_ORDERS_LIST_POINTER"), "{err}");
 }

@@ -62,6 +62,7 @@ mod config;
 mod conn;
 mod crypto;
 mod error;
+mod journal;
 mod limiter;
 mod replay;
 pub mod server;
@@ -72,6 +73,7 @@ pub use config::{RedisConfig, DEFAULT_PREFIX, ENV_VARS, REDIS_KEY_PREFIX, REDIS_
 pub use conn::Redis;
 pub use crypto::{TokenCipher, ENCRYPTION_KEY_VAR};
 pub use error::{RedisError, Result};
+pub use journal::{RedisJournal, DEFAULT_HOLD, DEFAULT_HOLD_WAIT};
 pub use limiter::{RedisLimiter, SharedLimit};
 pub use replay::{RedisReplayCache, DEFAULT_TTL};
 pub use stream::{Delivery, EventStream, DEFAULT_CLAIM_IDLE, DEFAULT_MAX_LEN};

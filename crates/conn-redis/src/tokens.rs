@@ -92,7 +92,7 @@ return {1, nv}
 });
 
 /// Extends the lease if it is still `ARGV[1]`'s. 1 extended, 0 lost.
-static RENEW: LazyLock<Script> = LazyLock::new(|| {
+pub(crate) static RENEW: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
 if redis.call('GET', KEYS[1]) == ARGV[1] then
@@ -104,7 +104,7 @@ return 0
 });
 
 /// Deletes the lease if it is still `ARGV[1]`'s (never another holder's).
-static RELEASE: LazyLock<Script> = LazyLock::new(|| {
+pub(crate) static RELEASE: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
 if redis.call('GET', KEYS[1]) == ARGV[1] then

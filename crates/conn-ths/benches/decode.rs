@@ -3,7 +3,7 @@
 //!
 //! Run with `cargo bench -p conn-ths --bench decode`. Prints the median of several runs of each
 //! and the ratio; the typed decode should be at least as fast as the `Value` decode, because it
-//! deserializes straight into `Vec<Option<f64>>` columns instead of building a tree of
+//! deserializes straight into `Vec<Option<Decimal>>` columns instead of building a tree of
 //! `Value`s and maps.
 
 use std::fmt::Write as _;

@@ -11,9 +11,13 @@
 //!    decision table (a -4400 or a connect error retries any operation, a server code or a
 //!    timeout only idempotent ones; a non-idempotent request that may have been received ends
 //!    as [`Error::OutcomeUnknown`]);
-//! 3. on -1302 (token expired) or -1010 (token invalidated): one `get_access_token`, one replay; if the fresh token is still
-//!    rejected, one `update_access_token`, one replay;
-//! 4. on -1010/-1300/-1301 the tokens are forgotten and the error is
+//! 3. on -1302 (token expired) or -1010 (token invalidated): conn-core's
+//!    [`TokenManager::with_token`] fetches one new access token (single-flight) and replays
+//!    once. If that fresh token is rejected too, the error comes back and the next fetch calls
+//!    `update_access_token`. Writes (`deal` and the other non-idempotent `portfolio_manage`
+//!    functions) are never replayed: a token answer fetches a new token for the next call and
+//!    returns the error;
+//! 4. on -1300/-1301 (the refresh token is dead) the tokens are forgotten and the error is
 //!    [`Error::ReauthRequired`].
 
 use std::fmt;
@@ -82,7 +86,7 @@ impl fmt::Debug for Client {
 /// ```
 /// use conn_ths::{Client, Config, RateLimit, RateLimiter};
 /// use std::sync::Arc;
-/// let config = Config::builder("rt").build().unwrap();
+/// let config = Config::builder().refresh_token("rt").build().unwrap();
 /// let shared = Arc::new(RateLimiter::new(RateLimit::per_minute(300).unwrap()));
 /// let client = Client::builder(config).limiter(shared).build().unwrap();
 /// # let _ = client;
@@ -249,50 +253,75 @@ impl Client {
 
     /// Runs an authenticated request (see the module docs for the token rules).
     pub(crate) async fn execute(&self, req: &Request) -> Result<Response> {
-        let t0 = self.access_token().await?;
-        let first = self.send_with(req, &t0).await;
-        if !matches!(&first, Err(e) if e.is_token_expired()) {
-            return self.reauth(first).await;
+        self.replace_foreign_token().await?;
+        if matches!(req.idempotency_ref(), Idempotency::NonIdempotent) {
+            return self.execute_once(req).await;
         }
-        tracing::info!(
-            operation = req.operation(),
-            "access token rejected (-1302); fetching a token once and replaying once"
-        );
-        let t1 = self
+        // Which tokens were sent, to escalate when a freshly fetched one is rejected too.
+        let sent = std::sync::Mutex::new(Vec::<AccessToken>::new());
+        let result = self
             .inner
             .tokens
-            .force_refresh(Some(&t0))
-            .await?
-            .access_token;
-        let second = self.send_with(req, &t1).await;
-        if !matches!(&second, Err(e) if e.is_token_expired()) {
-            return self.reauth(second).await;
+            .with_token(|token| {
+                if let Ok(mut s) = sent.lock() {
+                    s.push(token.clone());
+                }
+                async move { self.send_with(req, &token).await.map_err(|e| self.typed(e)) }
+            })
+            .await;
+        if matches!(&result, Err(e) if e.is_token_expired()) {
+            let fresh = sent.lock().ok().and_then(|s| s.get(1).cloned());
+            if let Some(fresh) = fresh {
+                // The token just fetched is rejected as well: iFinD can hand out a token that
+                // is already invalid, so the next fetch asks `update_access_token` instead.
+                tracing::warn!(
+                    operation = req.operation(),
+                    "a freshly fetched access token was rejected; the next fetch calls update_access_token"
+                );
+                self.inner.refresher.request_update(&fresh);
+            }
         }
-        self.inner.refresher.request_update(&t1);
-        let t2 = self
-            .inner
-            .tokens
-            .force_refresh(Some(&t1))
-            .await?
-            .access_token;
-        let third = self.send_with(req, &t2).await;
-        self.reauth(third).await
+        result
     }
 
-    async fn access_token(&self) -> Result<AccessToken> {
+    /// A write (`deal` above all) is sent once: a token answer fetches a new token for the
+    /// next call but never replays this one, so a trade is never sent twice by this client.
+    async fn execute_once(&self, req: &Request) -> Result<Response> {
+        let token = self.inner.tokens.token().await?;
+        match self.send_with(req, &token).await.map_err(|e| self.typed(e)) {
+            Err(e) if e.is_token_expired() => {
+                tracing::info!(
+                    operation = req.operation(),
+                    "access token rejected on a write; fetching a new token, not replaying"
+                );
+                if let Err(re) = self.inner.tokens.force_refresh(Some(&token)).await {
+                    tracing::warn!(error = %re, "could not fetch a new access token");
+                }
+                Err(e)
+            }
+            Err(e) if e.is_reauth_required() => {
+                if let Err(ce) = self.inner.tokens.clear().await {
+                    tracing::warn!(error = %ce, "could not forget the rejected tokens");
+                }
+                Err(e)
+            }
+            other => other,
+        }
+    }
+
+    /// A stored token from another refresh token (THS_REFRESH_TOKEN changed) is replaced
+    /// before anything is sent with it.
+    async fn replace_foreign_token(&self) -> Result<()> {
         let ts = self.inner.tokens.token_set().await?;
         let fp = self.inner.refresher.fingerprint();
         if ts.extra.get(FINGERPRINT_KEY).map(String::as_str) != Some(fp) {
-            // A stored token from another refresh token (THS_REFRESH_TOKEN changed).
             tracing::debug!("stored access token belongs to another refresh token; fetching one");
-            return Ok(self
-                .inner
+            self.inner
                 .tokens
                 .force_refresh(Some(&ts.access_token))
-                .await?
-                .access_token);
+                .await?;
         }
-        Ok(ts.access_token)
+        Ok(())
     }
 
     async fn send_with(&self, req: &Request, token: &AccessToken) -> Result<Response> {
@@ -303,29 +332,24 @@ impl Client {
         self.inner.transport.execute(&req).await
     }
 
-    /// Turns a "re-authorize" platform code into [`Error::ReauthRequired`] and forgets tokens.
-    async fn reauth(&self, r: Result<Response>) -> Result<Response> {
-        match r {
-            Err(e)
-                if e.api_kind() == Some(ApiErrorKind::ReauthRequired)
-                    && !matches!(e, Error::ReauthRequired(_)) =>
-            {
-                if let Err(ce) = self.inner.tokens.clear().await {
-                    tracing::warn!(error = %ce, "could not forget the rejected tokens");
-                }
-                Err(ReauthRequired {
-                    platform: PLATFORM.into(),
-                    account: Some(self.inner.account.clone()),
-                    reason: format!(
-                        "iFinD rejected the account's tokens ({}); copy a new refresh_token \
-                         from the iFinD client into THS_REFRESH_TOKEN",
-                        e.platform_code().unwrap_or("?")
-                    ),
-                    source: Some(Box::new(e)),
-                }
-                .into())
-            }
-            other => other,
+    /// Turns a "re-authorize" platform code into [`Error::ReauthRequired`] saying what to do
+    /// (the token manager forgets the tokens when it sees it).
+    fn typed(&self, e: Error) -> Error {
+        if e.api_kind() != Some(ApiErrorKind::ReauthRequired)
+            || matches!(e, Error::ReauthRequired(_))
+        {
+            return e;
         }
+        ReauthRequired {
+            platform: PLATFORM.into(),
+            account: Some(self.inner.account.clone()),
+            reason: format!(
+                "iFinD rejected the account's tokens ({}); copy a new refresh_token from the \
+                 iFinD client into THS_REFRESH_TOKEN",
+                e.platform_code().unwrap_or("?")
+            ),
+            source: Some(Box::new(e)),
+        }
+        .into()
     }
 }

@@ -49,15 +49,22 @@ const SEED_HOST: &str = "api.10jqka.com.cn";
 
 /// Connector settings. `Debug` never shows the refresh token.
 ///
+/// Built by [`Config::builder`] or read by [`Config::from_env`]; both validate, and nothing
+/// changes a built configuration afterwards (a setting to change is a builder method).
+///
 /// ```
 /// use conn_ths::{Config, RateLimit};
 /// use std::time::Duration;
-/// let cfg = Config::builder("rt-from-the-ifind-client")
+/// let cfg = Config::builder()
+///     .refresh_token("rt-from-the-ifind-client")
 ///     .rate_limit(RateLimit::new(50, Duration::from_secs(1)).unwrap())
 ///     .build()
 ///     .unwrap();
 /// assert_eq!(cfg.base_url(), "https://quantapi.51ifind.com/api/v1");
 /// assert!(!format!("{cfg:?}").contains("rt-from-the-ifind-client"));
+/// // The refresh token is required.
+/// let e = Config::builder().build().unwrap_err();
+/// assert!(e.to_string().contains("refresh_token"), "{e}");
 /// ```
 #[derive(Clone)]
 pub struct Config {
@@ -84,16 +91,18 @@ impl fmt::Debug for Config {
 }
 
 impl Config {
-    /// A builder around the refresh token.
-    pub fn builder(refresh_token: impl Into<RefreshToken>) -> ConfigBuilder {
+    /// A builder with the defaults; [`ConfigBuilder::refresh_token`] is required.
+    pub fn builder() -> ConfigBuilder {
         ConfigBuilder {
-            refresh_token: refresh_token.into(),
+            refresh_token: None,
             base_url: DEFAULT_BASE_URL.to_owned(),
             rate_limit: RateLimit::default(),
             account: "default".to_owned(),
             token_lifetime: DEFAULT_TOKEN_LIFETIME,
             refresh_margin: DEFAULT_REFRESH_MARGIN,
             transport: None,
+            retry: None,
+            attempt_timeout: None,
         }
     }
 
@@ -104,14 +113,37 @@ impl Config {
 
     /// Reads the given environment: `THS_REFRESH_TOKEN` (required), `THS_BASE_URL`,
     /// `THS_RATE_LIMIT_PER_MINUTE`, `THS_RATE_LIMIT_WINDOW`, and conn-core's `API_TIMEOUT` and
-    /// retry variables.
+    /// retry variables. The first problem found is returned; [`Config::from_env_report`]
+    /// returns all of them.
+    ///
+    /// ```
+    /// use conn_core::env::{Env, MapEnv};
+    /// use conn_ths::Config;
+    /// let env = Env::from_source(MapEnv::new().set("THS_RATE_LIMIT_PER_MINUTE", "0"));
+    /// let all = Config::from_env_report(&env).unwrap_err();
+    /// let text: Vec<String> = all.iter().map(|e| e.to_string()).collect();
+    /// assert!(text.iter().any(|e| e.contains("THS_REFRESH_TOKEN")), "{text:?}");
+    /// assert!(text.iter().any(|e| e.contains("THS_RATE_LIMIT_PER_MINUTE")), "{text:?}");
+    /// ```
     pub fn from_env_with(env: &Env) -> Result<Self> {
+        Self::from_env_report(env).map_err(|errors| {
+            errors
+                .into_iter()
+                .next()
+                .unwrap_or_else(|| Error::config("invalid iFinD configuration"))
+        })
+    }
+
+    /// Reads the given environment, reporting every missing or invalid setting at once.
+    pub fn from_env_report(env: &Env) -> std::result::Result<Self, Vec<Error>> {
+        let mut errors = Vec::new();
         let legacy: Vec<&str> = LEGACY_VARS
             .iter()
             .copied()
             .filter(|v| env.is_set(v))
             .collect();
-        let Some(rt) = env.secret(REFRESH_TOKEN_VAR) else {
+        let rt = env.secret(REFRESH_TOKEN_VAR);
+        if rt.is_none() {
             let msg = if legacy.is_empty() {
                 "not set; set it to the refresh_token of your iFinD account (iFinD client: \
                  超级命令 → 工具 → refresh_token 查询)"
@@ -126,9 +158,8 @@ impl Config {
                     if legacy.len() == 1 { "is" } else { "are" }
                 )
             };
-            return Err(Error::config_var(REFRESH_TOKEN_VAR, msg));
-        };
-        if !legacy.is_empty() {
+            errors.push(Error::config_var(REFRESH_TOKEN_VAR, msg));
+        } else if !legacy.is_empty() {
             tracing::warn!(
                 ignored = %legacy.join(", "),
                 "iFinD uses THS_REFRESH_TOKEN only; the original system's key/secret variables are ignored"
@@ -137,37 +168,38 @@ impl Config {
         let base = env
             .get(BASE_URL_VAR)
             .unwrap_or_else(|| DEFAULT_BASE_URL.to_owned());
-        let base = normalize_base_url(&base, Some(BASE_URL_VAR))?;
-        let mut rate = RateLimit::default();
-        let window = match env.seconds(RATE_WINDOW_VAR)? {
-            Some(w) if w.is_zero() => {
-                return Err(Error::config_var(
-                    RATE_WINDOW_VAR,
-                    "expected a window longer than 0 seconds",
-                ))
+        let base = match normalize_base_url(&base, Some(BASE_URL_VAR)) {
+            Ok(b) => Some(b),
+            Err(e) => {
+                errors.push(e);
+                None
             }
-            Some(w) => Some(w),
-            None => None,
         };
-        let requests = env.parse::<u32>(RATE_LIMIT_VAR, "a whole number of requests, 1 or more")?;
-        if requests == Some(0) {
-            return Err(Error::config_var(
-                RATE_LIMIT_VAR,
-                "expected at least 1 request per window",
-            ));
-        }
-        if requests.is_some() || window.is_some() {
-            rate = RateLimit::new(
-                requests.unwrap_or(rate.requests()),
-                window.unwrap_or(rate.window()),
-            )?;
-        }
-        let transport = TransportConfig::from_env(env, &base, Some(BASE_URL_VAR))?;
-        Config::builder(RefreshToken::from(rt))
+        let rate = rate_from_env(env, &mut errors);
+        // Transport variables are checked even when the base URL is bad, against the default.
+        let transport = match TransportConfig::from_env(
+            env,
+            base.as_deref().unwrap_or(DEFAULT_BASE_URL),
+            Some(BASE_URL_VAR),
+        ) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                errors.push(e);
+                None
+            }
+        };
+        let (Some(rt), Some(base), Some(rate), Some(transport), true) =
+            (rt, base, rate, transport, errors.is_empty())
+        else {
+            return Err(errors);
+        };
+        Config::builder()
+            .refresh_token(RefreshToken::from(rt))
             .base_url(base)
             .rate_limit(rate)
             .transport(transport)
             .build()
+            .map_err(|e| vec![e])
     }
 
     /// The base URL.
@@ -199,51 +231,79 @@ impl Config {
     pub fn refresh_margin(&self) -> Duration {
         self.refresh_margin
     }
+}
 
-    /// Replaces the rate limit.
-    pub fn with_rate_limit(mut self, limit: RateLimit) -> Self {
-        self.rate_limit = limit;
-        self
+/// `THS_RATE_LIMIT_PER_MINUTE` and `THS_RATE_LIMIT_WINDOW`, each problem pushed to `errors`.
+fn rate_from_env(env: &Env, errors: &mut Vec<Error>) -> Option<RateLimit> {
+    let before = errors.len();
+    let window = match env.seconds(RATE_WINDOW_VAR) {
+        Ok(Some(w)) if w.is_zero() => {
+            errors.push(Error::config_var(
+                RATE_WINDOW_VAR,
+                "expected a window longer than 0 seconds",
+            ));
+            None
+        }
+        Ok(w) => w,
+        Err(e) => {
+            errors.push(e);
+            None
+        }
+    };
+    let requests = match env.parse::<u32>(RATE_LIMIT_VAR, "a whole number of requests, 1 or more") {
+        Ok(Some(0)) => {
+            errors.push(Error::config_var(
+                RATE_LIMIT_VAR,
+                "expected at least 1 request per window",
+            ));
+            None
+        }
+        Ok(r) => r,
+        Err(e) => {
+            errors.push(e);
+            None
+        }
+    };
+    if errors.len() > before {
+        return None;
     }
-
-    /// Replaces the retry policy.
-    pub fn with_retry(mut self, policy: RetryPolicy) -> Self {
-        self.transport.retry = policy;
-        self
+    let rate = RateLimit::default();
+    if requests.is_none() && window.is_none() {
+        return Some(rate);
     }
-
-    /// Replaces the per-attempt timeout.
-    pub fn with_attempt_timeout(mut self, d: Duration) -> Self {
-        self.transport.attempt_timeout = d;
-        self
-    }
-
-    /// Replaces the refresh margin.
-    pub fn with_refresh_margin(mut self, d: Duration) -> Self {
-        self.refresh_margin = d;
-        self
-    }
-
-    /// Replaces the account name tokens are stored under.
-    pub fn with_account(mut self, account: impl Into<String>) -> Self {
-        self.account = account.into();
-        self
+    match RateLimit::new(
+        requests.unwrap_or(rate.requests()),
+        window.unwrap_or(rate.window()),
+    ) {
+        Ok(r) => Some(r),
+        Err(e) => {
+            errors.push(e);
+            None
+        }
     }
 }
 
 /// Builds a [`Config`]. `Debug` never shows the refresh token.
 #[derive(Clone, Debug)]
 pub struct ConfigBuilder {
-    refresh_token: RefreshToken,
+    refresh_token: Option<RefreshToken>,
     base_url: String,
     rate_limit: RateLimit,
     account: String,
     token_lifetime: Duration,
     refresh_margin: Duration,
     transport: Option<TransportConfig>,
+    retry: Option<RetryPolicy>,
+    attempt_timeout: Option<Duration>,
 }
 
 impl ConfigBuilder {
+    /// Sets the account's refresh token (required).
+    pub fn refresh_token(mut self, token: impl Into<RefreshToken>) -> Self {
+        self.refresh_token = Some(token.into());
+        self
+    }
+
     /// Sets the base URL ([`DEFAULT_BASE_URL`], [`LEGACY_BASE_URL`], or a fake's).
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
         self.base_url = url.into();
@@ -282,9 +342,27 @@ impl ConfigBuilder {
         self
     }
 
+    /// Sets the retry policy (over the transport settings' own).
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = Some(policy);
+        self
+    }
+
+    /// Sets the per-attempt timeout (over the transport settings' own).
+    pub fn attempt_timeout(mut self, d: Duration) -> Self {
+        self.attempt_timeout = Some(d);
+        self
+    }
+
     /// Validates and builds.
     pub fn build(self) -> Result<Config> {
-        if self.refresh_token.expose_secret().trim().is_empty() {
+        let Some(refresh_token) = self.refresh_token else {
+            return Err(Error::validation(
+                "refresh_token",
+                "required: the refresh_token of the iFinD account (iFinD client: 超级命令 → 工具 → refresh_token 查询)",
+            ));
+        };
+        if refresh_token.expose_secret().trim().is_empty() {
             return Err(Error::config_var(
                 REFRESH_TOKEN_VAR,
                 "the refresh token is empty; copy it from the iFinD client",
@@ -293,14 +371,26 @@ impl ConfigBuilder {
         if self.account.trim().is_empty() {
             return Err(Error::validation("account", "must not be empty"));
         }
+        if self.attempt_timeout.is_some_and(|d| d.is_zero()) {
+            return Err(Error::validation(
+                "attempt_timeout",
+                "must be longer than 0 seconds",
+            ));
+        }
         let base = normalize_base_url(&self.base_url, None)?;
         let mut transport = match self.transport {
             Some(t) => t,
             None => TransportConfig::new(&base)?,
         };
         transport.base_url = parse_base_url(&base, None)?;
+        if let Some(r) = self.retry {
+            transport = transport.with_retry(r);
+        }
+        if let Some(d) = self.attempt_timeout {
+            transport = transport.with_attempt_timeout(d);
+        }
         Ok(Config {
-            refresh_token: self.refresh_token,
+            refresh_token,
             transport,
             rate_limit: self.rate_limit,
             account: self.account,
@@ -407,9 +497,70 @@ mod tests {
     }
 
     #[test]
+    fn every_problem_is_reported_at_once() {
+        let errors = Config::from_env_report(&env(&[
+            ("THS_APP_KEY", "k"),
+            ("THS_BASE_URL", "https://api.10jqka.com.cn"),
+            ("THS_RATE_LIMIT_PER_MINUTE", "many"),
+            ("THS_RATE_LIMIT_WINDOW", "0"),
+            ("API_TIMEOUT", "-3"),
+        ]))
+        .unwrap_err();
+        let vars: Vec<_> = errors
+            .iter()
+            .map(|e| match e {
+                Error::Config(c) => c.var.clone().unwrap_or_default(),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            vars,
+            [
+                "THS_REFRESH_TOKEN",
+                "THS_BASE_URL",
+                "THS_RATE_LIMIT_WINDOW",
+                "THS_RATE_LIMIT_PER_MINUTE",
+                "API_TIMEOUT"
+            ],
+            "{errors:?}"
+        );
+        // The single-error form returns the first of them.
+        let first = Config::from_env_with(&env(&[("THS_RATE_LIMIT_WINDOW", "0")])).unwrap_err();
+        assert!(first.to_string().contains("THS_REFRESH_TOKEN"), "{first}");
+    }
+
+    #[test]
+    fn builder_requires_the_refresh_token_and_checks_settings() {
+        let e = Config::builder().build().unwrap_err();
+        let Error::Validation(v) = &e else {
+            panic!("{e:?}")
+        };
+        assert_eq!(v.field, "refresh_token");
+        for b in [
+            Config::builder().refresh_token("  "),
+            Config::builder().refresh_token("rt").account(" "),
+            Config::builder()
+                .refresh_token("rt")
+                .attempt_timeout(Duration::ZERO),
+            Config::builder().refresh_token("rt").base_url("not a url"),
+        ] {
+            assert!(b.build().is_err());
+        }
+        let c = Config::builder()
+            .refresh_token("rt")
+            .attempt_timeout(Duration::from_millis(150))
+            .build()
+            .unwrap();
+        assert_eq!(c.transport().attempt_timeout, Duration::from_millis(150));
+    }
+
+    #[test]
     fn debug_shows_no_secret() {
         let c = Config::from_env_with(&env(&[("THS_REFRESH_TOKEN", "very-secret-rt")])).unwrap();
-        let d = format!("{c:?} {:?}", Config::builder("very-secret-rt"));
+        let d = format!(
+            "{c:?} {:?}",
+            Config::builder().refresh_token("very-secret-rt")
+        );
         assert!(!d.contains("very-secret-rt"), "{d}");
         assert!(d.contains("[redacted]"));
     }

@@ -23,7 +23,7 @@
 //! .adjust(Adjust::Forward);
 //! let tables = client.cmd_history_quotation(&q).await?;
 //! let moutai = tables.get("600519.SH").expect("requested");
-//! let closes: &[Option<f64>] = moutai.numbers("close").expect("numeric column");
+//! let closes: &[Option<rust_decimal::Decimal>] = moutai.numbers("close").expect("numeric column");
 //! for row in moutai.rows() {
 //!     println!("{:?} close={:?}", row.time(), row.number("close"));
 //! }

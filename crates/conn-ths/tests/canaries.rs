@@ -23,12 +23,13 @@ const ACCESS: &str = "at-CANARY-access-77d1";
 const CANARIES: &[&str] = &[REFRESH, ACCESS];
 
 fn client(uri: &str) -> Client {
-    let cfg = Config::builder(REFRESH)
+    let cfg = Config::builder()
+        .refresh_token(REFRESH)
         .base_url(uri)
+        .retry(common::fast_retry(1))
+        .attempt_timeout(Duration::from_millis(200))
         .build()
-        .unwrap()
-        .with_retry(common::fast_retry(1))
-        .with_attempt_timeout(Duration::from_millis(200));
+        .unwrap();
     let dbg = format!("{cfg:?}");
     for c in CANARIES {
         assert!(!dbg.contains(c), "config Debug: {dbg}");

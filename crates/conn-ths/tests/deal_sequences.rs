@@ -61,9 +61,11 @@ async fn busy_then_timeout_after_send_is_outcome_unknown_with_both_causes() {
         .with_max_delay(Duration::from_millis(400))
         .with_jitter(Jitter::None);
     let c = Client::new(
-        fake.config()
-            .with_retry(retry)
-            .with_attempt_timeout(Duration::from_millis(150)),
+        fake.config_builder()
+            .retry(retry)
+            .attempt_timeout(Duration::from_millis(150))
+            .build()
+            .unwrap(),
     )
     .unwrap();
     c.check_credentials().await.unwrap();

@@ -119,7 +119,13 @@ fn codes_map_to_kinds_and_retryability() {
 #[tokio::test]
 async fn client_retries_exactly_the_retryable_codes() {
     let fake = common::fake().await;
-    let c = Client::new(fake.config().with_retry(common::fast_retry(1))).unwrap();
+    let c = Client::new(
+        fake.config_builder()
+            .retry(common::fast_retry(1))
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
     let q = RealTimeQuotation::new(["600519.SH"], ["latest"]).unwrap();
     c.real_time_quotation(&q).await.unwrap();
     for (code, kind) in table() {

@@ -26,6 +26,7 @@ async fn a_flow_logs_no_token() {
     // stale fetch → update_access_token
     fake.expire_access_tokens();
     fake.serve_stale_tokens(1);
+    assert!(client.real_time_quotation(&q).await.is_err());
     client.real_time_quotation(&q).await.unwrap();
     tokens.extend(fake.valid_access_tokens());
     // a retried server error
@@ -62,7 +63,8 @@ async fn a_flow_logs_no_token() {
 
 #[test]
 fn debug_of_config_shows_no_secret() {
-    let cfg = conn_ths::Config::builder("rt-0123456789abcdef")
+    let cfg = conn_ths::Config::builder()
+        .refresh_token("rt-0123456789abcdef")
         .build()
         .unwrap();
     let dbg = format!("{cfg:?}");

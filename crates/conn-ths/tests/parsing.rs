@@ -4,9 +4,11 @@
 mod common;
 
 use chrono::NaiveDate;
+use common::dec;
 use conn_core::Error;
 use conn_ths::fake::{fake_text, fake_value, Shape};
 use conn_ths::{BasicData, Cell, HistoryQuotation, IndiPara, RealTimeQuotation, Tables};
+use rust_decimal::Decimal;
 
 fn decode(body: &str) -> Tables {
     Tables::decode("test", body.as_bytes()).unwrap_or_else(|e| panic!("{e}"))
@@ -28,23 +30,26 @@ fn standard_shape() {
     let s = t.get("300033.SZ").unwrap();
     assert_eq!(s.times().unwrap(), ["2024-01-02", "2024-01-03"]);
     assert_eq!(s.dates(), vec![Some(d(1, 2)), Some(d(1, 3))]);
-    assert_eq!(s.numbers("open").unwrap(), &[Some(100.5), Some(101.0)]);
+    assert_eq!(
+        s.numbers("open").unwrap(),
+        &[Some(dec(100.5)), Some(dec(101.0))]
+    );
     assert_eq!(s.column_names().collect::<Vec<_>>(), ["open", "close"]);
-    let rows: Vec<(Option<&str>, Option<f64>)> =
+    let rows: Vec<(Option<&str>, Option<Decimal>)> =
         s.rows().map(|r| (r.time(), r.number("close"))).collect();
     assert_eq!(
         rows,
         [
-            (Some("2024-01-02"), Some(101.25)),
-            (Some("2024-01-03"), Some(102.0))
+            (Some("2024-01-02"), Some(dec(101.25))),
+            (Some("2024-01-03"), Some(dec(102.0)))
         ]
     );
     let cells: Vec<_> = s.rows().next().unwrap().cells().collect();
     assert_eq!(
         cells,
         [
-            ("open", Cell::Number(100.5)),
-            ("close", Cell::Number(101.25))
+            ("open", Cell::Number(dec(100.5))),
+            ("close", Cell::Number(dec(101.25)))
         ]
     );
 }
@@ -58,7 +63,7 @@ fn scalars_instead_of_arrays() {
     let s = t.first().unwrap();
     assert_eq!(s.len(), 1);
     assert_eq!(s.times().unwrap(), ["2024-06-28 15:00:00"]);
-    assert_eq!(s.numbers("latest").unwrap(), &[Some(1685.5)]);
+    assert_eq!(s.numbers("latest").unwrap(), &[Some(dec(1685.5))]);
     assert_eq!(s.text("name").unwrap(), &[Some("贵州茅台".to_owned())]);
     let row = s.rows().next().unwrap();
     assert_eq!(row.text("name"), Some("贵州茅台"));
@@ -72,7 +77,10 @@ fn dashes_nulls_and_empty_strings_are_missing() {
         "table":{"v":[1,"--",null,""],"t":["x","--",null,"y"]}}]}"#,
     );
     let s = t.first().unwrap();
-    assert_eq!(s.numbers("v").unwrap(), &[Some(1.0), None, None, None]);
+    assert_eq!(
+        s.numbers("v").unwrap(),
+        &[Some(Decimal::ONE), None, None, None]
+    );
     assert_eq!(
         s.text("t").unwrap(),
         &[Some("x".to_owned()), None, None, Some("y".to_owned())]
@@ -89,7 +97,7 @@ fn numbers_as_strings_and_identifiers() {
     let s = t.first().unwrap();
     assert_eq!(
         s.numbers("price").unwrap(),
-        &[Some(12.5), Some(-3.0), Some(100.0)]
+        &[Some(dec(12.5)), Some(dec(-3.0)), Some(dec(100.0))]
     );
     // A leading zero makes "000001" an identifier, so the column is text, spelled as sent.
     assert_eq!(
@@ -200,7 +208,7 @@ async fn fake_scalars() {
         assert_eq!(time, "2024-06-28 15:00:00");
         assert_eq!(
             s.numbers("latest").unwrap(),
-            &[Some(fake_value(code, "latest", &time))]
+            &[Some(dec(fake_value(code, "latest", &time)))]
         );
         assert_eq!(
             s.text("ths_name").unwrap(),
@@ -229,7 +237,7 @@ async fn fake_history_values_are_exact() {
         let time = row.time().unwrap();
         assert_eq!(
             row.number("close"),
-            Some(fake_value("600519.SH", "close", time))
+            Some(dec(fake_value("600519.SH", "close", time)))
         );
     }
 }
@@ -241,8 +249,8 @@ async fn fake_dashes_and_numbers_as_strings() {
         .unwrap();
     let s = t.get("600519.SH").unwrap();
     for row in s.rows() {
-        let want =
-            (row.index() % 5 != 2).then(|| fake_value("600519.SH", "open", row.time().unwrap()));
+        let want = (row.index() % 5 != 2)
+            .then(|| dec(fake_value("600519.SH", "open", row.time().unwrap())));
         assert_eq!(row.number("open"), want, "row {}", row.index());
     }
 }
@@ -295,10 +303,10 @@ async fn fake_basic_data_has_no_time() {
     assert!(s.times().is_none());
     assert_eq!(
         s.numbers("ths_pe_ttm_stock").unwrap(),
-        &[Some(fake_value(
+        &[Some(dec(fake_value(
             "300033.SZ",
             "ths_pe_ttm_stock",
             "2024-01-02"
-        ))]
+        )))]
     );
 }

@@ -17,9 +17,11 @@ fn deal(volume: i64) -> Deal {
 async fn deal_timeout_is_sent_once_and_outcome_unknown() {
     let fake = common::fake().await;
     let c = Client::new(
-        fake.config()
-            .with_retry(common::fast_retry(3))
-            .with_attempt_timeout(Duration::from_millis(150)),
+        fake.config_builder()
+            .retry(common::fast_retry(3))
+            .attempt_timeout(Duration::from_millis(150))
+            .build()
+            .unwrap(),
     )
     .unwrap();
     c.check_credentials().await.unwrap();
@@ -64,15 +66,13 @@ async fn deal_refused_before_processing_is_retried() {
     let fake = common::fake().await;
     let c = common::client(&fake);
     c.check_credentials().await.unwrap();
-    // -4400 (rate limit) and -1302 (token) mean the deal was not processed: safe to send again.
+    // -4400 (rate limit) means the deal was not processed: the transport sends it again. A
+    // token answer is not replayed (see tokens.rs): a deal is sent by its caller's decision.
     fake.fail_next(Some("portfolio_manage"), -4400, 1);
     let r = c.portfolio_deal(&deal(100)).await.unwrap();
     assert_eq!(r.message, "Success!");
     assert_eq!(fake.request_count("portfolio_manage"), 2);
-    fake.expire_access_tokens();
-    c.portfolio_deal(&deal(200)).await.unwrap();
-    assert_eq!(fake.request_count("portfolio_manage"), 4);
-    assert_eq!(fake.deals().len(), 2);
+    assert_eq!(fake.deals().len(), 1);
 }
 
 #[tokio::test]
@@ -89,7 +89,10 @@ async fn positions_and_overview_reflect_deals() {
         .unwrap();
     let t = pos.first().unwrap();
     assert_eq!(t.text("thsCode").unwrap(), &[Some("600519.SH".to_owned())]);
-    assert_eq!(t.numbers("amount").unwrap(), &[Some(60.0)]);
+    assert_eq!(
+        t.numbers("amount").unwrap(),
+        &[Some(rust_decimal::Decimal::from(60))]
+    );
     let ov = c
         .portfolio_overview(&OverviewQuery::new(pid, "thscode,number,positionCost").unwrap())
         .await
@@ -97,7 +100,7 @@ async fn positions_and_overview_reflect_deals() {
     let row = ov.first().unwrap().rows().next().unwrap();
     assert_eq!(
         row.number("positionCost"),
-        Some(100.0 * 1685.5 - 40.0 * 1700.0)
+        Some(rust_decimal::Decimal::new(100 * 16855 - 40 * 17000, 1))
     );
 }
 
@@ -105,9 +108,11 @@ async fn positions_and_overview_reflect_deals() {
 async fn an_unknown_deal_is_reconciled_through_the_trade_log() {
     let fake = common::fake().await;
     let c = Client::new(
-        fake.config()
-            .with_retry(common::fast_retry(3))
-            .with_attempt_timeout(Duration::from_millis(150)),
+        fake.config_builder()
+            .retry(common::fast_retry(3))
+            .attempt_timeout(Duration::from_millis(150))
+            .build()
+            .unwrap(),
     )
     .unwrap();
     c.check_credentials().await.unwrap();

@@ -201,6 +201,8 @@ async fn update_access_token_request_is_pinned() {
     c.real_time_quotation(&q).await.unwrap();
     fake.expire_access_tokens();
     fake.serve_stale_tokens(1);
+    // The stale "fresh" token fails the one replay; the next call asks update_access_token.
+    assert!(c.real_time_quotation(&q).await.is_err());
     c.real_time_quotation(&q).await.unwrap();
     let updates = common::received_at(&fake, "update_access_token").await;
     assert_eq!(updates.len(), 1);

@@ -1,5 +1,6 @@
-//! Access tokens: fetch, cache, persistence, -1302 replay, update_access_token escalation,
-//! single flight, re-authorization.
+//! Access tokens: fetch, cache, persistence, -1302/-1010 replay (once, through conn-core's
+//! token manager), update_access_token escalation, single flight, re-authorization, writes
+//! never replayed.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -49,11 +50,18 @@ async fn fresh_token_still_rejected_calls_update_access_token_once() {
     let before = fake.valid_access_tokens();
     fake.expire_access_tokens();
     fake.serve_stale_tokens(1);
+    // One replay only: the "fresh" token is rejected too, and the error comes back.
+    let e = c.real_time_quotation(&quote()).await.unwrap_err();
+    assert!(e.is_token_expired(), "{e:?}");
+    assert_eq!(fake.request_count("get_access_token"), 2);
+    assert_eq!(fake.request_count("update_access_token"), 0);
+    // 1 + rejected + rejected again with the "fresh" token
+    assert_eq!(fake.request_count("real_time_quotation"), 3);
+    // The next call escalates: its token is rejected, update_access_token, one replay.
     c.real_time_quotation(&quote()).await.unwrap();
     assert_eq!(fake.request_count("get_access_token"), 2);
     assert_eq!(fake.request_count("update_access_token"), 1);
-    // 1 + rejected + rejected again with the "fresh" token + replay with the updated one
-    assert_eq!(fake.request_count("real_time_quotation"), 4);
+    assert_eq!(fake.request_count("real_time_quotation"), 5);
     let after = fake.valid_access_tokens();
     assert_eq!(after.len(), 1);
     assert_ne!(after, before);
@@ -69,10 +77,65 @@ async fn a_token_rejected_after_update_is_an_error_not_a_loop() {
     let c = common::client(&fake);
     c.real_time_quotation(&quote()).await.unwrap();
     fake.fail_next(Some("real_time_quotation"), -1302, 10);
+    // Each call sends at most twice: the request and one replay after a new token.
     let e = c.real_time_quotation(&quote()).await.unwrap_err();
     assert!(e.is_token_expired(), "{e:?}");
-    assert_eq!(fake.request_count("real_time_quotation"), 4);
+    assert_eq!(fake.request_count("real_time_quotation"), 3);
+    assert_eq!(fake.request_count("update_access_token"), 0);
+    let e = c.real_time_quotation(&quote()).await.unwrap_err();
+    assert!(e.is_token_expired(), "{e:?}");
+    assert_eq!(fake.request_count("real_time_quotation"), 5);
     assert_eq!(fake.request_count("update_access_token"), 1);
+}
+
+#[tokio::test]
+async fn a_deal_is_never_replayed_after_a_token_answer() {
+    let fake = common::fake().await;
+    let c = common::client(&fake);
+    c.check_credentials().await.unwrap();
+    let deal = common::deal(
+        conn_ths::Side::Buy,
+        100,
+        rust_decimal::Decimal::new(168_550, 2),
+    );
+    for code in [-1302, -1010] {
+        let before = fake.request_count("portfolio_manage");
+        let fetches = fake.request_count("get_access_token");
+        fake.fail_next(Some("portfolio_manage"), code, 1);
+        let e = c.portfolio_deal(&deal).await.unwrap_err();
+        assert!(e.is_token_expired(), "{code}: {e:?}");
+        assert_eq!(e.platform_code(), Some(code.to_string().as_str()));
+        // Sent once; a new token is fetched for the next call.
+        assert_eq!(fake.request_count("portfolio_manage"), before + 1, "{code}");
+        assert_eq!(
+            fake.request_count("get_access_token"),
+            fetches + 1,
+            "{code}"
+        );
+        assert!(fake.deals().is_empty(), "{code}");
+    }
+    // An expired token on a deal: the same, and the next deal goes through with the new token.
+    fake.expire_access_tokens();
+    let e = c.portfolio_deal(&deal).await.unwrap_err();
+    assert!(e.is_token_expired(), "{e:?}");
+    assert!(fake.deals().is_empty());
+    c.portfolio_deal(&deal).await.unwrap();
+    assert_eq!(fake.deals().len(), 1);
+}
+
+#[tokio::test]
+async fn reads_replay_once_after_minus_1010_then_stop() {
+    let fake = common::fake().await;
+    let c = common::client(&fake);
+    c.real_time_quotation(&quote()).await.unwrap();
+    // -1010 twice: the read and its one replay are refused; no third send.
+    fake.fail_next(Some("real_time_quotation"), -1010, 2);
+    let e = c.real_time_quotation(&quote()).await.unwrap_err();
+    assert_eq!(e.platform_code(), Some("-1010"));
+    assert_eq!(fake.request_count("real_time_quotation"), 3);
+    assert_eq!(fake.request_count("get_access_token"), 2);
+    // The account works again on the next call.
+    c.real_time_quotation(&quote()).await.unwrap();
 }
 
 #[tokio::test]
@@ -147,7 +210,13 @@ async fn tokens_persist_through_the_store_with_the_server_expiry() {
 #[tokio::test]
 async fn missing_expired_time_means_seven_days() {
     let fake = common::fake_builder().without_expired_time().start().await;
-    let c = Client::new(fake.config().with_refresh_margin(Duration::from_secs(300))).unwrap();
+    let c = Client::new(
+        fake.config_builder()
+            .refresh_margin(Duration::from_secs(300))
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
     c.check_credentials().await.unwrap();
     let ts = c.tokens().current().await.unwrap().unwrap();
     let left = ts
@@ -207,7 +276,8 @@ async fn reauth_codes_on_data_calls() {
 #[tokio::test]
 async fn wrong_refresh_token_fails_check_credentials() {
     let fake = common::fake().await;
-    let cfg = conn_ths::Config::builder("not-the-right-token")
+    let cfg = conn_ths::Config::builder()
+        .refresh_token("not-the-right-token")
         .base_url(fake.uri())
         .build()
         .unwrap();

@@ -84,6 +84,9 @@ pub enum Command {
     Sandbox(SandboxArgs),
     /// A full tour against an in-process sandbox; needs no credentials and no network.
     Demo(DemoArgs),
+    /// The exactly-once journal of keyed creates (`--key`): list, show, reconcile.
+    #[command(subcommand)]
+    Journal(JournalCmd),
     /// Print env.example (used by `cargo xtask env-example`).
     #[command(hide = true)]
     EnvExample,
@@ -248,6 +251,11 @@ pub struct PublishVideoArgs {
     /// Files larger than this use chunked upload (e.g. 50MiB).
     #[arg(long, value_name = "SIZE")]
     pub chunk_above: Option<String>,
+    /// Publish at most once under this key (e.g. campaign-42/video-1): the same command again
+    /// returns the recorded item, or reconciles an interrupted publish first. Recorded in the
+    /// journal beside the credential store (API_JOURNAL_DIR to move it).
+    #[arg(long, value_name = "KEY")]
+    pub key: Option<String>,
     #[command(flatten)]
     pub account: AccountArg,
 }
@@ -267,8 +275,32 @@ pub struct PublishImagesArgs {
     /// Only the author can see it.
     #[arg(long)]
     pub private: bool,
+    /// Publish at most once under this key (e.g. campaign-42/video-1): the same command again
+    /// returns the recorded item, or reconciles an interrupted publish first. Recorded in the
+    /// journal beside the credential store (API_JOURNAL_DIR to move it).
+    #[arg(long, value_name = "KEY")]
+    pub key: Option<String>,
     #[command(flatten)]
     pub account: AccountArg,
+}
+
+/// `journal …`
+#[derive(Debug, Subcommand)]
+pub enum JournalCmd {
+    /// Every keyed create, oldest first.
+    List,
+    /// One entry in full.
+    Show {
+        /// The operation key.
+        key: String,
+    },
+    /// Settles interrupted creates (state `sending`) from what the platform shows, without
+    /// sending anything: found → done; conclusively absent → failed (the next keyed call
+    /// sends it); otherwise it stays `sending` and says what was checked.
+    Reconcile {
+        /// Only this key (default: every `sending` entry).
+        key: Option<String>,
+    },
 }
 
 /// `ths …`
@@ -437,6 +469,11 @@ pub enum ThsPortfolioCmd {
         /// Exchange rate to the portfolio currency.
         #[arg(long, default_value = "1.00")]
         rate: String,
+        /// Record at most once under this key: the same command again returns the recorded
+        /// result, or reconciles an interrupted call first (journal beside the credential
+        /// store; API_JOURNAL_DIR to move it).
+        #[arg(long, value_name = "KEY")]
+        key: Option<String>,
     },
 }
 
@@ -484,6 +521,11 @@ pub enum ErpCmd {
         /// Your own reference for the order.
         #[arg(long)]
         external_id: Option<String>,
+        /// Record at most once under this key: the same command again returns the recorded
+        /// result, or reconciles an interrupted call first (journal beside the credential
+        /// store; API_JOURNAL_DIR to move it).
+        #[arg(long, value_name = "KEY")]
+        key: Option<String>,
     },
     /// Financial figures for a period: a month (2024-01) or a range (2024-01-01..2024-03-31).
     Finance {
@@ -520,6 +562,11 @@ pub enum ContentCmd {
         /// Tag (repeatable).
         #[arg(long = "tag")]
         tags: Vec<String>,
+        /// Record at most once under this key: the same command again returns the recorded
+        /// result, or reconciles an interrupted call first (journal beside the credential
+        /// store; API_JOURNAL_DIR to move it).
+        #[arg(long, value_name = "KEY")]
+        key: Option<String>,
     },
     /// Counters of a published post.
     Stats {

@@ -540,6 +540,64 @@ fn douyin_publish_list_stats_and_platform_errors() {
 }
 
 #[test]
+fn douyin_keyed_publish_is_recorded_listed_and_never_sent_twice() {
+    let env = fake_env();
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("creds");
+    logged_in_store(&store);
+    let video = dir.path().join("clip.mp4");
+    std::fs::write(&video, vec![7u8; 4096]).unwrap();
+    let args = |title: &str| {
+        vec![
+            "--json".to_owned(),
+            "douyin".into(),
+            "publish-video".into(),
+            video.to_str().unwrap().into(),
+            "--title".into(),
+            title.into(),
+            "--key".into(),
+            "cli/campaign-1".into(),
+        ]
+    };
+    let a = args("keyed 第一条");
+    let a: Vec<&str> = a.iter().map(String::as_str).collect();
+    let first = run(&a, &env, &store);
+    first.ok();
+    let first = first.json();
+    assert_eq!(first["how"], "sent", "{first}");
+    let again = run(&a, &env, &store);
+    again.ok();
+    let again = again.json();
+    assert_eq!(
+        (&again["id"], &again["how"]),
+        (&first["id"], &serde_json::json!("recorded"))
+    );
+
+    let b = args("another title");
+    let b: Vec<&str> = b.iter().map(String::as_str).collect();
+    run(&b, &env, &store).fails(9, &["cli/campaign-1", "nothing was sent"]);
+
+    let list = run(&["journal", "list"], &env, &store);
+    list.ok();
+    assert!(
+        list.stdout.contains("cli/campaign-1") && list.stdout.contains("done"),
+        "{}",
+        list.stdout
+    );
+    let show = run(
+        &["--json", "journal", "show", "cli/campaign-1"],
+        &env,
+        &store,
+    );
+    show.ok();
+    assert_eq!(show.json()["state"], "done");
+    assert!(store.join("journal").join("journal.v1").exists());
+    let r = run(&["journal", "reconcile"], &env, &store);
+    r.ok();
+    run(&["journal", "show", "bad key"], &env, &store).fails(7, &["operation_key"]);
+}
+
+#[test]
 fn webhook_serve_verifies_prints_and_answers_the_url_check() {
     let env = fake_env();
     let dir = tempfile::tempdir().unwrap();
@@ -1061,5 +1119,140 @@ fn demo_at_trace_level_prints_no_secret() {
         for prefix in ["act.", "rft.", "clt."] {
             assert!(!has_token(&all, prefix), "a {prefix} token leaked");
         }
+    }
+}
+
+/// `--key` on the ERP, content and iFinD creates: the same command again answers from the
+/// journal without sending, and the same key with another request is refused with nothing sent.
+#[test]
+fn keyed_order_post_and_deal_are_recorded_once() {
+    let env = fake_env();
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("creds");
+    let cases: [(&str, Vec<&str>, Vec<&str>); 3] = [
+        (
+            "cli/order-1",
+            vec![
+                "erp",
+                "create-order",
+                "--customer",
+                "ACME",
+                "--item",
+                "SKU-1:2:9.90",
+            ],
+            vec![
+                "erp",
+                "create-order",
+                "--customer",
+                "ACME",
+                "--item",
+                "SKU-1:3:9.90",
+            ],
+        ),
+        (
+            "cli/post-1",
+            vec![
+                "content",
+                "publish",
+                "--platform",
+                "zhihu",
+                "--title",
+                "标题",
+                "--body",
+                "正文",
+            ],
+            vec![
+                "content",
+                "publish",
+                "--platform",
+                "zhihu",
+                "--title",
+                "标题",
+                "--body",
+                "另一篇",
+            ],
+        ),
+        (
+            "cli/deal-1",
+            vec![
+                "ths",
+                "portfolio",
+                "deal",
+                "10086",
+                "600519.SH",
+                "--side",
+                "buy",
+                "--name",
+                "贵州茅台",
+                "--price",
+                "1685.50",
+                "--volume",
+                "100",
+            ],
+            vec![
+                "ths",
+                "portfolio",
+                "deal",
+                "10086",
+                "600519.SH",
+                "--side",
+                "buy",
+                "--name",
+                "贵州茅台",
+                "--price",
+                "1685.50",
+                "--volume",
+                "200",
+            ],
+        ),
+    ];
+    // Zhihu sends no idempotency header by default, so a keyed post is refused before
+    // anything is sent; with one configured, it is recorded like the others.
+    run(
+        &[
+            "content",
+            "publish",
+            "--platform",
+            "zhihu",
+            "--title",
+            "t",
+            "--body",
+            "b",
+            "--key",
+            "cli/refused",
+        ],
+        &env,
+        &store,
+    )
+    .fails(3, &["ZHIHU_IDEMPOTENCY_HEADER"]);
+    let mut env = env;
+    env.push(("ZHIHU_IDEMPOTENCY_HEADER".into(), "Idempotency-Key".into()));
+    for (key, first, other) in cases {
+        let with_key = |args: &[&str]| {
+            let mut v = vec!["--json"];
+            v.extend_from_slice(args);
+            v.extend_from_slice(&["--key", key]);
+            v.iter().map(|s| (*s).to_owned()).collect::<Vec<String>>()
+        };
+        let a = with_key(&first);
+        let a: Vec<&str> = a.iter().map(String::as_str).collect();
+        let sent = run(&a, &env, &store);
+        sent.ok();
+        let sent = sent.json();
+        assert_eq!(sent["how"], "sent", "{key}: {sent}");
+        let again = run(&a, &env, &store);
+        again.ok();
+        let again = again.json();
+        assert_eq!(
+            (&again["id"], &again["how"]),
+            (&sent["id"], &serde_json::json!("recorded")),
+            "{key}"
+        );
+        let b = with_key(&other);
+        let b: Vec<&str> = b.iter().map(String::as_str).collect();
+        run(&b, &env, &store).fails(9, &[key, "nothing was sent"]);
+        let show = run(&["--json", "journal", "show", key], &env, &store);
+        show.ok();
+        assert_eq!(show.json()["state"], "done", "{key}");
     }
 }

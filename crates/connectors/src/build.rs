@@ -133,7 +133,7 @@ impl ConnectorsBuilder {
 
     /// Adjusts the configuration of `platform` (a [descriptor](crate::Descriptor)'s name)
     /// read from the environment before its client is built; `C` is that platform's `Config`
-    /// (`conn_ths::Config` for `ths`, `conn_content::ContentConfig` for `content`, whose every
+    /// (`conn_ths::Config` for `ths`, `conn_content::Config` for `content`, whose every
     /// profile it adjusts). An adjustment for another type is not applied.
     ///
     /// ```

@@ -272,13 +272,13 @@ impl Connectors {
 
     /// A content profile's client (`xiaohongshu`, `zhihu`, `toutiao`, custom), when configured.
     #[cfg(feature = "content")]
-    pub fn content(&self, profile: &str) -> Option<&conn_content::ContentClient> {
+    pub fn content(&self, profile: &str) -> Option<&conn_content::Client> {
         self.typed(profile)
     }
 
     /// Every configured content profile's client, by profile name.
     #[cfg(feature = "content")]
-    pub fn contents(&self) -> BTreeMap<&str, &conn_content::ContentClient> {
+    pub fn contents(&self) -> BTreeMap<&str, &conn_content::Client> {
         self.typed
             .iter()
             .filter_map(|(name, c)| Some((name.as_str(), c.downcast_ref()?)))
@@ -330,7 +330,7 @@ impl Connectors {
 
     /// A content profile's client, or a configuration error naming the variables to set.
     #[cfg(feature = "content")]
-    pub fn require_content(&self, profile: &str) -> Result<&conn_content::ContentClient> {
+    pub fn require_content(&self, profile: &str) -> Result<&conn_content::Client> {
         self.require(profile)
     }
 }

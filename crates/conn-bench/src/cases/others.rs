@@ -35,12 +35,13 @@ pub(crate) async fn ths(stack: Stack, base: &str) -> Result<Box<dyn Case>, Bench
             // No client-side pacing: the limiter would measure the window, not the stack.
             let limit =
                 conn_ths::RateLimit::new(1_000_000_000, Duration::from_secs(1)).map_err(&err)?;
-            let cfg = conn_ths::Config::builder(THS_REFRESH_TOKEN)
+            let cfg = conn_ths::Config::builder()
+                .refresh_token(THS_REFRESH_TOKEN)
                 .base_url(base)
                 .rate_limit(limit)
+                .attempt_timeout(TIMEOUT)
                 .build()
-                .map_err(&err)?
-                .with_attempt_timeout(TIMEOUT);
+                .map_err(&err)?;
             let client = conn_ths::Client::new(cfg).map_err(&err)?;
             let query = conn_ths::HistoryQuotation::new(
                 ths_codes().join(",").as_str(),
@@ -270,10 +271,10 @@ pub(crate) fn content(stack: Stack, base: &str) -> Result<Box<dyn Case>, BenchEr
                     .set("TOUTIAO_BASE_URL", base)
                     .set("TOUTIAO_ACCESS_TOKEN", TOUTIAO_TOKEN),
             );
-            let cfg = conn_content::ContentConfig::from_env_with(&env, "toutiao")
+            let cfg = conn_content::Config::from_env_with(&env, "toutiao")
                 .map_err(&err)?
                 .with_attempt_timeout(TIMEOUT);
-            let client = conn_content::ContentClient::new(cfg).map_err(&err)?;
+            let client = conn_content::Client::new(cfg).map_err(&err)?;
             Ok(Box::new(ContentStack { client }))
         }
         Stack::Raw => Ok(Box::new(ContentRaw {
@@ -285,7 +286,7 @@ pub(crate) fn content(stack: Stack, base: &str) -> Result<Box<dyn Case>, BenchEr
 }
 
 struct ContentStack {
-    client: conn_content::ContentClient,
+    client: conn_content::Client,
 }
 
 impl Case for ContentStack {

@@ -19,7 +19,7 @@
 //! let client = fake.client();
 //! let published = client.publish(&Content::new("标题", "正文")).await.unwrap();
 //! assert_eq!(fake.published()[0].id, published.id);
-//! // What a shell needs to point `ContentClient::from_env("zhihu")` at the fake:
+//! // What a shell needs to point `Client::from_env("zhihu")` at the fake:
 //! let vars = fake.env_vars();
 //! assert!(vars.iter().any(|(k, _)| k == "ZHIHU_BASE_URL"));
 //! assert!(vars.iter().any(|(k, _)| k == "ZHIHU_ACCESS_TOKEN"));
@@ -28,6 +28,7 @@
 
 mod responder;
 mod state;
+mod toutiao;
 
 use std::fmt;
 use std::sync::{Arc, Mutex};
@@ -39,9 +40,13 @@ use wiremock::{Mock, MockServer};
 
 use self::responder::{Responder, Shared};
 pub use self::state::{FakeItem, FakeStats};
+pub use self::toutiao::{
+    FakeTokenRequest, FakeToutiaoOAuth, ACCESS_LIFETIME, FAKE_CLIENT_KEY, FAKE_CLIENT_SECRET,
+    MAX_RENEWALS, REFRESH_LIFETIME,
+};
 use crate::auth::Credentials;
-use crate::client::ContentClient;
-use crate::config::{ContentConfig, PROFILES_FILE_VAR, PROFILES_VAR};
+use crate::client::Client;
+use crate::config::{Config, PROFILES_FILE_VAR, PROFILES_VAR};
 use crate::profile::{AuthScheme, Builtin, Profile};
 
 /// What to fake: a built-in, a profile name (a built-in, else a generic custom profile) or a
@@ -87,8 +92,8 @@ pub struct FakeContent {
     shared: Arc<Shared>,
     profile: Profile,
     credentials: Credentials,
-    config: ContentConfig,
-    client: ContentClient,
+    config: Config,
+    client: Client,
     profile_file: Option<tempfile::TempDir>,
 }
 
@@ -138,7 +143,7 @@ impl FakeContent {
     pub async fn start_with(target: impl Into<FakeTarget>, credentials: Credentials) -> Self {
         let server = MockServer::start().await;
         let profile = target.into().into_profile().with_base_url(server.uri());
-        let config = match ContentConfig::new(profile.clone(), credentials.clone()) {
+        let config = match Config::new(profile.clone(), credentials.clone()) {
             Ok(c) => c
                 // Fast retries so fault tests take milliseconds; per-attempt timeout generous
                 // enough for a loaded CI machine.
@@ -151,7 +156,7 @@ impl FakeContent {
                 .with_attempt_timeout(Duration::from_secs(10)),
             Err(e) => panic!("FakeContent: profile `{}` is not usable: {e}", profile.name),
         };
-        let client = match ContentClient::new(config.clone()) {
+        let client = match Client::new(config.clone()) {
             Ok(c) => c,
             Err(e) => panic!("FakeContent: cannot build a client: {e}"),
         };
@@ -160,6 +165,7 @@ impl FakeContent {
             profile: profile.clone(),
             credentials: credentials.clone(),
             state: Mutex::new(Default::default()),
+            token_check: Mutex::new(None),
         });
         Mock::given(any())
             .respond_with(Responder(shared.clone()))
@@ -174,6 +180,31 @@ impl FakeContent {
             config,
             client,
             profile_file,
+        }
+    }
+
+    /// Accepts as bearer tokens exactly the live access tokens of `oauth` (instead of the
+    /// fixed test token), so a client whose token manager refreshes through the OAuth fake
+    /// sees expiry and refresh as on the platform.
+    pub fn accept_tokens_of(&self, oauth: &FakeToutiaoOAuth) {
+        *self
+            .shared
+            .token_check
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = Some(oauth.token_check());
+    }
+
+    /// A client of this fake whose bearer token comes from `tokens` (with the fake's fast
+    /// retries).
+    ///
+    /// # Panics
+    /// When the profile does not use bearer auth (a test fixture fails loudly).
+    pub fn managed_client(&self, tokens: conn_core::token::TokenManager) -> Client {
+        let cfg = Config::with_managed_token(self.profile.clone())
+            .map(|c| c.with_transport(self.config.transport().clone()));
+        match cfg.and_then(|c| Client::builder(c).token_manager(tokens).build()) {
+            Ok(c) => c,
+            Err(e) => panic!("FakeContent: cannot build a managed client: {e}"),
         }
     }
 
@@ -199,16 +230,16 @@ impl FakeContent {
 
     /// A configuration pointing at the fake with matching credentials, 1 ms retry delays without
     /// jitter and a 10 s attempt timeout (adjust with the `with_*` methods).
-    pub fn config(&self) -> ContentConfig {
+    pub fn config(&self) -> Config {
         self.config.clone()
     }
 
     /// A client built from [`FakeContent::config`].
-    pub fn client(&self) -> ContentClient {
+    pub fn client(&self) -> Client {
         self.client.clone()
     }
 
-    /// The environment variables that point `ContentClient::from_env(name)` at the fake, in a
+    /// The environment variables that point `Client::from_env(name)` at the fake, in a
     /// fixed order: `<P>_BASE_URL`, `<P>_AUTH`, the credentials of the scheme
     /// (`<P>_ACCESS_TOKEN`; `<P>_API_KEY` and `<P>_API_KEY_HEADER`; `<P>_APP_ID`,
     /// `<P>_APP_SECRET` and `<P>_ACCESS_TOKEN`), then `CONTENT_PROFILES_FILE` (a file the fake

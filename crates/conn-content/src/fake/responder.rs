@@ -25,10 +25,15 @@ const XHS_FIELDS: [&str; 6] = [
     "sign",
 ];
 
+/// Decides whether a bearer token is live (tokens issued by an OAuth fake).
+pub(super) type TokenCheck = Arc<dyn Fn(&str) -> bool + Send + Sync>;
+
 pub(super) struct Shared {
     pub(super) profile: Profile,
     pub(super) credentials: Credentials,
     pub(super) state: Mutex<State>,
+    /// When set, bearer tokens are checked by it instead of against the credentials.
+    pub(super) token_check: Mutex<Option<TokenCheck>>,
 }
 
 impl Shared {
@@ -170,7 +175,19 @@ fn handle(
             .as_deref()
             .unwrap_or(DEFAULT_STATS_API_METHOD),
     };
-    if let Err(why) = check_auth(profile, &shared.credentials, req, body.as_ref(), api_method) {
+    let token_check = shared
+        .token_check
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone();
+    if let Err(why) = check_auth(
+        profile,
+        &shared.credentials,
+        token_check.as_ref(),
+        req,
+        body.as_ref(),
+        api_method,
+    ) {
         st.auth_failures += 1;
         return Err(Failure {
             status: 401,
@@ -253,6 +270,7 @@ fn header<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
 fn check_auth(
     profile: &Profile,
     creds: &Credentials,
+    token_check: Option<&TokenCheck>,
     req: &Request,
     body: Option<&Value>,
     api_method: &str,
@@ -265,7 +283,12 @@ fn check_auth(
         AuthScheme::None => Ok(()),
         AuthScheme::Bearer => {
             let got = header(req, "authorization").and_then(|v| v.strip_prefix("Bearer "));
-            if eq(got, creds.access_token.as_ref().map(|t| t.as_secret())) {
+            let managed = token_check
+                .as_ref()
+                .map(|check| got.is_some_and(|g| check(g)));
+            if managed
+                .unwrap_or_else(|| eq(got, creds.access_token.as_ref().map(|t| t.as_secret())))
+            {
                 Ok(())
             } else {
                 Err("missing or wrong bearer token".into())

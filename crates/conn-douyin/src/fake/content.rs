@@ -269,6 +269,7 @@ impl State {
         let s = &i.statistics;
         json!({
             "item_id": i.item_id,
+            "video_id": i.video_id.clone().unwrap_or_default(),
             "title": i.text,
             "cover": format!("https://p3-fake.douyinpic.com/cover/{}.jpeg", i.create_time),
             "create_time": self.num(i.create_time),
@@ -330,21 +331,31 @@ impl State {
         open_id: &str,
         body: &Value,
     ) -> Result<Map<String, Value>, Fail> {
-        let ids = body
-            .get("item_ids")
-            .and_then(Value::as_array)
-            .filter(|a| !a.is_empty())
-            .ok_or_else(|| fail(API_PARAM_ERROR, "item_ids missing"))?;
+        // The official SDK sends `item_ids` or `video_ids`; either selects items.
+        let (field, ids) = ["item_ids", "video_ids"]
+            .iter()
+            .find_map(|f| {
+                body.get(*f)
+                    .and_then(Value::as_array)
+                    .filter(|a| !a.is_empty())
+                    .map(|a| (*f, a))
+            })
+            .ok_or_else(|| fail(API_PARAM_ERROR, "item_ids or video_ids missing"))?;
         if ids.len() > 20 {
-            return Err(fail(API_PARAM_ERROR, "at most 20 item_ids"));
+            return Err(fail(API_PARAM_ERROR, format!("at most 20 {field}")));
         }
         let list: Vec<Value> = ids
             .iter()
             .filter_map(Value::as_str)
             .filter_map(|id| {
-                self.items
-                    .iter()
-                    .find(|i| i.item_id == id && i.open_id == open_id)
+                self.items.iter().find(|i| {
+                    i.open_id == open_id
+                        && if field == "item_ids" {
+                            i.item_id == id
+                        } else {
+                            i.video_id.as_deref() == Some(id)
+                        }
+                })
             })
             .map(|i| self.item_json(i))
             .collect();

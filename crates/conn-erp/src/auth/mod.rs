@@ -236,7 +236,7 @@ impl NonceSource for FixedNonce {
 /// let mut req = SignableRequest::new(http::Method::GET, "/api/orders");
 /// signer.sign(&mut req, &SigningContext::new(1_700_000_000_000, "n")).unwrap();
 /// assert_eq!(req.headers["x-timestamp"], "1700000000");
-/// // Plug it in: conn_erp::Config::builder("https://erp.example.com").auth(conn_erp::Auth::custom(signer));
+/// // Plug it in: conn_erp::Config::builder().base_url("https://erp.example.com").auth(conn_erp::Auth::custom(signer));
 /// ```
 pub trait RequestSigner: Send + Sync + fmt::Debug {
     /// Adds the authentication to `request`.

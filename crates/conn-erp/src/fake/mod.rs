@@ -394,7 +394,7 @@ impl FakeErp {
     /// nonce source, fast retries (5 ms, no jitter) and a 5 s attempt timeout.
     pub fn config_builder(&self) -> ConfigBuilder {
         let s = &self.shared.settings;
-        let mut b = Config::builder(self.uri()).profile(s.profile);
+        let mut b = Config::builder().base_url(self.uri()).profile(s.profile);
         if s.profile == Profile::Own {
             b = b
                 .paths(s.paths.clone())

@@ -30,7 +30,9 @@ pub(super) fn route(p: Profile, req: &Request) -> Option<FakeOp> {
     let post = req.method == Method::POST;
     match p {
         Profile::Own => None,
-        Profile::Jushuitan if post && path == profile::jst::LIST_PATH => Some(FakeOp::ListOrders),
+        Profile::Jushuitan if post && path == profile::jst::LIST_PATH => {
+            Some(list_or_detail(req_has(req, "so_ids")))
+        }
         Profile::Jushuitan if post && path == profile::jst::CREATE_PATH => {
             Some(FakeOp::CreateOrder)
         }
@@ -41,16 +43,19 @@ pub(super) fn route(p: Profile, req: &Request) -> Option<FakeOp> {
                 .find(|(k, _)| k == "method")
                 .map(|(_, v)| v.as_str())
             {
-                Some(profile::wdt::LIST_METHOD) => Some(FakeOp::ListOrders),
+                Some(profile::wdt::LIST_METHOD) => Some(list_or_detail(req_has(req, "src_tid"))),
                 Some(profile::wdt::CREATE_METHOD) => Some(FakeOp::CreateOrder),
                 _ => None,
             }
         }
         Profile::Kingdee if post && path == profile::kingdee::QUERY_PATH => {
-            Some(FakeOp::ListOrders)
+            Some(list_or_detail(req_has(req, "FBillNo=")))
         }
         Profile::Kingdee if post && path == profile::kingdee::SAVE_PATH => {
             Some(FakeOp::CreateOrder)
+        }
+        Profile::Erpnext if req.method == Method::GET && erpnext_name(req).is_some() => {
+            Some(FakeOp::GetOrder)
         }
         Profile::Erpnext if path == profile::erpnext::PATH => match req.method {
             Method::GET => Some(FakeOp::ListOrders),
@@ -59,6 +64,31 @@ pub(super) fn route(p: Profile, req: &Request) -> Option<FakeOp> {
         },
         _ => None,
     }
+}
+
+fn list_or_detail(detail: bool) -> FakeOp {
+    if detail {
+        FakeOp::GetOrder
+    } else {
+        FakeOp::ListOrders
+    }
+}
+
+/// True when the raw body or query mentions `marker` (the detail filter of a list call; the
+/// signed body is parsed properly by the handler, this only routes and counts).
+fn req_has(req: &Request, marker: &str) -> bool {
+    let body = String::from_utf8_lossy(&req.body);
+    let decoded = percent_decode_str(&body.replace('+', " "))
+        .decode_utf8_lossy()
+        .into_owned();
+    decoded.contains(marker) || req.url.query().is_some_and(|q| q.contains(marker))
+}
+
+/// The document name of an ERPNext detail path (`/api/resource/Sales%20Order/<name>`).
+pub(super) fn erpnext_name(req: &Request) -> Option<String> {
+    let prefix = format!("{}/", profile::erpnext::PATH.replace(' ', "%20"));
+    let rest = req.url.path().strip_prefix(&prefix)?;
+    (!rest.is_empty()).then(|| percent_decode_str(rest).decode_utf8_lossy().into_owned())
 }
 
 fn dec(v: Option<&Value>) -> Option<Decimal> {
@@ -150,7 +180,77 @@ fn render(p: Profile, o: &Value, n: usize) -> Value {
     }
 }
 
+/// The ids a list call is narrowed to (聚水潭 `so_ids`, 旺店通 `src_tid`, Kingdee
+/// `FBillNo='…'` in `FilterString`), as each ERP reads them.
+fn detail_id(p: Profile, body: &Value) -> Option<Vec<String>> {
+    let text = |v: &Value| v.as_str().map(str::to_owned);
+    match p {
+        Profile::Jushuitan => body
+            .get("so_ids")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(text).collect()),
+        Profile::Wangdiantong => body
+            .get(0)
+            .and_then(|a| a.get("src_tid"))
+            .and_then(text)
+            .map(|t| vec![t]),
+        Profile::Kingdee => {
+            let f = body.pointer("/data/FilterString").and_then(Value::as_str)?;
+            let rest = f.split("FBillNo='").nth(1)?;
+            // Kingdee doubles quotes inside a literal; the literal ends at a lone quote.
+            let mut out = String::new();
+            let mut chars = rest.chars().peekable();
+            while let Some(c) = chars.next() {
+                if c == '\'' {
+                    if chars.peek() == Some(&'\'') {
+                        chars.next();
+                    } else {
+                        break;
+                    }
+                }
+                out.push(c);
+            }
+            Some(vec![out])
+        }
+        _ => None,
+    }
+}
+
 impl Responder {
+    /// One ERPNext document by name, or Frappe's `DoesNotExistError`.
+    pub(super) fn profile_detail(&self, p: Profile, req: &Request) -> (u16, Value) {
+        let name = erpnext_name(req).unwrap_or_default();
+        let st = self.0.lock();
+        match st
+            .orders
+            .iter()
+            .enumerate()
+            .find(|(_, o)| o["id"] == json!(name))
+        {
+            Some((n, o)) => {
+                let mut doc = render(p, o, n + 1);
+                if let Some(m) = doc.as_object_mut() {
+                    m.insert(
+                        "items".into(),
+                        items_of(o)
+                            .iter()
+                            .map(|i| {
+                                json!({"item_code": i["sku"], "qty": i["quantity"],
+                                "rate": i["unit_price"], "amount": i["amount"]})
+                            })
+                            .collect(),
+                    );
+                }
+                (200, json!({"data": doc}))
+            }
+            None => (
+                404,
+                json!({"exc_type": "DoesNotExistError",
+                    "exception": format!("frappe.exceptions.DoesNotExistError: Sales Order {name} not found")}),
+            ),
+        }
+    }
+
     /// A page of orders in the profile's request and answer shapes.
     pub(super) fn profile_list(&self, p: Profile, b: &Business) -> (u16, Value) {
         let body = b.body.clone().unwrap_or(Value::Null);
@@ -244,6 +344,7 @@ impl Responder {
         if size == 0 || size > 10_000 {
             return refusal(p, "page size must be 1 to 10000");
         }
+        let only = detail_id(p, &body);
         let st = self.0.lock();
         let selected: Vec<(usize, &Value)> = st
             .orders
@@ -253,6 +354,9 @@ impl Responder {
                 let d = date_of(o);
                 from.is_none_or(|f| d.is_some_and(|d| d >= f))
                     && to.is_none_or(|t| d.is_some_and(|d| d <= t))
+                    && only
+                        .as_ref()
+                        .is_none_or(|ids| ids.iter().any(|i| o["id"] == json!(i)))
             })
             .collect();
         let total = selected.len();

@@ -397,6 +397,7 @@ impl Respond for Responder {
             Ok(b) => match (self.0.settings.profile, op) {
                 (Profile::Own, _) => self.own(op, id.as_deref(), req, &b),
                 (p, FakeOp::CreateOrder) => self.profile_create(p, &b),
+                (Profile::Erpnext, FakeOp::GetOrder) => self.profile_detail(Profile::Erpnext, req),
                 (p, _) => self.profile_list(p, &b),
             },
         };

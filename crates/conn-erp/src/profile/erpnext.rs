@@ -4,6 +4,7 @@
 //!   answer `{"data":[{name, customer, grand_total, status, transaction_date, currency}]}`.
 //! - create: `POST /api/resource/Sales Order` with `{customer, transaction_date, delivery_date,
 //!   items:[{item_code, qty, rate}]}`; answer `{"data":{"name":…}}`.
+//! - detail: `GET /api/resource/Sales Order/{name}`; answer `{"data":{…, items:[…]}}`.
 //! - Errors: HTTP 4xx/5xx with `exc_type`, `exception`, `_server_messages`.
 //! - No duplicate protection: Frappe names new documents itself; a create that may have been
 //!   received is never replayed.
@@ -142,6 +143,21 @@ impl Flow for Erpnext {
             }
         }
         Request::post("create_order", PATH, idem).json(&doc)
+    }
+
+    fn detail_request(&self, _: &ProfileOptions, id: &str) -> Result<Request> {
+        // The name is one path segment: escaped so `/`, `?` and `#` stay inside it.
+        const UNRESERVED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+            .remove(b'-')
+            .remove(b'_')
+            .remove(b'.')
+            .remove(b'~');
+        let name = percent_encoding::utf8_percent_encode(id, UNRESERVED);
+        Ok(Request::get("get_order", format!("{PATH}/{name}")))
+    }
+
+    fn detail_item(&self, body: &Value) -> Result<Option<Value>> {
+        Ok(body.get("data").filter(|d| d.is_object()).cloned())
     }
 
     fn created_id(&self, body: &Value, _number: &str) -> Result<String> {

@@ -7,6 +7,7 @@
 //!   shop_status, shop_buyer_id, pay_amount, freight, items:[{sku_id, shop_sku_id, name,
 //!   base_price, qty, amount, outer_oi_id}]}]`; answer `{"code":0,"data":{"datas":[{"issuccess",
 //!   "msg","o_id","so_id"}]}}`: a row with `issuccess:false` is a refusal even under `code:0`.
+//! - detail: the list call with biz `{page_index: 1, page_size: 1, so_ids: [id]}`.
 //! - The outer number is `so_id`: uploading it again updates the same order.
 
 use chrono::NaiveDate;
@@ -130,6 +131,11 @@ impl Flow for Jst {
             m.retain(|_, v| !v.is_null());
         }
         Request::post("create_order", CREATE_PATH, idem).json(&Value::Array(vec![row]))
+    }
+
+    fn detail_request(&self, _: &ProfileOptions, id: &str) -> Result<Request> {
+        let biz = json!({"page_index": 1, "page_size": 1, "so_ids": [id]});
+        Request::post("get_order", LIST_PATH, Idempotency::Idempotent).json(&biz)
     }
 
     fn created_id(&self, body: &Value, number: &str) -> Result<String> {

@@ -10,6 +10,7 @@
 //! - create: `{"formid":"SAL_SaleOrder","data":{"Model":{"FBillNo","FBillTypeID","FDate",
 //!   "FSaleOrgId","FCustId","FSaleOrderEntry":[{"FMaterialId","FQty","FTaxPrice"}]}}}`; the
 //!   answer `{"Result":{"ResponseStatus":{"IsSuccess":true,…},"Id","Number"}}`.
+//! - detail: the same query with `FilterString` `FBillNo='id'` and `Limit` 1.
 //! - Errors: `Result.ResponseStatus.IsSuccess:false` with `Errors[].Message`, HTTP 200, at the
 //!   top level or inside the row array of a query (`[[{"Result":…}]]`).
 //! - The outer number is `FBillNo` (⚠ only when the account's numbering rule accepts manual
@@ -183,6 +184,19 @@ impl Flow for Kingdee {
         }
         Request::post("create_order", SAVE_PATH, idem)
             .json(&json!({"formid": FORM, "data": {"Model": model}}))
+    }
+
+    fn detail_request(&self, _: &ProfileOptions, id: &str) -> Result<Request> {
+        let data = json!({
+            "FormId": FORM,
+            "FieldKeys": FIELD_KEYS.join(","),
+            "FilterString": format!("FBillNo={}", quoted(id)),
+            "OrderString": "FID ASC",
+            "TopRowCount": 0,
+            "StartRow": 0,
+            "Limit": 1,
+        });
+        Request::post("get_order", QUERY_PATH, Idempotency::Idempotent).json(&json!({"data": data}))
     }
 
     fn created_id(&self, body: &Value, number: &str) -> Result<String> {

@@ -16,7 +16,14 @@
 //! (`K3CloudApiSdk.ExecuteBillQuery`, `Save`: service names and body shapes); ERPNext — the
 //! Frappe REST API documentation (`/api/resource/{DocType}`).
 //!
+//! Order detail ([`crate::Client::order`]) asks each ERP's list call for the one order
+//! (聚水潭 `so_ids: [id]`, 旺店通 `src_tid`, Kingdee `FilterString` `FBillNo='id'`), and
+//! ERPNext's `GET /api/resource/Sales Order/{name}` (Frappe REST documentation); an empty
+//! answer is `ApiErrorKind::NotFound`.
+//!
 //! ⚠ What no source confirms, and is configurable or stated:
+//! - The detail filters `so_ids` (聚水潭) and `src_tid` (旺店通) are the names the vendors'
+//!   API pages give; no public SDK run here confirms them.
 //! - No profile but `own` has a financial endpoint that a public source confirms: financial data
 //!   is the period's orders summed (revenue only; expenses and profit stay empty), fetched in
 //!   windows of `ERP_PERIOD_WINDOW_DAYS` days (聚水潭 7: its query spans at most 7 days;
@@ -240,6 +247,35 @@ pub(crate) trait Flow: Send + Sync {
     ) -> Result<Request>;
     /// The created order's id from the answer, or the ERP's per-row refusal as an error.
     fn created_id(&self, body: &Value, number: &str) -> Result<String>;
+    /// The request of one order by the id [`Flow::normalise`] gives it (the outer number for
+    /// 聚水潭, 旺店通 and Kingdee, the document name for ERPNext).
+    fn detail_request(&self, o: &ProfileOptions, id: &str) -> Result<Request>;
+    /// The order in a detail answer (as the ERP wrote it), `None` when there is none.
+    fn detail_item(&self, body: &Value) -> Result<Option<Value>> {
+        Ok(self.page_items(body)?.0.into_iter().next())
+    }
+}
+
+/// Reads a detail answer of a built-in profile into a typed order; no order is a `NotFound`
+/// error naming the id.
+pub(crate) fn parse_detail(flow: &dyn Flow, id: &str, body: &Value) -> Result<Order> {
+    let Some(raw) = flow.detail_item(body)? else {
+        return Err(conn_core::error::ApiError::new(
+            crate::PLATFORM,
+            "not_found",
+            format!("no order {id:?}"),
+            conn_core::error::ApiErrorKind::NotFound,
+        )
+        .into());
+    };
+    let mut o = Order::from_json(
+        "get_order",
+        "order",
+        &flow.normalise(&raw),
+        &OrderFields::default(),
+    )?;
+    o.raw = raw;
+    Ok(o)
 }
 
 pub(crate) fn flow(p: Profile) -> Option<&'static dyn Flow> {

@@ -9,6 +9,7 @@
 //!   order_price, share_amount}]}]}}`.
 //! - create: `sales.RawTrade.pushSelf`, body `[shop_no, [raw trade], [raw trade orders]]`;
 //!   answer `{"status":0,"data":{"chg_count","new_count"}}`.
+//! - detail: the list method with `page_size=1`, `page_no=0`, body `[{"src_tid": id}]` (⚠).
 //! - The outer number is `tid`: pushing it again updates the same raw trade.
 //! - Errors: `status` ≠ 0 with `message`; 100 is the generic business error (not credentials).
 
@@ -143,6 +144,14 @@ impl Flow for Wdt {
         Request::post("create_order", PATH, idem)
             .query(WDT_METHOD_PARAM, CREATE_METHOD)
             .json(&json!([shop, [trade], lines]))
+    }
+
+    fn detail_request(&self, _: &ProfileOptions, id: &str) -> Result<Request> {
+        Request::post("get_order", PATH, Idempotency::Idempotent)
+            .query(WDT_METHOD_PARAM, LIST_METHOD)
+            .query("page_size", "1")
+            .query("page_no", "0")
+            .json(&json!([{"src_tid": id}]))
     }
 
     fn created_id(&self, _body: &Value, number: &str) -> Result<String> {

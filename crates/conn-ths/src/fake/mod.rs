@@ -29,7 +29,11 @@
 //! let q = RealTimeQuotation::new(["600519.SH"], ["latest"]).unwrap();
 //! let t = client.real_time_quotation(&q).await.unwrap();
 //! let row = t.get("600519.SH").unwrap().rows().next().unwrap();
-//! assert_eq!(row.number("latest"), Some(fake_value("600519.SH", "latest", row.time().unwrap())));
+//! // The fake's value, read exactly (a decimal, printed as the fake wrote it).
+//! assert_eq!(
+//!     row.number("latest").map(|d| d.to_string()),
+//!     Some(fake_value("600519.SH", "latest", row.time().unwrap()).to_string())
+//! );
 //! assert_eq!(fake.request_count("get_access_token"), 1);
 //! # });
 //! ```
@@ -54,7 +58,7 @@ pub use data::{
 };
 pub use state::{Fault, RecordedDeal};
 
-use crate::config::Config;
+use crate::config::{Config, ConfigBuilder};
 use crate::ratelimit::RateLimit;
 use state::{Settings, State};
 
@@ -242,16 +246,22 @@ impl FakeIfind {
             .unwrap_or_default()
     }
 
-    /// A client configuration pointing at the fake, with its refresh token and a matching rate
-    /// limit (the refresh margin is a tenth of the token lifetime, at most 5 minutes).
-    pub fn try_config(&self) -> conn_core::Result<Config> {
+    /// A configuration builder pointing at the fake, with its refresh token and a matching
+    /// rate limit (the refresh margin is a tenth of the token lifetime, at most 5 minutes);
+    /// tests tune it (retry, timeouts) before building.
+    pub fn config_builder(&self) -> ConfigBuilder {
         let margin = (self.token_lifetime / 10).min(Duration::from_secs(300));
-        Config::builder(self.refresh_token.as_str())
+        Config::builder()
+            .refresh_token(self.refresh_token.as_str())
             .base_url(self.uri())
             .rate_limit(self.client_rate_limit())
             .token_lifetime(self.token_lifetime)
             .refresh_margin(margin)
-            .build()
+    }
+
+    /// [`FakeIfind::config_builder`], built.
+    pub fn try_config(&self) -> conn_core::Result<Config> {
+        self.config_builder().build()
     }
 
     /// [`FakeIfind::try_config`] for tests.

@@ -28,6 +28,7 @@
 //! whether a matching trade was recorded before the caller decides to send it again.
 
 mod deal;
+pub mod keyed;
 mod manage;
 mod queries;
 
@@ -230,7 +231,7 @@ impl Client {
 
 fn decimal_of(c: Option<Cell<'_>>) -> Option<Decimal> {
     match c? {
-        Cell::Number(n) => Decimal::try_from(n).ok(),
+        Cell::Number(n) => Some(n),
         Cell::Text(s) => s.trim().parse().ok(),
         Cell::Missing => None,
     }

@@ -37,9 +37,15 @@ pub fn deal(side: conn_ths::Side, volume: i64, price: rust_decimal::Decimal) -> 
     .unwrap()
 }
 
+/// The decimal a JSON writer's `f64` stands for (its shortest spelling): how the decoder reads
+/// a number the fake wrote from an `f64`.
+pub fn dec(x: f64) -> rust_decimal::Decimal {
+    x.to_string().parse().unwrap()
+}
+
 /// A client of the fake with fast retries.
 pub fn client(fake: &FakeIfind) -> Client {
-    Client::new(fake.config().with_retry(fast_retry(3))).unwrap()
+    Client::new(fake.config_builder().retry(fast_retry(3)).build().unwrap()).unwrap()
 }
 
 /// A request as a snapshot value: method, path, query, the headers that matter (secrets

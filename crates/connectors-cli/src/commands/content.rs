@@ -19,6 +19,7 @@ pub async fn run(ctx: &Ctx, cmd: ContentCmd) -> CliResult {
             body_file,
             images,
             tags,
+            key,
         } => {
             let body = match (body, body_file) {
                 (Some(b), _) => b,
@@ -37,6 +38,13 @@ pub async fn run(ctx: &Ctx, cmd: ContentCmd) -> CliResult {
             let post = Content::new(title, body)
                 .with_images(images)
                 .with_tags(tags);
+            if let Some(key) = key {
+                let key = super::journal::key(&key)?;
+                let journal = super::journal::open(ctx)?;
+                let done = client.publish_once(&journal, &key, &post).await?;
+                super::journal::emit_completed(ctx, &done);
+                return Ok(());
+            }
             let p = client.publish(&post).await?;
             ctx.out.emit(
                 &json!({"id": p.id, "profile": p.profile, "idempotency_key": p.idempotency_key}),

@@ -414,6 +414,15 @@ async fn publish_video(ctx: &Ctx, a: PublishVideoArgs) -> CliResult {
     let post = VideoPost::new(a.title)
         .description(a.description)
         .privacy(privacy(a.private));
+    if let Some(key) = &a.key {
+        let key = super::journal::key(key)?;
+        let done = client
+            .journaled(super::journal::open(ctx)?)
+            .publish_video(&key, &open_id, VideoSource::path(&a.file), &post)
+            .await?;
+        super::journal::emit_completed(ctx, &done);
+        return Ok(());
+    }
     let pb = progress_bar(ctx.out.json);
     let parts = Arc::new(std::sync::atomic::AtomicU32::new(0));
     let progress = {
@@ -472,6 +481,15 @@ async fn publish_images(ctx: &Ctx, a: PublishImagesArgs) -> CliResult {
         .description(a.description)
         .privacy(privacy(a.private));
     let images = a.files.iter().map(ImageSource::path).collect();
+    if let Some(key) = &a.key {
+        let key = super::journal::key(key)?;
+        let done = client
+            .journaled(super::journal::open(ctx)?)
+            .publish_images(&key, &open_id, images, &post)
+            .await?;
+        super::journal::emit_completed(ctx, &done);
+        return Ok(());
+    }
     let published = client.publish_images(&open_id, images, &post).await?;
     ctx.out.emit(
         &json!({"item_id": published.item_id, "open_id": published.open_id,

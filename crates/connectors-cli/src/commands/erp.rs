@@ -52,6 +52,7 @@ pub async fn run(ctx: &Ctx, cmd: ErpCmd) -> CliResult {
             items,
             currency,
             external_id,
+            key,
         } => {
             let mut order = NewOrder::new(customer);
             for (i, it) in items.iter().enumerate() {
@@ -63,6 +64,13 @@ pub async fn run(ctx: &Ctx, cmd: ErpCmd) -> CliResult {
             }
             if let Some(x) = external_id {
                 order = order.external_id(x);
+            }
+            if let Some(key) = key {
+                let key = super::journal::key(&key)?;
+                let journal = super::journal::open(ctx)?;
+                let done = client.create_order_once(&journal, &key, &order).await?;
+                super::journal::emit_completed(ctx, &done);
+                return Ok(());
             }
             let created = client.create_order(&order).await?;
             ctx.out.emit(&json!({"created": created}), || {

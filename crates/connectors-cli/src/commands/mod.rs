@@ -6,6 +6,7 @@ pub mod creds;
 pub mod demo;
 pub mod douyin;
 pub mod erp;
+pub mod journal;
 pub mod sandbox;
 pub mod ths;
 pub mod webhook;
@@ -26,6 +27,7 @@ pub async fn run(ctx: &Ctx, command: Command) -> CliResult {
         Command::Webhook(c) => webhook::run(ctx, c).await,
         Command::Sandbox(a) => sandbox::run(ctx, a).await,
         Command::Demo(a) => demo::run(ctx, a).await,
+        Command::Journal(c) => journal::run(ctx, c).await,
         Command::EnvExample => {
             let text = connectors::env_example();
             crate::output::print_stdout(text.strip_suffix('\n').unwrap_or(&text));

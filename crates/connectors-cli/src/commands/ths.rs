@@ -83,7 +83,11 @@ pub async fn run(ctx: &Ctx, cmd: ThsCmd) -> CliResult {
                 .emit(&v, || serde_json::to_string_pretty(&v).unwrap_or_default());
             return Ok(());
         }
-        ThsCmd::Portfolio(p) => portfolio(client, p).await?,
+        ThsCmd::Portfolio(p) => match portfolio(ctx, client, p).await? {
+            Some(t) => t,
+            // A keyed deal printed its journal result already.
+            None => return Ok(()),
+        },
     };
     emit_tables(ctx, &tables);
     Ok(())
@@ -120,8 +124,9 @@ async fn trade_dates(
     Ok(())
 }
 
-async fn portfolio(client: &Client, cmd: ThsPortfolioCmd) -> CliResult<Tables> {
-    Ok(match cmd {
+/// Runs a portfolio subcommand; `None` when a keyed deal has printed its journal result.
+async fn portfolio(ctx: &Ctx, client: &Client, cmd: ThsPortfolioCmd) -> CliResult<Option<Tables>> {
+    Ok(Some(match cmd {
         ThsPortfolioCmd::Overview {
             portfid,
             indicators,
@@ -149,6 +154,7 @@ async fn portfolio(client: &Client, cmd: ThsPortfolioCmd) -> CliResult<Tables> {
             security_type,
             currency,
             rate,
+            key,
         } => {
             let code = SecurityCode::parse_field(&code, "code")?;
             let deal = Deal::new(DealInput {
@@ -167,13 +173,33 @@ async fn portfolio(client: &Client, cmd: ThsPortfolioCmd) -> CliResult<Tables> {
                 fee_rate: decimal("--fee-rate", &fee_rate)?,
                 fx_rate: decimal("--rate", &rate)?,
             })?;
+            if let Some(key) = key {
+                let key = super::journal::key(&key)?;
+                let journal = super::journal::open(ctx)?;
+                let done = client
+                    .deal_once(&journal, &key, &deal, trade_date_today())
+                    .await?;
+                super::journal::emit_completed(ctx, &done);
+                return Ok(None);
+            }
             let receipt = client.portfolio_deal(&deal).await?;
             Tables::decode(
                 "portfolio_manage.deal",
                 receipt.answer.to_string().as_bytes(),
             )?
         }
-    })
+    }))
+}
+
+/// Today in Beijing time: the trade date a deal sent now is recorded on, which a keyed deal's
+/// reconciliation searches.
+fn trade_date_today() -> chrono::NaiveDate {
+    let now = chrono::Utc::now();
+    // UTC+8 is always a valid offset; the fallback only keeps this free of `unwrap`.
+    chrono::FixedOffset::east_opt(8 * 3600).map_or_else(
+        || now.date_naive(),
+        |bj| now.with_timezone(&bj).date_naive(),
+    )
 }
 
 /// The exchange of a code's market suffix, for a deal's `marketCode`.
@@ -234,9 +260,11 @@ fn interval_of(p: Period) -> Interval {
     }
 }
 
+/// A cell as printed: numbers are decimals, shown with the digits iFinD sent (`8.56`, never
+/// `8.559999999999999`).
 fn cell_text(c: Cell<'_>) -> String {
     match c {
-        Cell::Number(n) => format!("{n}"),
+        Cell::Number(n) => n.to_string(),
         Cell::Text(s) => s.to_owned(),
         Cell::Missing => "-".to_owned(),
     }
@@ -268,4 +296,34 @@ pub fn rows_of(tables: &Tables) -> (Vec<String>, Vec<Vec<String>>) {
     let mut headers = vec!["CODE".to_owned(), "TIME".to_owned()];
     headers.extend(columns);
     (headers, rows)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn prices_and_money_print_as_sent() {
+        // 8.56 and 0.1 have no exact f64; 1.58e12 arrives in exponent form; "12.50" as text.
+        let t = Tables::decode(
+            "cmd_history_quotation",
+            br#"{"tables":[{"thscode":"600519.SH","time":["2024-01-02","2024-01-03"],
+            "table":{"close":[8.56,0.1],"amount":[1.58e12,"2305193100.10"],"open":["12.50","--"]}}]}"#,
+        )
+        .unwrap();
+        let (headers, rows) = rows_of(&t);
+        assert_eq!(headers, ["CODE", "TIME", "close", "amount", "open"]);
+        assert_eq!(
+            rows,
+            [
+                ["600519.SH", "2024-01-02", "8.56", "1580000000000", "12.50"],
+                ["600519.SH", "2024-01-03", "0.1", "2305193100.10", "-"],
+            ]
+        );
+        // `--json` carries the same exact decimals.
+        let v = serde_json::to_value(&t).unwrap();
+        assert_eq!(v["tables"][0]["table"]["close"], json!(["8.56", "0.1"]));
+        assert_eq!(v["tables"][0]["table"]["open"], json!(["12.50", null]));
+    }
 }

@@ -5,7 +5,7 @@ use std::any::Any;
 use std::sync::Arc;
 
 use conn_content::config::{profile_from_env, profile_names};
-use conn_content::{AuthScheme, ContentClient, ContentConfig, Profile, ENV_VARS};
+use conn_content::{AuthScheme, Client, Config, Profile, ENV_VARS};
 use conn_core::env::Env;
 use conn_core::token::TokenStore;
 use conn_core::Error;
@@ -71,7 +71,7 @@ fn build(
     tune: &mut dyn FnMut(&mut dyn Any),
 ) -> Result<Built, Vec<Error>> {
     let one = |e| vec![e];
-    let mut config = ContentConfig::from_env_with(env, name).map_err(one)?;
+    let mut config = Config::from_env_report(env, name)?;
     tune(&mut config);
-    ContentClient::new(config).map(built).map_err(one)
+    Client::new(config).map(built).map_err(one)
 }

@@ -32,7 +32,7 @@ fn build(
     tune: &mut dyn FnMut(&mut dyn Any),
 ) -> Result<Built, Vec<Error>> {
     let one = |e| vec![e];
-    let mut config = Config::from_env_with(env).map_err(one)?;
+    let mut config = Config::from_env_report(env)?;
     tune(&mut config);
     Client::new(config).map(built).map_err(one)
 }

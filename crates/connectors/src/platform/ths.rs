@@ -31,7 +31,8 @@ fn build(
     tune: &mut dyn FnMut(&mut dyn Any),
 ) -> Result<Built, Vec<Error>> {
     let one = |e| vec![e];
-    let mut config = Config::from_env_with(env).map_err(one)?;
+    // Every missing or invalid THS_* setting is reported at once.
+    let mut config = Config::from_env_report(env)?;
     tune(&mut config);
     let limit = config.rate_limit();
     let builder = Client::builder(config).token_store(tokens.clone());

@@ -19,19 +19,20 @@ use std::time::Duration;
 use conn_core::clock::{self, SharedClock};
 use conn_core::env::Env;
 use conn_core::retry::RetryPolicy;
-use conn_core::secret::{AccessToken, ApiKey, ClientSecret, Password, Secret};
 use conn_core::transport::{parse_base_url, TransportConfig};
 use conn_core::{Error, Result};
 use http::header::HeaderName;
 
-use crate::auth::{
-    ApiKeyAuth, Auth, AuthMode, BasicAuth, BearerAuth, KingdeeHmacSigner, KingdeeIdentity, NoAuth,
-    NonceSource, RandomNonce, SortedMd5Signer, TokenAuth, WdtSigner,
-};
+use crate::auth::{Auth, AuthMode, NoAuth, NonceSource, RandomNonce};
 use crate::envelope::ErrorCodes;
 use crate::model::OrderFields;
 use crate::pagination::{Pagination, PaginationStyle, MAX_PAGE_SIZE};
 use crate::profile::{Profile, ProfileOptions};
+
+mod auth_env;
+mod env;
+
+use env::Problems;
 
 /// The original system's ERP address.
 pub const DEFAULT_API_URL: &str = "http://localhost:8013";
@@ -67,7 +68,8 @@ impl Default for Paths {
 /// ```
 /// use conn_erp::{Auth, Config};
 /// use conn_erp::auth::ApiKeyAuth;
-/// let cfg = Config::builder("http://localhost:8013")
+/// let cfg = Config::builder()
+///     .base_url("http://localhost:8013")
 ///     .auth(Auth::ApiKey(ApiKeyAuth::new("k-123".into())))
 ///     .page_size(50)
 ///     .build()
@@ -109,9 +111,10 @@ impl fmt::Debug for Config {
 }
 
 impl Config {
-    /// A builder for an ERP at `base_url`, with no auth and the documented defaults.
-    pub fn builder(base_url: impl Into<String>) -> ConfigBuilder {
-        ConfigBuilder::new(base_url)
+    /// A builder with no auth and the documented defaults (the base URL is
+    /// [`DEFAULT_API_URL`], the original system's, until [`ConfigBuilder::base_url`] sets it).
+    pub fn builder() -> ConfigBuilder {
+        ConfigBuilder::new(DEFAULT_API_URL)
     }
 
     /// Reads the process environment.
@@ -119,7 +122,8 @@ impl Config {
         Self::from_env_with(&Env::process())
     }
 
-    /// Reads `ERP_*` (and conn-core's `API_*`) variables from `env`.
+    /// Reads `ERP_*` (and conn-core's `API_*`) variables from `env`: the first problem;
+    /// [`Config::from_env_report`] returns every one.
     pub fn from_env_with(env: &Env) -> Result<Self> {
         ConfigBuilder::from_env(env)?.build()
     }
@@ -195,8 +199,8 @@ impl fmt::Debug for ConfigBuilder {
 }
 
 impl ConfigBuilder {
-    /// Defaults for an ERP at `base_url`.
-    pub fn new(base_url: impl Into<String>) -> Self {
+    /// Defaults for an ERP at `base_url` (callers use [`Config::builder`]).
+    pub(crate) fn new(base_url: impl Into<String>) -> Self {
         Self {
             base_url: base_url.into(),
             base_url_var: None,
@@ -216,6 +220,12 @@ impl ConfigBuilder {
             clock: clock::system(),
             nonce: Arc::new(RandomNonce),
         }
+    }
+
+    /// The ERP's base URL (its own path is kept; request paths are appended).
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = url.into();
+        self
     }
 
     /// The ERP profile; sets its error envelope, pagination style and page size, so call it
@@ -452,104 +462,6 @@ impl ConfigBuilder {
             nonce: self.nonce,
         })
     }
-
-    /// A builder filled from the environment (see [`crate::ENV_VARS`]).
-    pub fn from_env(env: &Env) -> Result<Self> {
-        let url = env
-            .get("ERP_API_URL")
-            .unwrap_or_else(|| DEFAULT_API_URL.to_owned());
-        let transport = TransportConfig::from_env(env, &url, Some("ERP_API_URL"))?;
-        let mut b = Self::new(url);
-        b.base_url_var = Some("ERP_API_URL");
-        b.transport = Some(transport);
-        let profile = match env.get("ERP_PROFILE") {
-            Some(p) => Some(p.parse::<Profile>().map_err(|()| {
-                Error::config_var(
-                    "ERP_PROFILE",
-                    format!("expected own, jushuitan, wangdiantong, kingdee or erpnext, got {p:?}"),
-                )
-            })?),
-            None => None,
-        };
-        b.auth = auth_from_env(env, profile.and_then(Profile::auth_mode))?;
-        let profile =
-            profile.unwrap_or_else(|| b.auth.mode().map_or(Profile::Own, Profile::implied_by));
-        b = b.profile(profile);
-        b.profile_options.shop = env.get("ERP_SHOP");
-        if let Some(o) = env.get("ERP_KINGDEE_SALE_ORG") {
-            b.profile_options.kingdee_sale_org = o;
-        }
-        b.profile_options.window_days =
-            env.parse::<u32>("ERP_PERIOD_WINDOW_DAYS", "a whole number of days")?;
-        if let Some(p) = env.get("ERP_ORDERS_PATH") {
-            b.paths.orders = p;
-        }
-        if let Some(p) = env.get("ERP_ORDER_PATH") {
-            b.paths.order = p;
-        }
-        if let Some(p) = env.get("ERP_CREATE_ORDER_PATH") {
-            b.paths.create_order = p;
-        }
-        if let Some(p) = env.get("ERP_FINANCIAL_PATH") {
-            b.paths.financial = p;
-        }
-        if let Some(s) = env.get("ERP_PAGINATION") {
-            b.pagination.style = s.parse().map_err(|()| {
-                Error::config_var(
-                    "ERP_PAGINATION",
-                    format!("expected page_index, page_no, limit_start or offset_limit, got {s:?}"),
-                )
-            })?;
-        }
-        if let Some(n) = env.parse::<u32>("ERP_PAGE_SIZE", "a whole number of orders per page")? {
-            b.pagination.page_size = n;
-        }
-        if let Some(p) = pointer_var(env, "ERP_ORDERS_LIST_POINTER") {
-            b.pagination.items_pointer = p;
-        }
-        if let Some(p) = pointer_var(env, "ERP_ORDERS_TOTAL_POINTER") {
-            b.pagination.total_pointer = p;
-        }
-        if let Some(p) = pointer_var(env, "ERP_DATA_POINTER") {
-            b.data_pointer = p;
-        }
-        if let Some(f) = env.get("ERP_ORDER_ID_FIELD") {
-            b.order_fields.id = vec![f];
-        }
-        if let Some(f) = env.get("ERP_ORDER_AMOUNT_FIELD") {
-            b.order_fields.total_amount = vec![f];
-        }
-        if let Some(h) = env.get("ERP_IDEMPOTENCY_HEADER") {
-            b.idempotency_header = match h.to_ascii_lowercase().as_str() {
-                "none" | "off" | "false" | "0" => None,
-                _ => Some(header_name("ERP_IDEMPOTENCY_HEADER", &h)?),
-            };
-        }
-        if let Some(f) = env.get("ERP_ERROR_CODE_FIELDS") {
-            b.error_codes.code_fields = if f.eq_ignore_ascii_case("none") {
-                Vec::new()
-            } else {
-                f.split(',')
-                    .map(|c| c.trim().to_owned())
-                    .filter(|c| !c.is_empty())
-                    .collect()
-            };
-        }
-        if let Some(codes) = env.get("ERP_AUTH_ERROR_CODES") {
-            b.error_codes.auth = codes
-                .split(',')
-                .map(|c| c.trim().to_owned())
-                .filter(|c| !c.is_empty())
-                .collect();
-        }
-        Ok(b)
-    }
-}
-
-/// A JSON pointer variable; `.` stands for the whole body (an empty variable counts as unset).
-fn pointer_var(env: &Env, name: &str) -> Option<String> {
-    env.get(name)
-        .map(|v| if v == "." { String::new() } else { v })
 }
 
 fn check_path(var: &str, p: &str) -> Result<()> {
@@ -575,209 +487,9 @@ fn check_pointer(var: &str, p: &str) -> Result<()> {
     Ok(())
 }
 
-fn header_name(var: &str, v: &str) -> Result<HeaderName> {
+pub(super) fn header_name(var: &str, v: &str) -> Result<HeaderName> {
     HeaderName::from_bytes(v.trim().as_bytes())
         .map_err(|_| Error::config_var(var, format!("not a valid HTTP header name: {v:?}")))
-}
-
-/// Every credential variable, for the contradiction check.
-const CREDENTIAL_VARS: [&str; 7] = [
-    "ERP_API_KEY",
-    "ERP_API_SECRET",
-    "ERP_USERNAME",
-    "ERP_PASSWORD",
-    "ERP_APP_KEY",
-    "ERP_APP_SECRET",
-    "ERP_ACCESS_TOKEN",
-];
-
-/// The credential variables a mode reads.
-pub(crate) fn credential_vars(mode: AuthMode) -> &'static [&'static str] {
-    match mode {
-        AuthMode::None => &[],
-        AuthMode::ApiKey | AuthMode::Bearer => &["ERP_API_KEY"],
-        AuthMode::Basic => &["ERP_USERNAME", "ERP_PASSWORD"],
-        AuthMode::Token => &["ERP_API_KEY", "ERP_API_SECRET"],
-        AuthMode::JstMd5 | AuthMode::WdtMd5 => {
-            &["ERP_APP_KEY", "ERP_APP_SECRET", "ERP_ACCESS_TOKEN"]
-        }
-        AuthMode::KingdeeHmac => &["ERP_APP_KEY", "ERP_APP_SECRET"],
-    }
-}
-
-fn infer_mode(env: &Env) -> Result<AuthMode> {
-    let set = |v: &str| env.is_set(v);
-    let has_basic = set("ERP_USERNAME") || set("ERP_PASSWORD");
-    if set("ERP_API_KEY") && has_basic {
-        return Err(Error::config_var(
-            "ERP_AUTH_MODE",
-            "both ERP_API_KEY and ERP_USERNAME/ERP_PASSWORD are set and ERP_AUTH_MODE is not: \
-             set ERP_AUTH_MODE=api_key or basic, or unset the variables of the other mode",
-        ));
-    }
-    if set("ERP_APP_KEY") || set("ERP_APP_SECRET") || set("ERP_ACCESS_TOKEN") {
-        return Err(Error::config_var(
-            "ERP_AUTH_MODE",
-            "ERP_APP_KEY/ERP_APP_SECRET are set but ERP_AUTH_MODE is not: choose the signing \
-             scheme with ERP_AUTH_MODE=jst_md5, wdt_md5 or kingdee_hmac",
-        ));
-    }
-    if set("ERP_API_SECRET") {
-        return Err(Error::config_var(
-            "ERP_AUTH_MODE",
-            "ERP_API_SECRET is set but ERP_AUTH_MODE is not: for an ERPNext token header set \
-             ERP_AUTH_MODE=token with ERP_API_KEY and ERP_API_SECRET",
-        ));
-    }
-    Ok(if set("ERP_API_KEY") {
-        AuthMode::ApiKey
-    } else if has_basic {
-        AuthMode::Basic
-    } else {
-        AuthMode::None
-    })
-}
-
-fn require_secret(env: &Env, var: &str, mode: AuthMode) -> Result<Secret> {
-    env.secret(var)
-        .ok_or_else(|| Error::config_var(var, format!("not set; ERP_AUTH_MODE={mode} needs it")))
-}
-
-fn header_safe(var: &str, s: &Secret) -> Result<()> {
-    if http::HeaderValue::from_str(s.expose_secret()).is_err() {
-        return Err(Error::config_var(
-            var,
-            "contains characters not allowed in an HTTP header",
-        ));
-    }
-    Ok(())
-}
-
-fn auth_from_env(env: &Env, profile_mode: Option<AuthMode>) -> Result<Auth> {
-    let (mode, explicit) = match env.get("ERP_AUTH_MODE") {
-        Some(m) => (
-            m.parse::<AuthMode>().map_err(|()| {
-                Error::config_var(
-                    "ERP_AUTH_MODE",
-                    format!(
-                        "expected api_key, basic, token, bearer, jst_md5, wdt_md5, kingdee_hmac \
-                         or none, got {m:?}"
-                    ),
-                )
-            })?,
-            true,
-        ),
-        None => match profile_mode {
-            Some(m) => (m, true),
-            None => (infer_mode(env)?, false),
-        },
-    };
-    let used = credential_vars(mode);
-    let stray: Vec<&str> = CREDENTIAL_VARS
-        .iter()
-        .copied()
-        .filter(|v| env.is_set(v) && !used.contains(v))
-        .collect();
-    if let Some(first) = stray.first() {
-        let how = if explicit {
-            format!("ERP_AUTH_MODE={mode}")
-        } else {
-            format!("the inferred ERP_AUTH_MODE={mode}")
-        };
-        return Err(Error::config_var(
-            *first,
-            format!(
-                "{} set but {how} does not use it; unset it or choose another ERP_AUTH_MODE",
-                stray.join(", ")
-            ),
-        ));
-    }
-    let auth = match mode {
-        AuthMode::None => Auth::None(NoAuth),
-        AuthMode::ApiKey => {
-            let key = require_secret(env, "ERP_API_KEY", mode)?;
-            header_safe("ERP_API_KEY", &key)?;
-            let mut a = ApiKeyAuth::new(ApiKey::from(key));
-            if let Some(h) = env.get("ERP_API_KEY_HEADER") {
-                a = a.with_header(header_name("ERP_API_KEY_HEADER", &h)?);
-            }
-            Auth::ApiKey(a)
-        }
-        AuthMode::Basic => {
-            let user = env.require("ERP_USERNAME", "the ERP user name (ERP_AUTH_MODE=basic)")?;
-            let pass = require_secret(env, "ERP_PASSWORD", mode)?;
-            if user.contains(':') {
-                return Err(Error::config_var(
-                    "ERP_USERNAME",
-                    "must not contain ':' (Basic auth separates user and password with it)",
-                ));
-            }
-            Auth::Basic(BasicAuth::new(user, Password::from(pass)))
-        }
-        AuthMode::Token => {
-            let key = require_secret(env, "ERP_API_KEY", mode)?;
-            let secret = require_secret(env, "ERP_API_SECRET", mode)?;
-            header_safe("ERP_API_KEY", &key)?;
-            header_safe("ERP_API_SECRET", &secret)?;
-            Auth::Token(TokenAuth::new(
-                ApiKey::from(key),
-                ClientSecret::from(secret),
-            ))
-        }
-        AuthMode::Bearer => {
-            let key = require_secret(env, "ERP_API_KEY", mode)?;
-            header_safe("ERP_API_KEY", &key)?;
-            Auth::Bearer(BearerAuth::new(AccessToken::from(key)))
-        }
-        AuthMode::JstMd5 => {
-            let app_key = env.require("ERP_APP_KEY", "the 聚水潭 app key")?;
-            let secret = ClientSecret::from(require_secret(env, "ERP_APP_SECRET", mode)?);
-            let mut s = SortedMd5Signer::jushuitan(app_key, secret);
-            if let Some(t) = env.secret("ERP_ACCESS_TOKEN") {
-                s = s.with_access_token(AccessToken::from(t));
-            }
-            if let Some(n) = env.get("ERP_SIGN_APP_KEY_NAME") {
-                let mut names = s.names().clone();
-                names.app_key = n;
-                s = s.with_names(names);
-            }
-            if let Some(x) = env.get("ERP_SIGN_EXTRA_PARAMS") {
-                let extra: Vec<(String, String)> =
-                    serde_urlencoded::from_str(&x).map_err(|_| {
-                        Error::config_var(
-                            "ERP_SIGN_EXTRA_PARAMS",
-                            "expected form-encoded pairs such as charset=utf-8&version=2",
-                        )
-                    })?;
-                s = s.with_extra_params(extra);
-            }
-            Auth::Md5(s)
-        }
-        AuthMode::WdtMd5 => {
-            let sid = env.require("ERP_WDT_SID", "the 旺店通 seller account (sid)")?;
-            let key = env.require("ERP_APP_KEY", "the 旺店通 app key")?;
-            let secret = ClientSecret::from(require_secret(env, "ERP_APP_SECRET", mode)?);
-            Auth::Wdt(WdtSigner::new(sid, key, secret)?)
-        }
-        AuthMode::KingdeeHmac => {
-            let app_id = env.require(
-                "ERP_APP_KEY",
-                "the Kingdee AppId (<client id>_<32 characters>)",
-            )?;
-            let secret = ClientSecret::from(require_secret(env, "ERP_APP_SECRET", mode)?);
-            let acct = env.require("ERP_KINGDEE_ACCT_ID", "the Kingdee data centre (账套) id")?;
-            let user = env.require("ERP_KINGDEE_USERNAME", "the Kingdee user name")?;
-            let mut id = KingdeeIdentity::new(acct, user);
-            if let Some(l) = env.parse::<u32>("ERP_KINGDEE_LCID", "a locale id such as 2052")? {
-                id.lcid = l;
-            }
-            if let Some(o) = env.get("ERP_KINGDEE_ORG_NUM") {
-                id.org_num = o;
-            }
-            Auth::Kingdee(KingdeeHmacSigner::new(app_id, secret, id)?)
-        }
-    };
-    Ok(auth)
 }
 
 #[cfg(test)]
