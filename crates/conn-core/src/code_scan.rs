@@ -3,9 +3,9 @@
 //! parsing lets the body be parsed once, by the typed decode.
 //!
 //! A [`CodeScan`] is built once per decoder (its searcher is kept), then each body is scanned
-//! once for all keys together: the keys' common ending (`error_code"` for Douyin's
-//! `"error_code"` and `"sub_error_code"`) is searched, and each hit is matched against the
-//! keys it could end.
+//! once for all keys together: the longest text every key contains (`error_code"` for
+//! `"error_code"` and `"sub_error_code"`, `err` once `"err_no"` and `"errno"` join them) is
+//! searched, and each hit is matched against the keys it could belong to.
 //!
 //! ```
 //! use conn_core::code_scan::CodeScan;
@@ -21,11 +21,12 @@ use memchr::memmem::Finder;
 
 /// A prepared scan for a set of error-code keys; see the [module docs](self).
 pub struct CodeScan {
-    /// The keys with their quotes (`"error_code"`), longest first.
-    keys: Vec<Vec<u8>>,
-    /// Searches the keys' common ending (at least the closing quote).
+    /// The keys with their quotes (`"error_code"`), longest first, each with every offset at
+    /// which the anchor occurs in it.
+    keys: Vec<(Vec<u8>, Vec<usize>)>,
+    /// Searches the anchor: the longest text every key contains.
     finder: Finder<'static>,
-    suffix_len: usize,
+    anchor_len: usize,
 }
 
 impl fmt::Debug for CodeScan {
@@ -33,7 +34,7 @@ impl fmt::Debug for CodeScan {
         let keys: Vec<_> = self
             .keys
             .iter()
-            .map(|k| String::from_utf8_lossy(k).into_owned())
+            .map(|(k, _)| String::from_utf8_lossy(k).into_owned())
             .collect();
         f.debug_struct("CodeScan").field("keys", &keys).finish()
     }
@@ -54,22 +55,24 @@ impl CodeScan {
     pub fn from_quoted<K: AsRef<[u8]>>(quoted: &[K]) -> Self {
         let mut keys: Vec<Vec<u8>> = quoted.iter().map(|k| k.as_ref().to_vec()).collect();
         keys.sort_by_key(|k| std::cmp::Reverse(k.len()));
-        // The longest ending every key shares; searching it finds every key in one pass.
-        let suffix_len = match keys.split_first() {
-            None => 0,
-            Some((first, rest)) => (0..=first.len())
-                .rev()
-                .find(|&n| rest.iter().all(|k| k.ends_with(&first[first.len() - n..])))
-                .unwrap_or(0),
-        };
-        let suffix = keys
-            .first()
-            .map(|k| k[k.len() - suffix_len..].to_vec())
-            .unwrap_or_default();
+        let anchor = common_substring(&keys);
+        let keys = keys
+            .into_iter()
+            .map(|k| {
+                let offsets = if anchor.is_empty() {
+                    Vec::new()
+                } else {
+                    (0..=k.len() - anchor.len())
+                        .filter(|&i| k[i..].starts_with(&anchor))
+                        .collect()
+                };
+                (k, offsets)
+            })
+            .collect();
         Self {
-            finder: Finder::new(&suffix).into_owned(),
+            finder: Finder::new(&anchor).into_owned(),
+            anchor_len: anchor.len(),
             keys,
-            suffix_len,
         }
     }
 
@@ -80,30 +83,52 @@ impl CodeScan {
     /// a key; anything it cannot read as zero makes it answer `false`, and the decoder then
     /// parses the body in full.
     pub fn all_zero(&self, body: &[u8]) -> bool {
-        if self.keys.is_empty() || self.suffix_len == 0 {
+        if self.keys.is_empty() || self.anchor_len == 0 {
             return false;
         }
         let mut found = false;
-        for end_at in self.finder.find_iter(body) {
-            let end = end_at + self.suffix_len;
-            let Some(key) = self
-                .keys
-                .iter()
-                .find(|k| end >= k.len() && body[end - k.len()..end] == k[..])
-            else {
-                // The ending of some other key (`"my_error_code"`).
-                continue;
-            };
-            debug_assert!(!key.is_empty());
-            match value_is_zero(&body[end..]) {
-                // The same text as a string value, not a key.
-                None => continue,
-                Some(true) => found = true,
-                Some(false) => return false,
+        let mut from = 0;
+        // Step one byte past each hit rather than past the whole anchor, so an anchor that
+        // overlaps itself cannot hide a key.
+        while let Some(hit) = body.get(from..).and_then(|rest| self.finder.find(rest)) {
+            let at = from + hit;
+            from = at + 1;
+            for (key, offsets) in &self.keys {
+                for &off in offsets {
+                    let Some(start) = at.checked_sub(off) else {
+                        continue;
+                    };
+                    if !body[start..].starts_with(key) {
+                        // Part of some other word (`"my_error_code"`, `"errors"`).
+                        continue;
+                    }
+                    match value_is_zero(&body[start + key.len()..]) {
+                        // The same text as a string value, not a key.
+                        None => {}
+                        Some(true) => found = true,
+                        Some(false) => return false,
+                    }
+                }
             }
         }
         found
     }
+}
+
+/// The longest byte string every key contains (empty when they share nothing).
+fn common_substring(keys: &[Vec<u8>]) -> Vec<u8> {
+    let Some(shortest) = keys.iter().min_by_key(|k| k.len()) else {
+        return Vec::new();
+    };
+    for len in (1..=shortest.len()).rev() {
+        for start in 0..=shortest.len() - len {
+            let cand = &shortest[start..start + len];
+            if keys.iter().all(|k| k.windows(len).any(|w| w == cand)) {
+                return cand.to_vec();
+            }
+        }
+    }
+    Vec::new()
 }
 
 /// After a key: `None` when no `:` follows (not a key), else whether the value reads zero.
@@ -136,13 +161,30 @@ mod tests {
     }
 
     #[test]
-    fn the_common_ending_is_searched_once_for_all_keys() {
+    fn the_text_every_key_shares_is_searched_once_for_all_keys() {
         let s = douyin();
-        assert_eq!(s.suffix_len, "error_code\"".len());
+        assert_eq!(s.anchor_len, "error_code\"".len());
         let s = CodeScan::new(&["errorcode", "code"]);
-        assert_eq!(s.suffix_len, "code\"".len());
+        assert_eq!(s.anchor_len, "code\"".len());
+        // Douyin's official SDK keys share no ending but all contain `err`.
+        let s = CodeScan::new(&[
+            "error_code",
+            "sub_error_code",
+            "err_no",
+            "errcode",
+            "errno",
+            "error",
+        ]);
+        assert_eq!(s.anchor_len, "err".len());
+        assert!(s.all_zero(br#"{"data":{"error_code":0},"extra":{"sub_error_code":0},"err_no":0}"#));
+        assert!(!s.all_zero(br#"{"data":{"error_code":0},"err_no":2100004}"#));
+        assert!(!s.all_zero(br#"{"data":{"error_code":0},"errno":"7"}"#));
+        assert!(
+            s.all_zero(br#"{"errors":[1],"terrno":5,"error":0}"#),
+            "only whole keys count"
+        );
         let s = CodeScan::new(&["status", "errno"]);
-        assert_eq!(s.suffix_len, 1, "only the closing quote is shared");
+        assert_eq!(s.anchor_len, 1, "only the quotes are shared");
         assert!(s.all_zero(br#"{"status":0,"errno":"0"}"#));
         assert!(!s.all_zero(br#"{"status":0,"errno":5}"#));
         assert!(!CodeScan::new(&[]).all_zero(br#"{"error_code":0}"#));

@@ -209,6 +209,10 @@ const CODE_KEYS: &[&[u8]] = &[
     b"\"error\"",
 ];
 
+/// The scan over [`CODE_KEYS`], built once: its searcher is not rebuilt per response.
+static CODE_SCAN: std::sync::LazyLock<conn_core::code_scan::CodeScan> =
+    std::sync::LazyLock::new(|| conn_core::code_scan::CodeScan::from_quoted(CODE_KEYS));
+
 /// Top-level code keys the official Node SDK (`@open-dy/open_api_sdk`) treats as an error when
 /// non-zero, even in a body without `data`/`extra`.
 const TOP_LEVEL_CODES: &[&str] = &["err_no", "errcode", "error_code", "errno", "error"];
@@ -233,7 +237,7 @@ pub fn decode_error(
 ) -> Option<Error> {
     // Almost every response is a success: when every code in it reads zero there is no error,
     // and the body need not be parsed a second time (the caller decodes it once).
-    if conn_core::lenient::codes_all_zero(body, CODE_KEYS) {
+    if CODE_SCAN.all_zero(body) {
         return None;
     }
     let v: Value = serde_json::from_slice(body).ok()?;
