@@ -32,15 +32,14 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
-use std::time::{Duration, Instant};
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, RwLock};
+use std::time::Instant;
 
 use conn_core::credentials::{env_var_name, Credential, CredentialOrigin};
 use conn_core::env::Env;
 use conn_core::secret::Secret;
 use conn_core::token::{StoredTokenSet, TokenKey, TokenSet};
-use ring::digest;
 use zeroize::Zeroizing;
 
 use crate::crypto::{Cipher, EncryptionKey};
@@ -50,7 +49,7 @@ use crate::fsutil::{self, FileStamp};
 use crate::lock::FileLock;
 use crate::names;
 use crate::validate::{CredentialStatus, ValidationReport};
-use crate::{DIR_VAR, ENCRYPTION_KEY_VAR};
+use crate::ENCRYPTION_KEY_VAR;
 
 /// Default store directory, relative to the working directory (the original system's).
 pub const DEFAULT_DIR: &str = ".credentials";
@@ -65,136 +64,17 @@ pub const LOCK_FILE: &str = "lock";
 /// Directory of per-account refresh lock files.
 pub const LOCKS_DIR: &str = "locks";
 
-/// When a handle checks whether another process changed the store before serving a read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ReloadCheck {
-    /// `stat` the store file before every read.
-    EveryRead,
-    /// `stat` it at most once per interval (reads in between are served from the cache).
-    Interval(Duration),
-}
+mod cache;
+mod config;
+mod keyfile;
+#[cfg(test)]
+mod tests;
 
-impl Default for ReloadCheck {
-    fn default() -> Self {
-        ReloadCheck::Interval(Duration::from_millis(100))
-    }
-}
+use cache::{check_token_key, refresh_lock_name};
+use config::KeySetting;
+use keyfile::{key_file_text, load_or_create_key_file};
 
-#[derive(Clone)]
-enum KeySetting {
-    /// `API_CREDENTIAL_ENCRYPTION_KEY` if set, else the key file (generated when missing).
-    Auto,
-    /// A key given by the caller.
-    Explicit(EncryptionKey),
-}
-
-/// Where to keep the store and how to key it.
-///
-/// ```
-/// use conn_creds::StoreConfig;
-/// use conn_core::env::{Env, MapEnv};
-///
-/// let env = Env::from_source(MapEnv::new().set("API_CREDENTIALS_DIR", "/var/lib/app/creds"));
-/// assert_eq!(StoreConfig::from_env_with(&env).dir(), std::path::Path::new("/var/lib/app/creds"));
-/// assert_eq!(StoreConfig::from_env_with(&Env::from_source(MapEnv::new())).dir(), std::path::Path::new(".credentials"));
-/// ```
-#[derive(Clone)]
-pub struct StoreConfig {
-    dir: PathBuf,
-    key: KeySetting,
-    env: Env,
-    reload: ReloadCheck,
-}
-
-impl fmt::Debug for StoreConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("StoreConfig")
-            .field("dir", &self.dir)
-            .field(
-                "key",
-                &match self.key {
-                    KeySetting::Auto => "auto",
-                    KeySetting::Explicit(_) => "explicit [redacted]",
-                },
-            )
-            .field("reload", &self.reload)
-            .finish_non_exhaustive()
-    }
-}
-
-impl StoreConfig {
-    /// A store in `dir`, reading variables (the key, credential overrides) from the process
-    /// environment. `API_CREDENTIALS_DIR` is not consulted: the caller chose the directory.
-    pub fn new(dir: impl Into<PathBuf>) -> Self {
-        Self {
-            dir: dir.into(),
-            key: KeySetting::Auto,
-            env: Env::process(),
-            reload: ReloadCheck::default(),
-        }
-    }
-
-    /// Settings from the process environment (see [`StoreConfig::from_env_with`]).
-    pub fn from_env() -> Self {
-        Self::from_env_with(&Env::process())
-    }
-
-    /// The directory from `API_CREDENTIALS_DIR` (default `.credentials`), variables from `env`.
-    pub fn from_env_with(env: &Env) -> Self {
-        let dir = env.get(DIR_VAR).unwrap_or_else(|| DEFAULT_DIR.to_owned());
-        Self::new(dir).with_env(env.clone())
-    }
-
-    /// Sets the directory.
-    pub fn with_dir(mut self, dir: impl Into<PathBuf>) -> Self {
-        self.dir = dir.into();
-        self
-    }
-
-    /// Reads variables (`API_CREDENTIAL_ENCRYPTION_KEY`, `DOUYIN_APP_SECRET`, …) from `env`.
-    pub fn with_env(mut self, env: Env) -> Self {
-        self.env = env;
-        self
-    }
-
-    /// Uses this key instead of the variable or the key file.
-    pub fn with_key(mut self, key: EncryptionKey) -> Self {
-        self.key = KeySetting::Explicit(key);
-        self
-    }
-
-    /// Sets how often reads check for changes by other processes.
-    pub fn with_reload_check(mut self, check: ReloadCheck) -> Self {
-        self.reload = check;
-        self
-    }
-
-    /// The directory.
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-}
-
-/// Where the handle's key came from (for messages; never the key).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum KeyOrigin {
-    /// `API_CREDENTIAL_ENCRYPTION_KEY`.
-    Environment,
-    /// The key file (generated on first use).
-    File(PathBuf),
-    /// Given by the caller ([`StoreConfig::with_key`] or [`CredentialStore::rotate_key`]).
-    Explicit,
-}
-
-impl fmt::Display for KeyOrigin {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            KeyOrigin::Environment => f.write_str(ENCRYPTION_KEY_VAR),
-            KeyOrigin::File(p) => write!(f, "key file {}", p.display()),
-            KeyOrigin::Explicit => f.write_str("the caller"),
-        }
-    }
-}
+pub use config::{KeyOrigin, ReloadCheck, StoreConfig};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Loaded {
@@ -614,295 +494,5 @@ impl CredentialStore {
         }
         tracing::info!(dir = %dir.display(), "credential store key rotated");
         Ok(())
-    }
-
-    // ----- internals ---------------------------------------------------------------------
-
-    fn read_state(&self) -> RwLockReadGuard<'_, State> {
-        self.inner.state.read().unwrap_or_else(|p| p.into_inner())
-    }
-
-    fn write_state(&self) -> RwLockWriteGuard<'_, State> {
-        self.inner.state.write().unwrap_or_else(|p| p.into_inner())
-    }
-
-    fn store_lock(&self) -> CredsResult<FileLock> {
-        FileLock::acquire(&self.inner.dir.join(LOCK_FILE))
-    }
-
-    fn now_nanos(&self) -> u64 {
-        u64::try_from(self.inner.epoch.elapsed().as_nanos()).unwrap_or(u64::MAX)
-    }
-
-    fn mark_checked(&self) {
-        self.inner
-            .last_check
-            .store(self.now_nanos(), Ordering::Relaxed);
-    }
-
-    fn check_due(&self) -> bool {
-        match self.inner.reload {
-            ReloadCheck::EveryRead => true,
-            ReloadCheck::Interval(d) => {
-                let last = self.inner.last_check.load(Ordering::Relaxed);
-                let due = u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
-                self.now_nanos().saturating_sub(last) >= due
-            }
-        }
-    }
-
-    /// Runs `f` on the records, reloading first when the file changed (per [`ReloadCheck`]).
-    fn read<T>(&self, f: impl FnOnce(&Records) -> T) -> CredsResult<T> {
-        if self.check_due() {
-            let stamp = fsutil::stamp(&self.inner.store_path)?;
-            let current = {
-                let st = self.read_state();
-                !st.broken && st.loaded.map(|l| l.stamp) == stamp
-            };
-            if !current {
-                let mut st = self.write_state();
-                self.sync(&mut st)?;
-            }
-            self.mark_checked();
-        }
-        let st = self.read_state();
-        if st.broken {
-            drop(st);
-            let mut st = self.write_state();
-            self.sync(&mut st)?;
-            return Ok(f(&st.records));
-        }
-        Ok(f(&st.records))
-    }
-
-    /// Brings the cache in line with the file: re-reads it and decrypts it when its content
-    /// differs from what was last loaded. A failure marks the state broken.
-    fn sync(&self, st: &mut State) -> CredsResult<()> {
-        let path = &self.inner.store_path;
-        let result = (|| -> CredsResult<()> {
-            let Some((bytes, stamp)) = fsutil::read(path)? else {
-                if st.loaded.is_some() {
-                    tracing::warn!(file = %path.display(), "credential store file was removed by someone else; now empty");
-                }
-                st.records = Records::default();
-                st.loaded = None;
-                return Ok(());
-            };
-            let digest = sha256(&bytes);
-            if let Some(l) = st.loaded.as_mut() {
-                if !st.broken && l.digest == digest {
-                    l.stamp = stamp;
-                    return Ok(());
-                }
-            }
-            let decoded = match format::decode(path, &bytes, &st.cipher) {
-                Err(CredsError::WrongKey { file, .. }) => {
-                    // Another process may have rotated the key file: follow it once.
-                    match Self::rotated_file_key(st) {
-                        Some(cipher) => {
-                            let d = format::decode(path, &bytes, &cipher);
-                            if d.is_ok() {
-                                st.cipher = cipher;
-                            }
-                            d
-                        }
-                        None => Err(CredsError::WrongKey {
-                            file,
-                            key_origin: String::new(),
-                        }),
-                    }
-                }
-                other => other,
-            };
-            let (header, records) = decoded.map_err(|e| match e {
-                CredsError::WrongKey { file, .. } => CredsError::WrongKey {
-                    file,
-                    key_origin: st.key_origin.to_string(),
-                },
-                other => other,
-            })?;
-            st.records = records;
-            st.loaded = Some(Loaded {
-                version: header.version,
-                digest,
-                stamp,
-            });
-            Ok(())
-        })();
-        st.broken = result.is_err();
-        result
-    }
-
-    /// When the key came from the key file and the file now holds another key, its cipher.
-    fn rotated_file_key(st: &State) -> Option<Arc<Cipher>> {
-        let KeyOrigin::File(path) = &st.key_origin else {
-            return None;
-        };
-        let cipher = Cipher::new(&load_key_file(path).ok()?).ok()?;
-        (cipher.key_id() != st.cipher.key_id()).then(|| Arc::new(cipher))
-    }
-
-    /// Applies `f` to the current records under the writers' lock and, when it reports a
-    /// change, writes the result atomically.
-    fn mutate(
-        &self,
-        f: impl FnOnce(&mut Records, &Cipher) -> CredsResult<bool>,
-    ) -> CredsResult<bool> {
-        let _lock = self.store_lock()?;
-        let (mut next, cipher, generation) = {
-            let mut st = self.write_state();
-            self.sync(&mut st)?;
-            (
-                st.records.clone(),
-                Arc::clone(&st.cipher),
-                st.loaded.map_or(0, |l| l.version.generation),
-            )
-        };
-        if !f(&mut next, &cipher)? {
-            return Ok(false);
-        }
-        self.commit(next, &cipher, generation + 1)?;
-        Ok(true)
-    }
-
-    /// Encodes and writes `records` (caller holds the writers' lock) and installs them.
-    fn commit(&self, records: Records, cipher: &Arc<Cipher>, generation: u64) -> CredsResult<()> {
-        let (bytes, version) = format::encode(&records, generation, cipher)?;
-        for stale in fsutil::remove_stale_temps(&self.inner.dir) {
-            tracing::info!(file = %stale.display(), "removed a temporary file left by an interrupted write");
-        }
-        let stamp = fsutil::write_atomic(&self.inner.dir, STORE_FILE, &bytes)?;
-        let mut st = self.write_state();
-        st.records = records;
-        st.cipher = Arc::clone(cipher);
-        st.loaded = Some(Loaded {
-            version,
-            digest: sha256(&bytes),
-            stamp,
-        });
-        st.broken = false;
-        drop(st);
-        self.mark_checked();
-        Ok(())
-    }
-
-    /// Completes (or discards) a key rotation that was interrupted, under the writers' lock:
-    /// if `key.next` opens the store, it becomes `key`; if `key` opens it, `key.next` is stale.
-    fn finish_interrupted_rotation(&self) -> CredsResult<()> {
-        let dir = &self.inner.dir;
-        let _lock = self.store_lock()?;
-        let next_path = dir.join(KEY_NEXT_FILE);
-        let key_path = dir.join(KEY_FILE);
-        // Another process may have finished the rotation while we waited for the lock.
-        let current = load_key_file(&key_path)?;
-        let mut st = self.write_state();
-        st.cipher = Arc::new(Cipher::new(&current)?);
-        if self.sync(&mut st).is_ok() {
-            if next_path.exists() {
-                std::fs::remove_file(&next_path)
-                    .map_err(|e| CredsError::io("remove", &next_path, e))?;
-                tracing::info!(file = %next_path.display(), "removed the new key of a rotation that did not reach the store");
-            }
-            return Ok(());
-        }
-        if next_path.exists() {
-            let next = load_key_file(&next_path)?;
-            let keep = Arc::clone(&st.cipher);
-            st.cipher = Arc::new(Cipher::new(&next)?);
-            if self.sync(&mut st).is_ok() {
-                fsutil::rename_durable(dir, &next_path, &key_path)?;
-                tracing::info!(dir = %dir.display(), "completed an interrupted key rotation");
-                return Ok(());
-            }
-            st.cipher = keep;
-        }
-        // Neither key opens it: report the original failure.
-        self.sync(&mut st)
-    }
-}
-
-fn check_token_key(key: &TokenKey) -> CredsResult<()> {
-    names::check_platform(&key.platform)?;
-    names::check_account(&key.account)
-}
-
-/// `<platform>-<first 16 bytes of SHA-256(platform NUL account), hex>.lock`: accounts may hold
-/// any characters, file names may not.
-fn refresh_lock_name(key: &TokenKey) -> String {
-    let mut input = Vec::with_capacity(key.platform.len() + key.account.len() + 1);
-    input.extend_from_slice(key.platform.as_bytes());
-    input.push(0);
-    input.extend_from_slice(key.account.as_bytes());
-    let d = digest::digest(&digest::SHA256, &input);
-    let hex: String = d.as_ref()[..16]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    format!("{}-{hex}.lock", key.platform)
-}
-
-fn sha256(bytes: &[u8]) -> [u8; 32] {
-    let mut out = [0u8; 32];
-    out.copy_from_slice(digest::digest(&digest::SHA256, bytes).as_ref());
-    out
-}
-
-fn key_file_text(key: &EncryptionKey) -> Zeroizing<String> {
-    let mut s = key.to_base64();
-    s.push('\n');
-    s
-}
-
-fn load_key_file(path: &Path) -> CredsResult<EncryptionKey> {
-    fsutil::check_private_file(path)?;
-    let text =
-        Zeroizing::new(std::fs::read_to_string(path).map_err(|e| CredsError::io("read", path, e))?);
-    EncryptionKey::parse(&text, &format!("key file {}", path.display()))
-}
-
-/// The key file's key; when there is neither key file nor store, a new key from the CSPRNG
-/// (created under the writers' lock so concurrent first opens agree on one key).
-fn load_or_create_key_file(dir: &Path) -> CredsResult<EncryptionKey> {
-    let key_path = dir.join(KEY_FILE);
-    if key_path.exists() {
-        return load_key_file(&key_path);
-    }
-    let _lock = FileLock::acquire(&dir.join(LOCK_FILE))?;
-    if key_path.exists() {
-        return load_key_file(&key_path);
-    }
-    let store = dir.join(STORE_FILE);
-    if store.exists() {
-        // A new key could never open the existing store: say what is missing instead.
-        return Err(CredsError::KeyMissing {
-            store,
-            key_file: key_path,
-        });
-    }
-    let key = EncryptionKey::generate()?;
-    fsutil::write_atomic(dir, KEY_FILE, key_file_text(&key).as_bytes())?;
-    tracing::info!(file = %key_path.display(), "generated a new credential encryption key");
-    Ok(key)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn lock_names_are_file_safe_and_distinct() {
-        let a = refresh_lock_name(&TokenKey::new("douyin", "_000a/b+c="));
-        let b = refresh_lock_name(&TokenKey::new("douyin", "_000a/b+c"));
-        assert!(a.starts_with("douyin-") && a.ends_with(".lock"), "{a}");
-        assert!(!a.contains('/'));
-        assert_ne!(a, b);
-    }
-
-    #[test]
-    fn reload_check_default_is_an_interval() {
-        assert_eq!(
-            ReloadCheck::default(),
-            ReloadCheck::Interval(Duration::from_millis(100))
-        );
     }
 }
