@@ -182,15 +182,19 @@ impl Config {
         Self::from_env_with(&Env::process(), name)
     }
 
-    /// The named profile from `env`: the first problem; [`Config::from_env_report`] returns
-    /// every one.
+    /// The named profile from `env`. Every problem found is in the one error
+    /// ([`conn_core::error::ConfigError::also`] holds all but the first);
+    /// [`Config::from_env_report`] returns them as a list.
+    ///
+    /// ```
+    /// use conn_core::env::{Env, MapEnv};
+    /// use conn_content::Config;
+    /// let env = Env::from_source(MapEnv::new().set("XIAOHONGSHU_AUTH", "xhs_sign"));
+    /// let err = Config::from_env_with(&env, "xiaohongshu").unwrap_err().to_string();
+    /// assert!(err.contains("XIAOHONGSHU_BASE_URL") && err.contains("XIAOHONGSHU_APP_SECRET"), "{err}");
+    /// ```
     pub fn from_env_with(env: &Env, name: &str) -> Result<Self> {
-        Self::from_env_report(env, name).map_err(|errors| {
-            errors
-                .into_iter()
-                .next()
-                .unwrap_or_else(|| Error::config(format!("invalid content profile `{name}`")))
-        })
+        Self::from_env_report(env, name).map_err(Error::config_all)
     }
 
     /// The named profile from `env`, reporting **every** problem at once (the shape of

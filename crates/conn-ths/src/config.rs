@@ -113,25 +113,23 @@ impl Config {
 
     /// Reads the given environment: `THS_REFRESH_TOKEN` (required), `THS_BASE_URL`,
     /// `THS_RATE_LIMIT_PER_MINUTE`, `THS_RATE_LIMIT_WINDOW`, and conn-core's `API_TIMEOUT` and
-    /// retry variables. The first problem found is returned; [`Config::from_env_report`]
-    /// returns all of them.
+    /// retry variables. Every problem found is in the one error
+    /// ([`conn_core::error::ConfigError::also`] holds all but the first);
+    /// [`Config::from_env_report`] returns them as a list.
     ///
     /// ```
     /// use conn_core::env::{Env, MapEnv};
     /// use conn_ths::Config;
     /// let env = Env::from_source(MapEnv::new().set("THS_RATE_LIMIT_PER_MINUTE", "0"));
+    /// let err = Config::from_env_with(&env).unwrap_err().to_string();
+    /// assert!(err.contains("THS_REFRESH_TOKEN") && err.contains("THS_RATE_LIMIT_PER_MINUTE"), "{err}");
     /// let all = Config::from_env_report(&env).unwrap_err();
     /// let text: Vec<String> = all.iter().map(|e| e.to_string()).collect();
     /// assert!(text.iter().any(|e| e.contains("THS_REFRESH_TOKEN")), "{text:?}");
     /// assert!(text.iter().any(|e| e.contains("THS_RATE_LIMIT_PER_MINUTE")), "{text:?}");
     /// ```
     pub fn from_env_with(env: &Env) -> Result<Self> {
-        Self::from_env_report(env).map_err(|errors| {
-            errors
-                .into_iter()
-                .next()
-                .unwrap_or_else(|| Error::config("invalid iFinD configuration"))
-        })
+        Self::from_env_report(env).map_err(Error::config_all)
     }
 
     /// Reads the given environment, reporting every missing or invalid setting at once.

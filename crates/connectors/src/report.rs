@@ -162,6 +162,7 @@ impl From<ConfigReport> for Error {
         Error::Config(ConfigError {
             var,
             message: report.to_string(),
+            also: Vec::new(),
         })
     }
 }

@@ -9,13 +9,44 @@ use http::StatusCode;
 use super::{BoxError, Error};
 
 /// Missing or invalid configuration.
+///
+/// Reading a configuration from the environment reports every problem at once: the first is
+/// `var`/`message`, the others are in [`ConfigError::also`], and [`ConfigError::problems`] walks
+/// them all.
+///
+/// ```
+/// use conn_core::error::{ConfigError, Error};
+/// let err = Error::config_all(vec![
+///     Error::config_var("A_KEY", "is required"),
+///     Error::config_var("A_TIMEOUT", "must be a duration such as 30s (got `soon`)"),
+/// ]);
+/// let text = err.to_string();
+/// assert!(text.contains("A_KEY") && text.contains("A_TIMEOUT"), "{text}");
+/// let Error::Config(config) = err else { panic!("a config error") };
+/// let vars: Vec<_> = config.problems().filter_map(|p| p.var.as_deref()).collect();
+/// assert_eq!(vars, ["A_KEY", "A_TIMEOUT"]);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("configuration error{}: {message}", var_suffix(.var))]
+#[error("configuration error{}: {message}{}", var_suffix(.var), also_suffix(.also))]
 pub struct ConfigError {
     /// The environment variable to set or fix, when one is responsible.
     pub var: Option<String>,
     /// What is wrong and what is expected.
     pub message: String,
+    /// The other problems found in the same reading, in the order they were found (empty for a
+    /// single problem).
+    pub also: Vec<ConfigError>,
+}
+
+fn also_suffix(also: &[ConfigError]) -> String {
+    let mut text = String::new();
+    for more in also {
+        text.push_str("; and");
+        text.push_str(&var_suffix(&more.var));
+        text.push_str(": ");
+        text.push_str(&more.message);
+    }
+    text
 }
 
 fn var_suffix(var: &Option<String>) -> String {
@@ -31,6 +62,7 @@ impl ConfigError {
         Self {
             var: Some(var.into()),
             message: message.into(),
+            also: Vec::new(),
         }
     }
 
@@ -39,7 +71,13 @@ impl ConfigError {
         Self {
             var: None,
             message: message.into(),
+            also: Vec::new(),
         }
+    }
+
+    /// This problem and every one in [`ConfigError::also`], in order.
+    pub fn problems(&self) -> impl Iterator<Item = &ConfigError> + '_ {
+        std::iter::once(self).chain(self.also.iter())
     }
 }
 

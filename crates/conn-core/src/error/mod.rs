@@ -350,6 +350,27 @@ impl Error {
         Error::Config(ConfigError::new(message))
     }
 
+    /// One error for every problem of a configuration read (what each platform's
+    /// `Config::from_env_with` returns): a single error is returned as it is; several become one
+    /// [`ConfigError`] whose [`ConfigError::also`] holds the rest, so its text names every
+    /// variable. An error that is not a configuration error keeps its text.
+    pub fn config_all(errors: Vec<Error>) -> Self {
+        let mut problems = errors.into_iter().map(|e| match e {
+            Error::Config(c) => c,
+            other => ConfigError::new(other.to_string()),
+        });
+        let Some(mut first) = problems.next() else {
+            return Error::config("invalid configuration (no detail was given)");
+        };
+        for mut more in problems {
+            // A problem that was itself a merged report is flattened, so `problems()` sees all.
+            let nested = std::mem::take(&mut more.also);
+            first.also.push(more);
+            first.also.extend(nested);
+        }
+        Error::Config(first)
+    }
+
     /// A validation error naming the field and the rule it broke.
     pub fn validation(field: impl Into<String>, rule: impl Into<String>) -> Self {
         Error::Validation(ValidationError::new(field, rule))

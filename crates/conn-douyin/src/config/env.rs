@@ -16,8 +16,9 @@ impl Config {
         Self::from_env_with(&Env::process())
     }
 
-    /// From environment variables (see the module docs). The first problem found is returned;
-    /// [`Config::from_env_report`] returns all of them.
+    /// From environment variables (see the module docs). Every problem found is in the one
+    /// error ([`conn_core::error::ConfigError::also`] holds all but the first);
+    /// [`Config::from_env_report`] returns them as a list.
     ///
     /// ```
     /// use conn_core::env::{Env, MapEnv};
@@ -25,14 +26,13 @@ impl Config {
     /// let env = Env::from_source(MapEnv::new().set("DOUYIN_CLIENT_KEY", "a").set("DOUYIN_APP_ID", "b"));
     /// let err = Config::from_env_with(&env).unwrap_err().to_string();
     /// assert!(err.contains("DOUYIN_CLIENT_KEY") && err.contains("DOUYIN_APP_ID"));
+    ///
+    /// let env = Env::from_source(MapEnv::new().set("DOUYIN_REDIRECT_URI", "not a url"));
+    /// let err = Config::from_env_with(&env).unwrap_err().to_string();
+    /// assert!(err.contains("DOUYIN_CLIENT_KEY") && err.contains("DOUYIN_REDIRECT_URI"), "{err}");
     /// ```
     pub fn from_env_with(env: &Env) -> Result<Self> {
-        Self::from_env_report(env).map_err(|errors| {
-            errors
-                .into_iter()
-                .next()
-                .unwrap_or_else(|| Error::config("invalid Douyin configuration"))
-        })
+        Self::from_env_report(env).map_err(Error::config_all)
     }
 
     /// From environment variables, reporting every problem at once.

@@ -73,15 +73,10 @@ impl Config {
 }
 
 impl ConfigBuilder {
-    /// A builder filled from the environment (see [`crate::ENV_VARS`]); the first problem
-    /// found. [`ConfigBuilder::from_env_report`] returns all of them.
+    /// A builder filled from the environment (see [`crate::ENV_VARS`]): every problem found
+    /// is in the one error; [`ConfigBuilder::from_env_report`] returns them as a list.
     pub fn from_env(env: &Env) -> Result<Self> {
-        Self::from_env_report(env).map_err(|errors| {
-            errors
-                .into_iter()
-                .next()
-                .unwrap_or_else(|| Error::config("invalid ERP configuration"))
-        })
+        Self::from_env_report(env).map_err(Error::config_all)
     }
 
     /// A builder filled from the environment, or every problem found.

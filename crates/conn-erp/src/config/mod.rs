@@ -122,10 +122,21 @@ impl Config {
         Self::from_env_with(&Env::process())
     }
 
-    /// Reads `ERP_*` (and conn-core's `API_*`) variables from `env`: the first problem;
-    /// [`Config::from_env_report`] returns every one.
+    /// Reads `ERP_*` (and conn-core's `API_*`) variables from `env`. Every problem found is in
+    /// the one error ([`conn_core::error::ConfigError::also`] holds all but the first);
+    /// [`Config::from_env_report`] returns them as a list.
+    ///
+    /// ```
+    /// use conn_core::env::{Env, MapEnv};
+    /// use conn_erp::Config;
+    /// let env = Env::from_source(
+    ///     MapEnv::new().set("ERP_AUTH_MODE", "kingdee_hmac").set("ERP_PAGE_SIZE", "lots"),
+    /// );
+    /// let err = Config::from_env_with(&env).unwrap_err().to_string();
+    /// assert!(err.contains("ERP_APP_KEY") && err.contains("ERP_PAGE_SIZE"), "{err}");
+    /// ```
     pub fn from_env_with(env: &Env) -> Result<Self> {
-        ConfigBuilder::from_env(env)?.build()
+        Self::from_env_report(env).map_err(Error::config_all)
     }
 
     /// The base URL.
