@@ -1,6 +1,6 @@
 //! Client-level benchmarks of the connectors against raw reqwest.
 //!
-//! Each [`Case`] is one platform's most common read, done two ways against the same server:
+//! Each case ([`cases::NAMES`]) is one platform's most common read, done two ways against the same server:
 //! through the platform's real `Client` (tokens from an in-memory store, the envelope check,
 //! the typed decode, the client's spans) and by hand with reqwest (the identical request, the
 //! status, the envelope's codes and a typed serde decode). The server runs in a process of its
