@@ -58,7 +58,7 @@ return 1
     )
 });
 
-/// A [`Journal`] in Redis shared by every process and host (see the [module docs](self)).
+/// A [`Journal`] in Redis shared by every process and host (see the crate docs).
 #[derive(Clone)]
 pub struct RedisJournal {
     redis: Redis,

@@ -2,7 +2,8 @@
 //! retries by the decision table, a platform envelope check, and one tracing span per operation.
 //!
 //! A platform crate builds a [`Transport`] once with its [`EnvelopeDecoder`] and sends
-//! [`Request`]s through it. A request names its operation and declares its [`Idempotency`];
+//! [`Request`]s through it. A request names its operation and declares its
+//! [`Idempotency`](crate::retry::Idempotency);
 //! POST constructors take it as an argument so no write goes out without a decision.
 //!
 //! ```no_run

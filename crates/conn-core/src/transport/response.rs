@@ -45,7 +45,7 @@ pub(super) fn retry_after_of(headers: &HeaderMap) -> Option<Duration> {
 ///
 /// Called for every response, whatever its status, before the status is checked: platforms such
 /// as Douyin answer errors with HTTP 200 and a code in the body. Return `None` when the body
-/// carries no platform error; the transport then fails non-2xx statuses with an [`HttpError`].
+/// carries no platform error; the transport then fails non-2xx statuses with an [`HttpError`](crate::error::HttpError).
 pub trait EnvelopeDecoder: Send + Sync + fmt::Debug {
     /// The platform error in this response, if any.
     fn decode_error(&self, response: &ResponseParts<'_>) -> Option<Error>;
@@ -90,7 +90,7 @@ pub(super) struct CreateFacts {
 
 impl Response {
     /// Decodes the body, keeping the failing JSON path and a redacted body excerpt on error
-    /// (no excerpt at all for a [`Request::secret_response`]).
+    /// (no excerpt at all for a [`Request::secret_response`](super::Request::secret_response)).
     ///
     /// The answer to a create that cannot be decoded is [`Error::OutcomeUnknown`], the decode
     /// error its source: the platform said "success" and may have done the work, so a resend

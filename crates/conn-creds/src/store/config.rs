@@ -128,7 +128,7 @@ pub enum KeyOrigin {
     Environment,
     /// The key file (generated on first use).
     File(PathBuf),
-    /// Given by the caller ([`StoreConfig::with_key`] or [`CredentialStore::rotate_key`]).
+    /// Given by the caller ([`StoreConfig::with_key`] or [`CredentialStore::rotate_key`](super::CredentialStore::rotate_key)).
     Explicit,
 }
 
