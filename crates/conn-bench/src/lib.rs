@@ -1,9 +1,9 @@
 //! Client-level benchmarks of the connectors against raw reqwest.
 //!
-//! Each case ([`cases::NAMES`]) is one platform's most common read, done two ways against the same server:
-//! through the platform's real `Client` (tokens from an in-memory store, the envelope check,
-//! the typed decode, the client's spans) and by hand with reqwest (the identical request, the
-//! status, the envelope's codes and a typed serde decode). The server runs in a process of its
+//! Each case ([`cases::NAMES`]) is one platform's most common read, done two ways against the
+//! same server: through the platform's real `Client` (tokens from an in-memory store, the
+//! envelope check, the typed decode, the client's spans) and by hand with reqwest (the identical
+//! request, the status, the envelope's codes and a typed serde decode). The server runs in a process of its
 //! own (`bench-server`) and the client in another (`bench-client`), so instruction counts and
 //! CPU time are the client's alone. `benches/client.rs` drives both under callgrind and plain.
 //!

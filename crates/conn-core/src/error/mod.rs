@@ -354,7 +354,13 @@ impl Error {
     /// `Config::from_env_with` returns): a single error is returned as it is; several become one
     /// [`ConfigError`] whose [`ConfigError::also`] holds the rest, so its text names every
     /// variable. An error that is not a configuration error keeps its text.
-    pub fn config_all(errors: Vec<Error>) -> Self {
+    pub fn config_all(mut errors: Vec<Error>) -> Self {
+        // One problem keeps its own variant (a validation error from a builder stays one).
+        if errors.len() == 1 {
+            if let Some(only) = errors.pop() {
+                return only;
+            }
+        }
         let mut problems = errors.into_iter().map(|e| match e {
             Error::Config(c) => c,
             other => ConfigError::new(other.to_string()),
@@ -615,5 +621,29 @@ mod tests {
             panic!()
         };
         assert_eq!(o.context("video_id"), Some("v1"));
+    }
+
+    #[test]
+    fn config_all_keeps_a_single_error_and_flattens_merged_reports() {
+        let single = Error::config_all(vec![Error::validation("page_size", "at most 100")]);
+        assert!(matches!(single, Error::Validation(_)), "{single:?}");
+
+        let merged = Error::config_all(vec![
+            Error::config_var("A", "is required"),
+            Error::config_var("B", "is required"),
+        ]);
+        let all = Error::config_all(vec![
+            merged,
+            Error::validation("page_size", "at most 100"),
+            Error::config_var("C", "is required"),
+        ]);
+        let Error::Config(c) = &all else {
+            panic!("{all:?}")
+        };
+        let vars: Vec<_> = c.problems().map(|p| p.var.as_deref()).collect();
+        assert_eq!(vars, [Some("A"), Some("B"), None, Some("C")]);
+        let text = all.to_string();
+        assert!(text.contains("invalid `page_size`: at most 100"), "{text}");
+        assert!(matches!(Error::config_all(Vec::new()), Error::Config(_)));
     }
 }

@@ -45,7 +45,8 @@ pub(super) fn retry_after_of(headers: &HeaderMap) -> Option<Duration> {
 ///
 /// Called for every response, whatever its status, before the status is checked: platforms such
 /// as Douyin answer errors with HTTP 200 and a code in the body. Return `None` when the body
-/// carries no platform error; the transport then fails non-2xx statuses with an [`HttpError`](crate::error::HttpError).
+/// carries no platform error; the transport then fails non-2xx statuses with an
+/// [`HttpError`](crate::error::HttpError).
 pub trait EnvelopeDecoder: Send + Sync + fmt::Debug {
     /// The platform error in this response, if any.
     fn decode_error(&self, response: &ResponseParts<'_>) -> Option<Error>;
