@@ -44,6 +44,11 @@ impl Cargo {
                 command.env_remove(&key);
             }
         }
+        // Incremental caches are several GB for a workspace this size and a CI
+        // run never reuses them; a developer who exported a value keeps it.
+        if std::env::var_os("CARGO_INCREMENTAL").is_none() {
+            command.env("CARGO_INCREMENTAL", "0");
+        }
         command.envs(self.env.iter().map(|(k, v)| (k, v)));
         command
     }
