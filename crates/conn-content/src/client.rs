@@ -332,27 +332,23 @@ impl Client {
         };
         for (name, ptr) in p.response.stats.fields() {
             let Some(ptr) = ptr else { continue };
+            // Counts arrive as numbers, integral floats or numeric strings; the rule is
+            // conn-core's, as everywhere else.
             let value = match ptr.get(&raw) {
                 None | Some(Value::Null) => None,
-                Some(Value::Number(n)) => n.as_u64().or_else(|| {
-                    // 12.0 is a count; 1.5 or -1 is not.
-                    n.as_f64()
-                        .filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f < 1e18)
-                        .map(|f| f as u64)
-                }),
-                Some(Value::String(s)) => s.trim().parse::<u64>().ok(),
-                Some(_) => None,
+                Some(found) => match conn_core::lenient::opt_u64(found) {
+                    Ok(Some(n)) => Some(n),
+                    _ => {
+                        return Err(decode_error(
+                            p,
+                            "stats",
+                            ptr,
+                            &resp,
+                            format!("`{name}` at `{ptr}` is not a non-negative whole number"),
+                        ))
+                    }
+                },
             };
-            let present = !matches!(ptr.get(&raw), None | Some(Value::Null));
-            if present && value.is_none() {
-                return Err(decode_error(
-                    p,
-                    "stats",
-                    ptr,
-                    &resp,
-                    format!("`{name}` at `{ptr}` is not a non-negative whole number"),
-                ));
-            }
             let slot = match name {
                 "views" => &mut stats.views,
                 "likes" => &mut stats.likes,

@@ -5,8 +5,6 @@
 //! read from each ERP's request shape and deduplicated as the ERP does (聚水潭 `so_id` and
 //! 旺店通 `tid` update the same order, Kingdee refuses a second `FBillNo`).
 
-use std::str::FromStr;
-
 use chrono::NaiveDate;
 use http::Method;
 use percent_encoding::percent_decode_str;
@@ -14,7 +12,7 @@ use rust_decimal::Decimal;
 use serde_json::{json, Value};
 use wiremock::Request;
 
-use super::server::Responder;
+use super::server::{decimal, number, Responder};
 use super::verify::{query_pairs, Business};
 use super::FakeOp;
 use crate::profile::{self, Profile};
@@ -91,22 +89,6 @@ pub(super) fn erpnext_name(req: &Request) -> Option<String> {
     (!rest.is_empty()).then(|| percent_decode_str(rest).decode_utf8_lossy().into_owned())
 }
 
-fn dec(v: Option<&Value>) -> Option<Decimal> {
-    match v? {
-        Value::Number(n) => Decimal::from_str(&n.to_string()).ok(),
-        Value::String(s) => Decimal::from_str(s.trim()).ok(),
-        _ => None,
-    }
-}
-
-fn num(v: Option<&Value>) -> Option<u64> {
-    match v? {
-        Value::Number(n) => n.as_u64(),
-        Value::String(s) => s.trim().parse().ok(),
-        _ => None,
-    }
-}
-
 fn date_of(o: &Value) -> Option<NaiveDate> {
     let s = o.get("created_at")?.as_str()?;
     NaiveDate::parse_from_str(s.get(..10)?, "%Y-%m-%d").ok()
@@ -161,7 +143,7 @@ fn render(p: Profile, o: &Value, n: usize) -> Value {
         }),
         Profile::Kingdee => {
             // Rows in FieldKeys order; Kingdee sends numbers as JSON numbers.
-            let amount = dec(Some(&total))
+            let amount = decimal(Some(&total))
                 .and_then(|d| serde_json::from_str::<Value>(&d.to_string()).ok())
                 .unwrap_or(Value::Null);
             json!([
@@ -257,9 +239,10 @@ impl Responder {
         // (first index, page size, from, to) per ERP.
         let (start, size, from, to): (u64, u64, Option<NaiveDate>, Option<NaiveDate>) = match p {
             Profile::Jushuitan => {
-                let (Some(pi), Some(ps)) =
-                    (num(body.get("page_index")), num(body.get("page_size")))
-                else {
+                let (Some(pi), Some(ps)) = (
+                    number(body.get("page_index")),
+                    number(body.get("page_size")),
+                ) else {
                     return refusal(p, "page_index and page_size are required");
                 };
                 if pi == 0 || ps == 0 || ps > 100 {
@@ -284,9 +267,10 @@ impl Responder {
                 ((pi - 1).saturating_mul(ps), ps, from, to)
             }
             Profile::Wangdiantong => {
-                let (Some(pn), Some(ps)) =
-                    (num(b.params.get("page_no")), num(b.params.get("page_size")))
-                else {
+                let (Some(pn), Some(ps)) = (
+                    number(b.params.get("page_no")),
+                    number(b.params.get("page_size")),
+                ) else {
                     return refusal(p, "page_no and page_size are required");
                 };
                 let args = body.get(0).cloned().unwrap_or(Value::Null);
@@ -309,16 +293,16 @@ impl Responder {
                     .unwrap_or_default();
                 let after = |marker: &str| filter.split(marker).nth(1).and_then(day);
                 (
-                    num(d.get("StartRow")).unwrap_or(0),
-                    num(d.get("Limit")).unwrap_or(0),
+                    number(d.get("StartRow")).unwrap_or(0),
+                    number(d.get("Limit")).unwrap_or(0),
                     after("FDate>='"),
                     after("FDate<='"),
                 )
             }
             _ => {
                 let (Some(ls), Some(ps)) = (
-                    num(b.params.get("limit_start")),
-                    num(b.params.get("limit_page_length")),
+                    number(b.params.get("limit_start")),
+                    number(b.params.get("limit_page_length")),
                 ) else {
                     return refusal(p, "limit_start and limit_page_length are required");
                 };
@@ -401,10 +385,10 @@ impl Responder {
                 arr.iter()
                     .map(|i| {
                         let s = sku(i).ok_or("a line has no sku")?;
-                        let qty = dec(i.get(q))
+                        let qty = decimal(i.get(q))
                             .filter(|d| *d > Decimal::ZERO)
                             .ok_or("a line's quantity must be above zero")?;
-                        let price = dec(i.get(pr)).ok_or("a line has no price")?;
+                        let price = decimal(i.get(pr)).ok_or("a line has no price")?;
                         Ok::<_, &str>((s, qty, price))
                     })
                     .collect::<Result<Vec<_>, _>>()

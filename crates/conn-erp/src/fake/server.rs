@@ -1,7 +1,6 @@
 //! The fake's request handling: routing, auth verification, operations, faults.
 
 use std::collections::{HashMap, VecDeque};
-use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -138,20 +137,14 @@ fn route(shared: &Shared, req: &Request) -> Option<(FakeOp, Option<String>)> {
     None
 }
 
-fn number(v: Option<&Value>) -> Option<u64> {
-    match v? {
-        Value::Number(n) => n.as_u64(),
-        Value::String(s) => s.trim().parse().ok(),
-        _ => None,
-    }
+/// A count sent as a number or a numeric string; the rule is conn-core's, as in the client.
+pub(super) fn number(v: Option<&Value>) -> Option<u64> {
+    conn_core::lenient::opt_u64(v?).ok().flatten()
 }
 
-fn decimal(v: Option<&Value>) -> Option<Decimal> {
-    match v? {
-        Value::Number(n) => Decimal::from_str(&n.to_string()).ok(),
-        Value::String(s) => Decimal::from_str(s.trim()).ok(),
-        _ => None,
-    }
+/// An amount sent as a number or a decimal string; the rule is conn-core's, as in the client.
+pub(super) fn decimal(v: Option<&Value>) -> Option<Decimal> {
+    conn_core::lenient::opt_decimal(v?).ok().flatten()
 }
 
 fn invalid(msg: &str) -> (u16, Value) {

@@ -7,7 +7,6 @@ use std::str::FromStr;
 
 use conn_core::{Error, Result};
 use rust_decimal::Decimal;
-use serde::de::{self, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A money amount: an exact decimal.
@@ -34,7 +33,7 @@ impl Money {
     /// Parses a decimal string (`"12.30"`, `"-5"`, `"1e3"`); a bad one is a validation error
     /// naming `field`.
     pub fn parse(field: &str, s: &str) -> Result<Self> {
-        parse_decimal(s.trim())
+        conn_core::lenient::parse_decimal(s)
             .map(Self)
             .ok_or_else(|| Error::validation(field, format!("not a decimal amount: {s:?}")))
     }
@@ -48,15 +47,6 @@ impl Money {
     pub fn is_negative(&self) -> bool {
         self.0.is_sign_negative() && !self.0.is_zero()
     }
-}
-
-fn parse_decimal(s: &str) -> Option<Decimal> {
-    if s.is_empty() {
-        return None;
-    }
-    Decimal::from_str(s)
-        .ok()
-        .or_else(|| Decimal::from_scientific(s).ok())
 }
 
 impl fmt::Display for Money {
@@ -112,7 +102,7 @@ impl Serialize for Money {
 
 impl<'de> Deserialize<'de> for Money {
     fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        d.deserialize_any(DecimalVisitor).map(Money)
+        conn_core::lenient::decimal(d).map(Money)
     }
 }
 
@@ -121,42 +111,4 @@ pub(super) fn ser_decimal<S: Serializer>(
     s: S,
 ) -> std::result::Result<S::Ok, S::Error> {
     s.collect_str(d)
-}
-
-pub(super) fn de_decimal<'de, D: Deserializer<'de>>(
-    d: D,
-) -> std::result::Result<Decimal, D::Error> {
-    d.deserialize_any(DecimalVisitor)
-}
-
-/// Reads a decimal from a JSON string or number.
-struct DecimalVisitor;
-
-impl Visitor<'_> for DecimalVisitor {
-    type Value = Decimal;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a decimal amount as a string or a number")
-    }
-
-    fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<Decimal, E> {
-        parse_decimal(v.trim()).ok_or_else(|| E::custom(format!("not a decimal amount: {v:?}")))
-    }
-
-    fn visit_i64<E: de::Error>(self, v: i64) -> std::result::Result<Decimal, E> {
-        Ok(Decimal::from(v))
-    }
-
-    fn visit_u64<E: de::Error>(self, v: u64) -> std::result::Result<Decimal, E> {
-        Ok(Decimal::from(v))
-    }
-
-    fn visit_f64<E: de::Error>(self, v: f64) -> std::result::Result<Decimal, E> {
-        if !v.is_finite() {
-            return Err(E::custom("not a finite amount"));
-        }
-        // Rust prints the shortest text that reads back as the same f64, which is the text the
-        // JSON carried for any amount with up to 15 significant digits: 0.1 stays one tenth.
-        parse_decimal(&v.to_string()).ok_or_else(|| E::custom(format!("amount out of range: {v}")))
-    }
 }

@@ -5,7 +5,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::money::{de_decimal, ser_decimal, Money};
+use super::money::{ser_decimal, Money};
 
 /// One line of a new order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -16,7 +16,10 @@ pub struct NewOrderItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Quantity, above zero.
-    #[serde(serialize_with = "ser_decimal", deserialize_with = "de_decimal")]
+    #[serde(
+        serialize_with = "ser_decimal",
+        deserialize_with = "conn_core::lenient::decimal"
+    )]
     pub quantity: Decimal,
     /// Unit price, zero or more.
     pub unit_price: Money,

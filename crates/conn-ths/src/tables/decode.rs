@@ -380,7 +380,6 @@ impl<'de> Deserialize<'de> for TopKey {
 
 #[cfg(test)]
 mod tests {
-    use super::cells::numeric;
     use super::*;
     use rust_decimal::Decimal;
     use std::str::FromStr;
@@ -391,21 +390,6 @@ mod tests {
 
     fn dec(s: &str) -> Decimal {
         Decimal::from_str(s).unwrap()
-    }
-
-    #[test]
-    fn numeric_rules() {
-        assert_eq!(numeric("12.50"), Some(dec("12.50")));
-        assert_eq!(numeric("12.50").unwrap().to_string(), "12.50");
-        assert_eq!(numeric("-0.5"), Some(dec("-0.5")));
-        assert_eq!(numeric("0"), Some(Decimal::ZERO));
-        assert_eq!(numeric("1e3"), Some(dec("1000")));
-        assert_eq!(numeric("1.58E12"), Some(dec("1580000000000")));
-        assert_eq!(numeric("000001"), None);
-        assert_eq!(numeric("inf"), None);
-        assert_eq!(numeric("NaN"), None);
-        assert_eq!(numeric("12%"), None);
-        assert_eq!(numeric("同花顺"), None);
     }
 
     #[test]

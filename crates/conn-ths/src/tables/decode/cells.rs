@@ -1,66 +1,14 @@
-//! One value at a time: what counts as missing, what counts as a number (a decimal), and the
-//! visitors that push cells into a column and times into the time column.
+//! One value at a time: the visitors that push cells into a column and times into the time
+//! column. What counts as missing and as a number is `conn_core::lenient`'s rule, shared with
+//! every crate that reads figures.
 
 use std::fmt;
-use std::str::FromStr;
 
+use conn_core::lenient::{decimal_of_f64, is_missing, parse_number};
 use rust_decimal::Decimal;
 use serde::de::{self, DeserializeSeed, Deserializer, SeqAccess, Visitor};
 
 use crate::tables::ColumnData;
-
-/// Text that counts as a missing value.
-pub(super) fn is_missing(s: &str) -> bool {
-    let t = s.trim();
-    t.is_empty() || t == "--"
-}
-
-/// A string that is a number (not an identifier such as `000001`), as a decimal that keeps its
-/// spelling's scale (`"12.50"` is 12.50). Exponents (`1e3`, `1.58E12`) are accepted.
-pub(super) fn numeric(s: &str) -> Option<Decimal> {
-    let t = s.trim();
-    let digits = t.strip_prefix('-').unwrap_or(t).as_bytes();
-    if digits.len() > 1 && digits[0] == b'0' && digits[1].is_ascii_digit() {
-        return None;
-    }
-    if !digits
-        .first()
-        .is_some_and(|b| b.is_ascii_digit() || *b == b'.')
-    {
-        return None;
-    }
-    if t.bytes().any(|b| b == b'e' || b == b'E') {
-        return Decimal::from_scientific(t).ok();
-    }
-    Decimal::from_str(t).ok()
-}
-
-/// A JSON float as the decimal its shortest round-trip spelling says: the `f64` nearest to
-/// `8.56` prints as `8.56`, which is what the sender wrote. `None` beyond a decimal's range.
-pub(super) fn float_decimal(v: f64) -> Option<Decimal> {
-    if !v.is_finite() {
-        return None;
-    }
-    // Fast path (prices and money carry a few decimals): the smallest scale at which the
-    // value round-trips is the spelling the sender wrote. Formatting every number as text
-    // first made decoding twice as slow as building a `serde_json::Value`.
-    let mut pow = 1.0_f64;
-    for scale in 0..=12_u32 {
-        let m = (v * pow).round();
-        if m.abs() >= MAX_EXACT {
-            break;
-        }
-        if m / pow == v {
-            return Some(Decimal::new(m as i64, scale));
-        }
-        pow *= 10.0;
-    }
-    // `Display` for f64 never uses an exponent, so this is plain digits.
-    Decimal::from_str(&v.to_string()).ok()
-}
-
-/// 2⁵³: below it every whole `f64` is exact, and converts to `i64` exactly.
-const MAX_EXACT: f64 = 9_007_199_254_740_992.0;
 
 /// A column under construction: numeric until a non-numeric text value arrives.
 #[derive(Default)]
@@ -94,7 +42,7 @@ impl ColBuilder {
     }
 
     pub(super) fn push_float(&mut self, v: f64) {
-        match float_decimal(v) {
+        match decimal_of_f64(v) {
             Some(d) => self.push_num(d),
             // Too large for a decimal (or not finite): keep the spelling as text.
             None => self.push_str(&fmt_num(v)),
@@ -109,7 +57,7 @@ impl ColBuilder {
             t.push(Some(s.to_owned()));
             return;
         }
-        match numeric(s) {
+        match parse_number(s) {
             Some(v) => {
                 self.spelled.push((self.nums.len(), s.to_owned()));
                 self.nums.push(Some(v));

@@ -19,6 +19,12 @@
 use std::fmt;
 use std::time::Duration;
 
+#[cfg(feature = "decimal")]
+mod decimal;
+#[cfg(feature = "decimal")]
+#[cfg_attr(docsrs, doc(cfg(feature = "decimal")))]
+pub use decimal::{decimal, decimal_of_f64, is_missing, opt_decimal, parse_decimal, parse_number};
+
 use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
 
@@ -150,7 +156,7 @@ fn describe(s: &Scalar) -> String {
     match s {
         Scalar::Int(i) => i.to_string(),
         Scalar::Bool(b) => b.to_string(),
-        Scalar::Text(t) => format!("{t:?}"),
+        Scalar::Text(t) => shown(format!("{t:?}")),
         Scalar::Null => "null".into(),
         Scalar::Other(o) => o.clone(),
     }
@@ -290,6 +296,8 @@ pub enum DurationError {
     NotFinite(String),
 }
 
+/// A value as an error message shows it: cut after 32 characters, so a megabyte of junk in one
+/// field stays a one-line message.
 fn shown(v: impl fmt::Display) -> String {
     let s = v.to_string();
     match s.char_indices().nth(32) {
