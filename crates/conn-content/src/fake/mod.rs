@@ -34,6 +34,7 @@ use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use conn_core::fake::FakeServer;
 use conn_core::retry::{Jitter, RetryPolicy};
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer};
@@ -88,7 +89,7 @@ impl FakeTarget {
 
 /// A running fake; see the [module docs](self). Dropping it stops the server.
 pub struct FakeContent {
-    server: MockServer,
+    server: FakeServer,
     shared: Arc<Shared>,
     profile: Profile,
     credentials: Credentials,
@@ -141,7 +142,7 @@ impl FakeContent {
     /// # Panics
     /// As [`FakeContent::start`].
     pub async fn start_with(target: impl Into<FakeTarget>, credentials: Credentials) -> Self {
-        let server = MockServer::start().await;
+        let server = FakeServer::start().await;
         let profile = target.into().into_profile().with_base_url(server.uri());
         let config = match Config::new(profile.clone(), credentials.clone()) {
             Ok(c) => c

@@ -23,11 +23,12 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use conn_core::fake::FakeServer;
 use conn_core::retry::{Jitter, RetryPolicy};
 use conn_core::transport::TransportConfig;
 use serde_json::{json, Value};
 use wiremock::matchers::any;
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+use wiremock::{Mock, Request, Respond, ResponseTemplate};
 
 use crate::toutiao::ToutiaoOAuth;
 
@@ -87,7 +88,7 @@ impl Shared {
 /// The fake Toutiao OAuth server. Cheap to clone (clones share state).
 #[derive(Clone)]
 pub struct FakeToutiaoOAuth {
-    server: Arc<MockServer>,
+    server: Arc<FakeServer>,
     shared: Arc<Shared>,
 }
 
@@ -102,7 +103,7 @@ impl std::fmt::Debug for FakeToutiaoOAuth {
 impl FakeToutiaoOAuth {
     /// Starts the fake (refresh tokens rotate on every refresh).
     pub async fn start() -> Self {
-        let server = MockServer::start().await;
+        let server = FakeServer::start().await;
         let shared = Arc::new(Shared(Mutex::new(State {
             rotate: true,
             ..State::default()

@@ -53,6 +53,7 @@ use std::time::Duration;
 
 use conn_core::clock::{self, SharedClock};
 use conn_core::error::{Error, Result, TransportError, TransportErrorKind};
+use conn_core::fake::FakeServer;
 use conn_core::retry::{Jitter, RetryPolicy};
 use conn_core::secret::{AccessToken, ClientSecret, RefreshToken};
 use conn_core::token::TokenSet;
@@ -218,10 +219,12 @@ impl FakeDouyinBuilder {
             opts,
         )));
         // wiremock's own request recording would keep every body: the fake records its own way.
-        let server = MockServer::builder()
-            .disable_request_recording()
-            .start()
-            .await;
+        let server = FakeServer::new(
+            MockServer::builder()
+                .disable_request_recording()
+                .start()
+                .await,
+        );
         Mock::given(DropMatcher(state.clone()))
             .respond_with_err(|_: &wiremock::Request| {
                 std::io::Error::new(
@@ -292,7 +295,7 @@ pub struct FakeDouyin {
     state: Shared,
     // Dropped before the server: it forwards to it.
     front: front::FrontDoor,
-    server: MockServer,
+    server: FakeServer,
     uri: String,
     client_key: String,
     client_secret: ClientSecret,

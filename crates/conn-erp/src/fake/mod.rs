@@ -37,12 +37,13 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use conn_core::clock::{self, SharedClock};
+use conn_core::fake::FakeServer;
 use conn_core::retry::{Jitter, RetryPolicy};
 use conn_core::secret::{AccessToken, ApiKey, ClientSecret, Password};
 use conn_core::Result;
 use http::header::HeaderName;
 use serde_json::Value;
-use wiremock::{Mock, MockGuard, MockServer};
+use wiremock::{Mock, MockGuard};
 
 use crate::auth::{
     ApiKeyAuth, Auth, AuthMode, BasicAuth, BearerAuth, KingdeeHmacSigner, KingdeeIdentity, NoAuth,
@@ -252,7 +253,7 @@ impl FakeErpBuilder {
 
     /// Starts the server (on 127.0.0.1) and mounts the fake.
     pub async fn start(self) -> FakeErp {
-        let server = MockServer::start().await;
+        let server = FakeServer::start().await;
         let auth = client_auth(self.mode, &self.credentials);
         let shared = Arc::new(Shared {
             settings: self,
@@ -323,7 +324,7 @@ impl Shared {
 
 /// A running fake ERP. Dropping it stops the server (and verifies expectations).
 pub struct FakeErp {
-    server: MockServer,
+    server: FakeServer,
     shared: Arc<Shared>,
 }
 

@@ -49,6 +49,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use chrono::{NaiveDate, NaiveDateTime};
+use conn_core::fake::FakeServer;
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, Respond, ResponseTemplate};
 
@@ -67,7 +68,7 @@ pub const DEFAULT_FAKE_REFRESH_TOKEN: &str = "fake-refresh-token-0123456789";
 
 /// A running fake iFinD server. Dropping it stops the server.
 pub struct FakeIfind {
-    server: MockServer,
+    server: FakeServer,
     state: Arc<Mutex<State>>,
     refresh_token: String,
     rate_limit: Option<(u32, Duration)>,
@@ -167,7 +168,7 @@ impl FakeIfindBuilder {
             quote_time: self.quote_time,
             token_fetch_limit: self.token_fetch_limit,
         })));
-        let server = MockServer::start().await;
+        let server = FakeServer::start().await;
         Mock::given(any())
             .respond_with(Responder {
                 state: state.clone(),
