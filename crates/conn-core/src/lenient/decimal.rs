@@ -27,8 +27,12 @@ use std::str::FromStr;
 use rust_decimal::Decimal;
 use serde::de::{self, Deserializer, Visitor};
 
+// The four text rules below run once per table cell, called from other crates: `#[inline]`
+// lets them inline across the crate boundary, as they did when iFinD kept its own copies.
+
 /// Text that stands for a missing value: empty (after trimming) or `--`, as iFinD and several
 /// ERPs send for "no figure".
+#[inline]
 pub fn is_missing(s: &str) -> bool {
     let t = s.trim();
     t.is_empty() || t == "--"
@@ -44,6 +48,7 @@ pub fn is_missing(s: &str) -> bool {
 /// assert_eq!(parse_decimal("1e3").map(|d| d.to_string()).as_deref(), Some("1000"));
 /// assert_eq!(parse_decimal("12%"), None);
 /// ```
+#[inline]
 pub fn parse_decimal(s: &str) -> Option<Decimal> {
     let t = s.trim();
     if t.is_empty() {
@@ -64,6 +69,7 @@ pub fn parse_decimal(s: &str) -> Option<Decimal> {
 /// assert_eq!(parse_number("0.5").map(|d| d.to_string()).as_deref(), Some("0.5"));
 /// assert_eq!(parse_number("000001"), None);
 /// ```
+#[inline]
 pub fn parse_number(s: &str) -> Option<Decimal> {
     let t = s.trim();
     let digits = t.strip_prefix('-').unwrap_or(t).as_bytes();
@@ -91,6 +97,7 @@ pub fn parse_number(s: &str) -> Option<Decimal> {
 /// assert_eq!(decimal_of_f64(0.1).map(|d| d.to_string()).as_deref(), Some("0.1"));
 /// assert_eq!(decimal_of_f64(f64::NAN), None);
 /// ```
+#[inline]
 pub fn decimal_of_f64(v: f64) -> Option<Decimal> {
     if !v.is_finite() {
         return None;
