@@ -220,6 +220,17 @@ mod tests {
         assert_eq!(parse_decimal(""), None);
         assert_eq!(parse_decimal("--"), None);
         assert_eq!(parse_decimal("1e400"), None);
+        // Hostile exponents and lengths: refused, never a panic.
+        for s in [
+            "1e-4000000000",
+            "1e99999999999999999999",
+            "-1E+9223372036854775807",
+            ".",
+        ] {
+            assert_eq!(parse_decimal(s), None, "{s}");
+            assert_eq!(parse_number(s), None, "{s}");
+        }
+        assert_eq!(parse_number(&"9".repeat(100_000)), None);
         assert!(is_missing(" -- ") && is_missing("") && !is_missing("0"));
     }
 
