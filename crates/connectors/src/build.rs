@@ -115,6 +115,7 @@ impl ConnectorsBuilder {
     /// Layers `store` under the environment (see [`crate::layer`]) and persists tokens in it
     /// (unless [`ConnectorsBuilder::token_store`] says otherwise).
     #[cfg(feature = "creds")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "creds")))]
     pub fn credential_store(mut self, store: conn_creds::CredentialStore) -> Self {
         self.store = Some(store);
         self
@@ -166,6 +167,7 @@ impl ConnectorsBuilder {
     /// Adjusts the Douyin configuration read from the environment before the client is built
     /// (upload part size, limits, a shorter timeout…): [`ConnectorsBuilder::tune`] for Douyin.
     #[cfg(feature = "douyin")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "douyin")))]
     pub fn tune_douyin(self, f: impl FnOnce(&mut conn_douyin::Config) + Send + 'static) -> Self {
         let mut once = Some(f);
         self.tune(conn_douyin::PLATFORM, move |c: &mut conn_douyin::Config| {

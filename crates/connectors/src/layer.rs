@@ -29,6 +29,7 @@
 pub const KNOWN_PLATFORMS: &[&str] = &["douyin", "ths", "erp", "xiaohongshu", "zhihu", "toutiao"];
 
 #[cfg(feature = "creds")]
+#[cfg_attr(docsrs, doc(cfg(feature = "creds")))]
 pub use stored::StoredCredentials;
 
 #[cfg(feature = "creds")]

@@ -127,4 +127,5 @@ pub use conn_creds as creds;
 
 /// conn-redis: shared state for many processes and hosts.
 #[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub use conn_redis as redis;

@@ -238,6 +238,7 @@ impl Connectors {
 
     /// The Douyin client, when Douyin was configured by [`Connectors::from_env`].
     #[cfg(feature = "douyin")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "douyin")))]
     pub fn douyin(&self) -> Option<&conn_douyin::Client> {
         self.typed(conn_douyin::PLATFORM)
     }
@@ -245,6 +246,7 @@ impl Connectors {
     /// The shared Redis, when `REDIS_URL` is set (feature `redis`): tokens already live there;
     /// build limiters, replay caches and event streams on it.
     #[cfg(feature = "redis")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
     pub fn redis(&self) -> Option<&conn_redis::Redis> {
         self.redis.as_ref()
     }
@@ -252,6 +254,7 @@ impl Connectors {
     /// A webhook replay cache shared by every receiver (`scope`: the endpoint, e.g. `douyin`),
     /// when `REDIS_URL` is set; pass it to `WebhookVerifier::verify_shared`.
     #[cfg(feature = "redis")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
     pub fn replay_cache(&self, scope: &str) -> Option<conn_redis::RedisReplayCache> {
         self.redis
             .as_ref()
@@ -260,24 +263,28 @@ impl Connectors {
 
     /// The iFinD client, when configured.
     #[cfg(feature = "ths")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "ths")))]
     pub fn ths(&self) -> Option<&conn_ths::Client> {
         self.typed(conn_ths::PLATFORM)
     }
 
     /// The ERP client, when configured.
     #[cfg(feature = "erp")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "erp")))]
     pub fn erp(&self) -> Option<&conn_erp::Client> {
         self.typed(conn_erp::PLATFORM)
     }
 
     /// A content profile's client (`xiaohongshu`, `zhihu`, `toutiao`, custom), when configured.
     #[cfg(feature = "content")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "content")))]
     pub fn content(&self, profile: &str) -> Option<&conn_content::Client> {
         self.typed(profile)
     }
 
     /// Every configured content profile's client, by profile name.
     #[cfg(feature = "content")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "content")))]
     pub fn contents(&self) -> BTreeMap<&str, &conn_content::Client> {
         self.typed
             .iter()
@@ -312,24 +319,28 @@ impl Connectors {
 
     /// The Douyin client, or a configuration error naming the variables to set.
     #[cfg(feature = "douyin")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "douyin")))]
     pub fn require_douyin(&self) -> Result<&conn_douyin::Client> {
         self.require(conn_douyin::PLATFORM)
     }
 
     /// The iFinD client, or a configuration error naming the variables to set.
     #[cfg(feature = "ths")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "ths")))]
     pub fn require_ths(&self) -> Result<&conn_ths::Client> {
         self.require(conn_ths::PLATFORM)
     }
 
     /// The ERP client, or a configuration error naming the variables to set.
     #[cfg(feature = "erp")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "erp")))]
     pub fn require_erp(&self) -> Result<&conn_erp::Client> {
         self.require(conn_erp::PLATFORM)
     }
 
     /// A content profile's client, or a configuration error naming the variables to set.
     #[cfg(feature = "content")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "content")))]
     pub fn require_content(&self, profile: &str) -> Result<&conn_content::Client> {
         self.require(profile)
     }
