@@ -80,9 +80,10 @@ use serde_json::{json, Value};
 
 use crate::client::Client;
 use crate::envelope::{douyin_code, DouyinCode};
-use crate::publish::{wire_text, Anchor, Cover, ImagePost, VideoPost};
-use crate::upload::{ImageSource, VideoSource};
-use crate::{validate, PLATFORM};
+use crate::models::{wire_text, Anchor, Cover, ImagePost, ImageSource, VideoPost, VideoSource};
+use crate::validate;
+use crate::videos::VideoItem;
+use crate::PLATFORM;
 
 /// The journal operation of a keyed video create.
 pub const CREATE_VIDEO_OP: &str = "create_video";
@@ -225,8 +226,8 @@ impl Journaled {
         source: VideoSource,
         post: &VideoPost,
     ) -> Result<Completed> {
-        validate::open_id(open_id)?;
-        validate::video_post(&self.client.config().limits, post)?;
+        let checked_open_id = validate::open_id(open_id)?;
+        let checked_post = validate::video_post(&self.client.config().limits, post)?;
         let digest = request_digest(&json!({
             "open_id": open_id,
             "post": video_post_json(post),
@@ -244,14 +245,23 @@ impl Journaled {
                     None => {
                         let v = match source {
                             VideoSource::VideoId(id) => id,
-                            s => self.client.upload_video(open_id, s, None).await?.video_id,
+                            s => {
+                                self.client
+                                    .upload_video_checked(checked_open_id, s, None)
+                                    .await?
+                                    .video_id
+                            }
                         };
                         // Durable before the create that uses it: reconciliation matches on it.
                         attempt.note("video_id", &v).await?;
                         v
                     }
                 };
-                match self.client.create_video(open_id, &video_id, post).await {
+                match self
+                    .client
+                    .create_video_checked(checked_open_id, &video_id, checked_post)
+                    .await
+                {
                     Err(e)
                         if noted.is_some() && douyin_code(&e) == Some(DouyinCode::BadVideoId) =>
                     {
@@ -290,8 +300,8 @@ impl Journaled {
         images: Vec<ImageSource>,
         post: &ImagePost,
     ) -> Result<Completed> {
-        validate::open_id(open_id)?;
-        validate::image_post(&self.client.config().limits, post, images.len())?;
+        let checked_open_id = validate::open_id(open_id)?;
+        let checked_post = validate::image_post(&self.client.config().limits, post, images.len())?;
         let digest = request_digest(&json!({
             "open_id": open_id,
             "post": image_post_json(post),
@@ -312,7 +322,14 @@ impl Journaled {
                     None => {
                         let mut ids = Vec::with_capacity(images.len());
                         for img in images {
-                            ids.push(self.client.upload_image(open_id, img).await?.image_id);
+                            let img =
+                                validate::image_source(&self.client.config().limits, img).await?;
+                            ids.push(
+                                self.client
+                                    .upload_image_checked(checked_open_id, img)
+                                    .await?
+                                    .image_id,
+                            );
                         }
                         attempt.note("image_ids", &ids.join(",")).await?;
                         ids
@@ -321,7 +338,9 @@ impl Journaled {
                 // When the create left, for the settle time of a later reconciliation (the
                 // entry's own timestamps move with every call).
                 attempt.note("sent_at_ms", &now_ms().to_string()).await?;
-                self.client.create_image_text(open_id, &ids, post).await
+                self.client
+                    .create_image_text_checked(checked_open_id, &ids, checked_post)
+                    .await
             },
         )
         .await
@@ -358,7 +377,7 @@ impl Journaled {
 
     /// Items newer than the entry (less the slack), newest first; `None` when more than
     /// `max_items` are.
-    async fn window_items(&self, entry: &Entry) -> Result<Option<Vec<crate::VideoItem>>> {
+    async fn window_items(&self, entry: &Entry) -> Result<Option<Vec<VideoItem>>> {
         let since = entry.created_at_ms / 1000
             - i64::try_from(self.window.clock_slack.as_secs()).unwrap_or(i64::MAX / 2);
         let count = self.client.config().limits.list_page_max.clamp(1, 20);
@@ -411,7 +430,7 @@ impl Journaled {
                 cause: None,
             });
         };
-        let matches: Vec<&crate::VideoItem> = items
+        let matches: Vec<&VideoItem> = items
             .iter()
             .filter(|i| i.title == text && i.video_id.is_empty())
             .collect();

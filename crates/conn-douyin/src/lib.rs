@@ -95,17 +95,20 @@
 // On docs.rs, feature-gated items say which feature they need.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-pub mod client;
-pub mod config;
-pub mod connector;
-pub mod envelope;
-pub mod keyed;
-pub mod oauth;
-pub mod publish;
-pub mod tokens;
-pub mod upload;
-pub mod validate;
-pub mod videos;
+mod client;
+mod config;
+mod connector;
+mod envelope;
+mod keyed;
+mod models;
+mod oauth;
+mod publish;
+mod tokens;
+mod upload;
+mod validate;
+mod videos;
+
+pub mod endpoint;
 pub mod webhook;
 
 #[cfg(feature = "fake")]
@@ -113,17 +116,21 @@ pub mod webhook;
 pub mod fake;
 
 pub use client::{AccountInfo, Client, ClientBuilder};
-pub use config::{Config, ConfigBuilder, UploadSettings};
-pub use envelope::{douyin_code, DouyinCode};
-pub use keyed::{Journaled, ReconcileWindow};
-pub use oauth::{AuthorizeRequest, AuthorizeUrl};
-pub use publish::{Anchor, Cover, ImagePost, Privacy, Published, VideoPost};
-pub use upload::{
-    ImageSource, ProgressFn, UploadProgress, UploadedImage, UploadedVideo, VideoSource,
+pub use config::{
+    Config, ConfigBuilder, UploadSettings, DEFAULT_AUTO_RENEW_BEFORE, KNOWN_SCOPES,
+    MAX_SINGLE_UPLOAD, MIN_PART_SIZE,
 };
-pub use validate::Limits;
-pub use videos::{Statistics, VideoItem, VideoPage};
-pub use webhook::{Event, EventPayload, WebhookHandler, WebhookReply};
+pub use envelope::{code_info, decode_error, douyin_code, CodeInfo, DouyinCode, CODE_TABLE};
+pub use keyed::{Journaled, ReconcileWindow, CREATE_IMAGE_TEXT_OP, CREATE_VIDEO_OP};
+pub use models::{
+    wire_text, Anchor, Cover, ImagePost, ImageSource, Limits, Privacy, ProgressFn, Published,
+    UploadProgress, UploadedImage, UploadedVideo, VideoPost, VideoSource, PLATFORM_MAX_IMAGES,
+};
+pub use oauth::{AuthorizeRequest, AuthorizeUrl};
+pub use tokens::CLIENT_TOKEN_ACCOUNT;
+pub use videos::{Statistics, VideoItem, VideoPage, MAX_PAGES};
+pub use webhook::event::{Event, EventPayload};
+pub use webhook::handler::{WebhookHandler, WebhookReply, WebhookResponse};
 
 use conn_core::env::EnvVarDoc;
 
@@ -165,7 +172,7 @@ pub const ENV_VARS: &[EnvVarDoc] = &[
     ),
     EnvVarDoc::new(
         "DOUYIN_BASE_URL",
-        config::DEFAULT_BASE_URL,
+        endpoint::DEFAULT_BASE_URL,
         "Douyin Open Platform base URL (sandbox: https://open-sandbox.douyin.com).",
     ),
     EnvVarDoc::new(
