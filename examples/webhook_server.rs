@@ -14,7 +14,7 @@ use std::convert::Infallible;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use connectors::douyin::webhook::{EventPayload, WebhookHandler};
+use connectors::douyin::{EventPayload, WebhookHandler};
 use connectors::sandbox::{Sandbox, Seed};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Bytes, Incoming};

@@ -12,16 +12,14 @@ use conn_core::retry::Idempotency;
 use conn_core::secret::AccessToken;
 use conn_core::token::{MemoryTokenStore, TokenKey, TokenManager, TokenSet, TokenStore};
 use conn_core::transport::{Request, Response, Transport};
-use http::{HeaderName, Method};
+use http::Method;
 
 use crate::config::Config;
+use crate::endpoint::ACCESS_TOKEN_HEADER;
 use crate::envelope::DouyinEnvelope;
 use crate::oauth::{self, AuthorizeRequest, AuthorizeUrl, OAuth};
 use crate::tokens::{self, ClientRefresher, UserRefresher, CLIENT_TOKEN_ACCOUNT};
 use crate::{validate, PLATFORM};
-
-/// The header carrying the user access token on resource APIs.
-pub const ACCESS_TOKEN_HEADER: HeaderName = HeaderName::from_static("access-token");
 
 /// What is known about an account's tokens, without the tokens.
 #[derive(Debug, Clone, PartialEq, Eq)]

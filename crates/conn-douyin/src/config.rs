@@ -23,17 +23,12 @@ use conn_core::error::{Error, Result};
 use conn_core::secret::{AccessToken, ClientSecret};
 use conn_core::transport::TransportConfig;
 
-use crate::validate::Limits;
+use crate::models::{Limits, MIB};
 
 mod builder;
 mod env;
 
 pub use builder::ConfigBuilder;
-
-/// The production host.
-pub const DEFAULT_BASE_URL: &str = "https://open.douyin.com";
-/// The sandbox host.
-pub const SANDBOX_BASE_URL: &str = "https://open-sandbox.douyin.com";
 
 /// The scope names of PLATFORMS.md. Add the platform's other scopes with
 /// [`ConfigBuilder::extra_scope`].
@@ -44,8 +39,6 @@ pub const KNOWN_SCOPES: &[&str] = &[
     "video.data.bind",
 ];
 
-/// One mebibyte.
-pub const MIB: u64 = 1024 * 1024;
 /// The platform's smallest part size (except the last part): 5 MB.
 pub const MIN_PART_SIZE: u64 = 5 * MIB;
 /// Above this size the platform requires chunked upload: 128 MB.
@@ -181,7 +174,7 @@ pub const DEFAULT_AUTO_RENEW_BEFORE: Duration = Duration::from_secs(16 * 24 * 36
 
 /// Checks an OAuth redirect URI: https (http only for 127.0.0.1 or localhost), a host, no
 /// query, no fragment, no user info. Returns the rule broken.
-pub fn check_redirect_uri(s: &str) -> std::result::Result<url::Url, String> {
+pub(crate) fn check_redirect_uri(s: &str) -> std::result::Result<url::Url, String> {
     let u = url::Url::parse(s.trim()).map_err(|e| format!("not a valid URL ({e})"))?;
     let host = u.host_str().unwrap_or_default();
     match u.scheme() {
@@ -274,6 +267,7 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::endpoint::SANDBOX_BASE_URL;
     use conn_core::env::{Env, MapEnv};
 
     fn env(pairs: &[(&str, &str)]) -> Env {

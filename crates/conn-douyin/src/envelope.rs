@@ -15,7 +15,7 @@
 //! an error.
 //!
 //! ```
-//! use conn_douyin::envelope::{decode_error, douyin_code, DouyinCode};
+//! use conn_douyin::{decode_error, douyin_code, DouyinCode};
 //! use conn_core::error::ApiErrorKind;
 //!
 //! let body = br#"{"data":{"error_code":"2190008","description":"access_token expired"},
@@ -154,7 +154,7 @@ pub fn douyin_code(err: &Error) -> Option<DouyinCode> {
 }
 
 /// The scope (or app permission) an operation needs, named in "scope missing" errors.
-pub fn scope_for_operation(operation: &str) -> Option<&'static str> {
+pub(crate) fn scope_for_operation(operation: &str) -> Option<&'static str> {
     Some(match operation {
         "upload_video"
         | "init_video_part_upload"
@@ -171,13 +171,13 @@ pub fn scope_for_operation(operation: &str) -> Option<&'static str> {
 }
 
 /// The code that means "renewal limit reached" on [`RENEW_OPERATION`] and rate limiting elsewhere.
-pub const RENEW_LIMIT_CODE: i64 = 10020;
+pub(crate) const RENEW_LIMIT_CODE: i64 = 10020;
 /// The operation name of `/oauth/renew_refresh_token/`.
-pub const RENEW_OPERATION: &str = "renew_refresh_token";
+pub(crate) const RENEW_OPERATION: &str = "renew_refresh_token";
 
 /// The envelope decoder the Douyin transport uses.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct DouyinEnvelope;
+pub(crate) struct DouyinEnvelope;
 
 impl EnvelopeDecoder for DouyinEnvelope {
     fn decode_error(&self, r: &ResponseParts<'_>) -> Option<Error> {

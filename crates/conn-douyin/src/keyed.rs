@@ -1,72 +1,4 @@
-//! Exactly-once publishing: keyed creates through a conn-core [`Journal`].
-//!
-//! [`Client::journaled`] gives a [`Journaled`] client whose creates take an [`OperationKey`]
-//! chosen by the caller ("campaign-42/video-1"). The same keyed call can then be made again
-//! after a crash, a timeout or by a second replica: it publishes at most once.
-//!
-//! ```
-//! # #[cfg(not(feature = "fake"))] fn main() {}
-//! # #[cfg(feature = "fake")] fn main() {
-//! use std::sync::Arc;
-//! use conn_core::journal::{How, Journal, MemoryJournal, OperationKey};
-//! use conn_douyin::{fake::FakeDouyin, Client, VideoPost, VideoSource};
-//!
-//! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
-//! let fake = FakeDouyin::start().await;
-//! let client = Client::new(fake.config())?;
-//! let open_id = fake.open_id().to_owned();
-//! client.set_tokens(&open_id, fake.authorize(&open_id, &["video.create.bind", "video.list.bind"])).await?;
-//!
-//! // Durable in production: conn_creds::FileJournal or conn_redis::RedisJournal.
-//! let journal: Arc<dyn Journal> = Arc::new(MemoryJournal::new());
-//! let douyin = client.journaled(journal);
-//! let key = OperationKey::new("campaign-42/video-1")?;
-//! let post = VideoPost::new("九点档");
-//!
-//! let first = douyin.publish_video(&key, &open_id, VideoSource::bytes(vec![0u8; 1024]), &post).await?;
-//! let again = douyin.publish_video(&key, &open_id, VideoSource::bytes(vec![0u8; 1024]), &post).await?;
-//! assert_eq!(first.id, again.id);
-//! assert_eq!(again.how, How::Recorded); // nothing uploaded or sent the second time
-//! assert_eq!(fake.items(Some(&open_id)).len(), 1);
-//! # Ok::<(), conn_core::Error>(())
-//! # }).unwrap();
-//! # }
-//! ```
-//!
-//! ## What is recorded, and when
-//!
-//! 1. `begin`: `{key, douyin, create_video | create_image_text, open_id, digest, sending}` is
-//!    durable before anything is uploaded. The digest covers the post (the wire `text`,
-//!    cover, privacy, anchor, mentions, download, music) and the source's identity (a path, a
-//!    `video_id`/image id, or a byte source's file name and length; bytes are not hashed).
-//! 2. After the upload, the `video_id` (or the image ids) is noted durably, **before** the
-//!    create is sent.
-//! 3. The create's result: `done {item_id}`, or a definite failure.
-//!
-//! ## Reconciliation, and how conclusive it is
-//!
-//! Found `sending`, the journal reconciles through `video_list` (an idempotent read) before
-//! anything else:
-//!
-//! - **Videos**: no `video_id` noted means the create was never sent (it is noted first):
-//!   not done. Otherwise the account's items are read newest first and matched on
-//!   `video_id`. A match is conclusive (every create needs a fresh `video_id`): done. No match
-//!   down to the entry's creation time (less [`ReconcileWindow::clock_slack`]): not done, and
-//!   the resend **reuses the noted `video_id`**, which the platform accepts for one create only;
-//!   so even an item the platform took but does not list yet cannot be published twice: that
-//!   resend is refused (2190007) and reported as an unknown outcome, never as success.
-//!   More than [`ReconcileWindow::max_items`] items newer than the entry: unknown.
-//! - **Image posts**: there is no per-create id to match, so items in the window whose title
-//!   is the post's exact text are counted: one is done; several is unknown (the text is not
-//!   unique enough to tell). None is "not done" only once the create is older than
-//!   [`ReconcileWindow::image_settle`] after it was sent (an accepted post may take a
-//!   moment to be listed);
-//!   before that it is unknown. This is the less conclusive of the two: choose distinctive
-//!   texts for keyed image posts.
-//!
-//! An unknown reconciliation is [`conn_core::Error::OutcomeUnknown`] with `operation_key` and
-//! `checked` in its context; nothing is sent until a later call (or `connectors journal
-//! reconcile`) settles it.
+//! Exactly-once creates through a journal: [`Journaled`] (its docs say how).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -80,9 +12,10 @@ use serde_json::{json, Value};
 
 use crate::client::Client;
 use crate::envelope::{douyin_code, DouyinCode};
-use crate::publish::{wire_text, Anchor, Cover, ImagePost, VideoPost};
-use crate::upload::{ImageSource, VideoSource};
-use crate::{validate, PLATFORM};
+use crate::models::{wire_text, Anchor, Cover, ImagePost, ImageSource, VideoPost, VideoSource};
+use crate::validate;
+use crate::videos::VideoItem;
+use crate::PLATFORM;
 
 /// The journal operation of a keyed video create.
 pub const CREATE_VIDEO_OP: &str = "create_video";
@@ -112,7 +45,77 @@ impl Default for ReconcileWindow {
     }
 }
 
-/// A [`Client`] whose creates go through a [`Journal`] (see the [module docs](self)).
+/// A [`Client`] whose creates go through a [`Journal`].
+///
+/// Exactly-once publishing: keyed creates through a conn-core [`Journal`].
+///
+/// [`Client::journaled`] gives a [`Journaled`] client whose creates take an [`OperationKey`]
+/// chosen by the caller ("campaign-42/video-1"). The same keyed call can then be made again
+/// after a crash, a timeout or by a second replica: it publishes at most once.
+///
+/// ```
+/// # #[cfg(not(feature = "fake"))] fn main() {}
+/// # #[cfg(feature = "fake")] fn main() {
+/// use std::sync::Arc;
+/// use conn_core::journal::{How, Journal, MemoryJournal, OperationKey};
+/// use conn_douyin::{fake::FakeDouyin, Client, VideoPost, VideoSource};
+///
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+/// let fake = FakeDouyin::start().await;
+/// let client = Client::new(fake.config())?;
+/// let open_id = fake.open_id().to_owned();
+/// client.set_tokens(&open_id, fake.authorize(&open_id, &["video.create.bind", "video.list.bind"])).await?;
+///
+/// // Durable in production: conn_creds::FileJournal or conn_redis::RedisJournal.
+/// let journal: Arc<dyn Journal> = Arc::new(MemoryJournal::new());
+/// let douyin = client.journaled(journal);
+/// let key = OperationKey::new("campaign-42/video-1")?;
+/// let post = VideoPost::new("九点档");
+///
+/// let first = douyin.publish_video(&key, &open_id, VideoSource::bytes(vec![0u8; 1024]), &post).await?;
+/// let again = douyin.publish_video(&key, &open_id, VideoSource::bytes(vec![0u8; 1024]), &post).await?;
+/// assert_eq!(first.id, again.id);
+/// assert_eq!(again.how, How::Recorded); // nothing uploaded or sent the second time
+/// assert_eq!(fake.items(Some(&open_id)).len(), 1);
+/// # Ok::<(), conn_core::Error>(())
+/// # }).unwrap();
+/// # }
+/// ```
+///
+/// ## What is recorded, and when
+///
+/// 1. `begin`: `{key, douyin, create_video | create_image_text, open_id, digest, sending}` is
+///    durable before anything is uploaded. The digest covers the post (the wire `text`,
+///    cover, privacy, anchor, mentions, download, music) and the source's identity (a path, a
+///    `video_id`/image id, or a byte source's file name and length; bytes are not hashed).
+/// 2. After the upload, the `video_id` (or the image ids) is noted durably, **before** the
+///    create is sent.
+/// 3. The create's result: `done {item_id}`, or a definite failure.
+///
+/// ## Reconciliation, and how conclusive it is
+///
+/// Found `sending`, the journal reconciles through `video_list` (an idempotent read) before
+/// anything else:
+///
+/// - **Videos**: no `video_id` noted means the create was never sent (it is noted first):
+///   not done. Otherwise the account's items are read newest first and matched on
+///   `video_id`. A match is conclusive (every create needs a fresh `video_id`): done. No match
+///   down to the entry's creation time (less [`ReconcileWindow::clock_slack`]): not done, and
+///   the resend **reuses the noted `video_id`**, which the platform accepts for one create only;
+///   so even an item the platform took but does not list yet cannot be published twice: that
+///   resend is refused (2190007) and reported as an unknown outcome, never as success.
+///   More than [`ReconcileWindow::max_items`] items newer than the entry: unknown.
+/// - **Image posts**: there is no per-create id to match, so items in the window whose title
+///   is the post's exact text are counted: one is done; several is unknown (the text is not
+///   unique enough to tell). None is "not done" only once the create is older than
+///   [`ReconcileWindow::image_settle`] after it was sent (an accepted post may take a
+///   moment to be listed);
+///   before that it is unknown. This is the less conclusive of the two: choose distinctive
+///   texts for keyed image posts.
+///
+/// An unknown reconciliation is [`conn_core::Error::OutcomeUnknown`] with `operation_key` and
+/// `checked` in its context; nothing is sent until a later call (or `connectors journal
+/// reconcile`) settles it.
 #[derive(Debug, Clone)]
 pub struct Journaled {
     client: Client,
@@ -216,7 +219,7 @@ impl Journaled {
     }
 
     /// Uploads (unless given a `video_id`) and publishes a video, at most once per `key`
-    /// (see the [module docs](self)). `Completed::id` is the `item_id`; the entry's
+    /// (see [`Journaled`]). `Completed::id` is the `item_id`; the entry's
     /// `detail("video_id")` the video used.
     pub async fn publish_video(
         &self,
@@ -225,8 +228,8 @@ impl Journaled {
         source: VideoSource,
         post: &VideoPost,
     ) -> Result<Completed> {
-        validate::open_id(open_id)?;
-        validate::video_post(&self.client.config().limits, post)?;
+        let checked_open_id = validate::open_id(open_id)?;
+        let checked_post = validate::video_post(&self.client.config().limits, post)?;
         let digest = request_digest(&json!({
             "open_id": open_id,
             "post": video_post_json(post),
@@ -244,14 +247,23 @@ impl Journaled {
                     None => {
                         let v = match source {
                             VideoSource::VideoId(id) => id,
-                            s => self.client.upload_video(open_id, s, None).await?.video_id,
+                            s => {
+                                self.client
+                                    .upload_video_checked(checked_open_id, s, None)
+                                    .await?
+                                    .video_id
+                            }
                         };
                         // Durable before the create that uses it: reconciliation matches on it.
                         attempt.note("video_id", &v).await?;
                         v
                     }
                 };
-                match self.client.create_video(open_id, &video_id, post).await {
+                match self
+                    .client
+                    .create_video_checked(checked_open_id, &video_id, checked_post)
+                    .await
+                {
                     Err(e)
                         if noted.is_some() && douyin_code(&e) == Some(DouyinCode::BadVideoId) =>
                     {
@@ -282,7 +294,7 @@ impl Journaled {
     }
 
     /// Uploads the images (unless given ids) and publishes them as one image post, at most
-    /// once per `key`. Reconciliation is less conclusive than for videos (module docs).
+    /// once per `key`. Reconciliation is less conclusive than for videos ([`Journaled`]).
     pub async fn publish_images(
         &self,
         key: &OperationKey,
@@ -290,8 +302,8 @@ impl Journaled {
         images: Vec<ImageSource>,
         post: &ImagePost,
     ) -> Result<Completed> {
-        validate::open_id(open_id)?;
-        validate::image_post(&self.client.config().limits, post, images.len())?;
+        let checked_open_id = validate::open_id(open_id)?;
+        let checked_post = validate::image_post(&self.client.config().limits, post, images.len())?;
         let digest = request_digest(&json!({
             "open_id": open_id,
             "post": image_post_json(post),
@@ -312,7 +324,14 @@ impl Journaled {
                     None => {
                         let mut ids = Vec::with_capacity(images.len());
                         for img in images {
-                            ids.push(self.client.upload_image(open_id, img).await?.image_id);
+                            let img =
+                                validate::image_source(&self.client.config().limits, img).await?;
+                            ids.push(
+                                self.client
+                                    .upload_image_checked(checked_open_id, img)
+                                    .await?
+                                    .image_id,
+                            );
                         }
                         attempt.note("image_ids", &ids.join(",")).await?;
                         ids
@@ -321,7 +340,9 @@ impl Journaled {
                 // When the create left, for the settle time of a later reconciliation (the
                 // entry's own timestamps move with every call).
                 attempt.note("sent_at_ms", &now_ms().to_string()).await?;
-                self.client.create_image_text(open_id, &ids, post).await
+                self.client
+                    .create_image_text_checked(checked_open_id, &ids, checked_post)
+                    .await
             },
         )
         .await
@@ -358,7 +379,7 @@ impl Journaled {
 
     /// Items newer than the entry (less the slack), newest first; `None` when more than
     /// `max_items` are.
-    async fn window_items(&self, entry: &Entry) -> Result<Option<Vec<crate::VideoItem>>> {
+    async fn window_items(&self, entry: &Entry) -> Result<Option<Vec<VideoItem>>> {
         let since = entry.created_at_ms / 1000
             - i64::try_from(self.window.clock_slack.as_secs()).unwrap_or(i64::MAX / 2);
         let count = self.client.config().limits.list_page_max.clamp(1, 20);
@@ -411,7 +432,7 @@ impl Journaled {
                 cause: None,
             });
         };
-        let matches: Vec<&crate::VideoItem> = items
+        let matches: Vec<&VideoItem> = items
             .iter()
             .filter(|i| i.title == text && i.video_id.is_empty())
             .collect();

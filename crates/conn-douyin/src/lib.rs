@@ -41,21 +41,29 @@
 //! # }
 //! ```
 //!
-//! ## Modules
+//! ## Layout
 //!
-//! | module | holds |
+//! Every type has one public path: the crate root. The modules behind it are private; three
+//! public modules remain where a namespace helps:
+//!
+//! | public module | holds |
 //! |---|---|
-//! | [`config`] | [`Config`] (builder, `from_env`), upload settings, known scopes |
-//! | [`oauth`] | authorization URL and state, token endpoint payloads |
-//! | [`tokens`] | the refreshers behind each account's conn-core `TokenManager` |
-//! | [`envelope`] | the envelope decoder and the error-code table |
-//! | [`upload`], [`publish`] | uploads, `create_video`, `create_image_text` |
-//! | [`keyed`] | exactly-once creates through a journal ([`Client::journaled`]), reconciliation |
-//! | [`videos`] | `video_list` (a `Stream`), `video_data` |
-//! | [`webhook`] | verification, the URL check, typed events, routing |
-//! | [`validate`] | [`Limits`] and the checks made before any request |
-//! | [`connector`] | the workspace `Connector` trait |
-//! | `fake` | `FakeDouyin` (feature `fake`) |
+//! | [`endpoint`] | the wire hosts, paths and the token header (for benches and mock servers) |
+//! | [`webhook`] | Douyin's signature scheme: [`webhook::signature`], [`webhook::verifier`], [`webhook::parse_event`], [`webhook::status_for`], the header names |
+//! | `fake` | `FakeDouyin` and its fault model (feature `fake`) |
+//!
+//! At the root: [`Client`] and its operations (OAuth, uploads, `publish_*`, `create_*`,
+//! `video_list`, `video_data`), [`Config`] with [`UploadSettings`] and [`Limits`] (whose
+//! [`Limits::check_video_post`] and [`Limits::check_image_post`] are the checks made before any
+//! request), the post and upload models ([`VideoPost`], [`ImagePost`], [`VideoSource`],
+//! [`ImageSource`], [`Published`], …), [`Journaled`] for exactly-once creates, the error-code
+//! table ([`CODE_TABLE`], [`douyin_code`], [`decode_error`]) and the webhook types
+//! ([`WebhookHandler`], [`Event`], …).
+//!
+//! Inside, the post types and [`Limits`] live in a leaf module that imports nothing else of the
+//! crate, so validation, configuration and publishing depend on it and not on each other. Each
+//! public operation checks its input once and passes a crate-private proof of it to the
+//! internal steps (upload, create), which check nothing again.
 //!
 //! ## Accounts and tokens
 //!
@@ -78,7 +86,7 @@
 //!   replayed blindly after a timeout.
 //! - **30 images.** The platform's limit of 30 images per post comes from a single source; the
 //!   default limit follows the original system (9) and is configurable in [`Limits`]
-//!   ([`validate::PLATFORM_MAX_IMAGES`]). The 55/2000-character title/description limits are
+//!   ([`PLATFORM_MAX_IMAGES`]). The 55/2000-character title/description limits are
 //!   likewise the original system's rules (the platform publishes none), counted in characters.
 //! - **Page and batch sizes** of `video_list`/`video_data` (20) are configurable defaults.
 //!
@@ -89,23 +97,26 @@
 //! there is [`conn_core::Error::OutcomeUnknown`] with `open_id` and `video_id` in its context.
 //! Connect errors, 429 and the busy/too-frequent codes are retried for every operation.
 //! [`Client::journaled`] makes creates safe to call again under a caller-chosen key
-//! ([`keyed`]): the same keyed call after a crash or an unknown outcome reconciles through
+//! ([`Journaled`]): the same keyed call after a crash or an unknown outcome reconciles through
 //! `video_list` instead of publishing twice.
 
 // On docs.rs, feature-gated items say which feature they need.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-pub mod client;
-pub mod config;
-pub mod connector;
-pub mod envelope;
-pub mod keyed;
-pub mod oauth;
-pub mod publish;
-pub mod tokens;
-pub mod upload;
-pub mod validate;
-pub mod videos;
+mod client;
+mod config;
+mod connector;
+mod envelope;
+mod keyed;
+mod models;
+mod oauth;
+mod publish;
+mod tokens;
+mod upload;
+mod validate;
+mod videos;
+
+pub mod endpoint;
 pub mod webhook;
 
 #[cfg(feature = "fake")]
@@ -113,17 +124,21 @@ pub mod webhook;
 pub mod fake;
 
 pub use client::{AccountInfo, Client, ClientBuilder};
-pub use config::{Config, ConfigBuilder, UploadSettings};
-pub use envelope::{douyin_code, DouyinCode};
-pub use keyed::{Journaled, ReconcileWindow};
-pub use oauth::{AuthorizeRequest, AuthorizeUrl};
-pub use publish::{Anchor, Cover, ImagePost, Privacy, Published, VideoPost};
-pub use upload::{
-    ImageSource, ProgressFn, UploadProgress, UploadedImage, UploadedVideo, VideoSource,
+pub use config::{
+    Config, ConfigBuilder, UploadSettings, DEFAULT_AUTO_RENEW_BEFORE, KNOWN_SCOPES,
+    MAX_SINGLE_UPLOAD, MIN_PART_SIZE,
 };
-pub use validate::Limits;
-pub use videos::{Statistics, VideoItem, VideoPage};
-pub use webhook::{Event, EventPayload, WebhookHandler, WebhookReply};
+pub use envelope::{code_info, decode_error, douyin_code, CodeInfo, DouyinCode, CODE_TABLE};
+pub use keyed::{Journaled, ReconcileWindow, CREATE_IMAGE_TEXT_OP, CREATE_VIDEO_OP};
+pub use models::{
+    wire_text, Anchor, Cover, ImagePost, ImageSource, Limits, Privacy, ProgressFn, Published,
+    UploadProgress, UploadedImage, UploadedVideo, VideoPost, VideoSource, PLATFORM_MAX_IMAGES,
+};
+pub use oauth::{AuthorizeRequest, AuthorizeUrl};
+pub use tokens::CLIENT_TOKEN_ACCOUNT;
+pub use videos::{Statistics, VideoItem, VideoPage, MAX_PAGES};
+pub use webhook::event::{Event, EventPayload};
+pub use webhook::handler::{WebhookHandler, WebhookReply, WebhookResponse};
 
 use conn_core::env::EnvVarDoc;
 
@@ -165,7 +180,7 @@ pub const ENV_VARS: &[EnvVarDoc] = &[
     ),
     EnvVarDoc::new(
         "DOUYIN_BASE_URL",
-        config::DEFAULT_BASE_URL,
+        endpoint::DEFAULT_BASE_URL,
         "Douyin Open Platform base URL (sandbox: https://open-sandbox.douyin.com).",
     ),
     EnvVarDoc::new(

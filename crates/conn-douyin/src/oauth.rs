@@ -29,20 +29,22 @@ use rand::RngCore;
 use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
+use crate::endpoint::{
+    ACCESS_TOKEN_PATH, AUTHORIZE_PATH, CLIENT_TOKEN_PATH, REFRESH_TOKEN_PATH,
+    RENEW_REFRESH_TOKEN_PATH,
+};
 use crate::envelope::data_of;
 use conn_core::lenient;
 
-/// Path of the authorization page.
-pub const AUTHORIZE_PATH: &str = "/platform/oauth/connect/";
 /// Shortest accepted `state`.
-pub const STATE_MIN_LEN: usize = 16;
+pub(crate) const STATE_MIN_LEN: usize = 16;
 /// Longest accepted `state`.
-pub const STATE_MAX_LEN: usize = 128;
+pub(crate) const STATE_MAX_LEN: usize = 128;
 
 /// What to put in an authorization URL.
 ///
 /// ```
-/// use conn_douyin::oauth::AuthorizeRequest;
+/// use conn_douyin::AuthorizeRequest;
 /// let req = AuthorizeRequest::new(["user_info", "video.create.bind"])
 ///     .optional_scope("video.data.bind", true)
 ///     .redirect_uri("http://127.0.0.1:8765/callback");
@@ -98,14 +100,14 @@ pub struct AuthorizeUrl {
 }
 
 /// A fresh state: 16 bytes from the operating system's CSPRNG, base64url without padding.
-pub fn generate_state() -> String {
+pub(crate) fn generate_state() -> String {
     let mut bytes = [0u8; 16];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
 /// Checks a caller-given state: 16 to 128 characters of `A-Z a-z 0-9 - . _ ~`.
-pub fn check_state(state: &str) -> Result<()> {
+pub(crate) fn check_state(state: &str) -> Result<()> {
     let n = state.chars().count();
     if !(STATE_MIN_LEN..=STATE_MAX_LEN).contains(&n) {
         return Err(Error::validation(
@@ -193,7 +195,7 @@ pub(crate) fn authorize_url(config: &Config, req: &AuthorizeRequest) -> Result<A
 
 /// A user token from `/oauth/access_token/` or `/oauth/refresh_token/`. `Debug` redacts tokens.
 #[derive(Clone)]
-pub struct UserToken {
+pub(crate) struct UserToken {
     /// `act.…`
     pub access_token: AccessToken,
     /// Access token lifetime (15 days on Douyin).
@@ -230,7 +232,7 @@ impl fmt::Debug for UserToken {
 impl UserToken {
     /// The token set to store, keeping from `previous` what the response did not carry (the
     /// refresh token and its expiry, scopes, renewal count).
-    pub fn into_token_set(self, now: SystemTime, previous: Option<&TokenSet>) -> TokenSet {
+    pub(crate) fn into_token_set(self, now: SystemTime, previous: Option<&TokenSet>) -> TokenSet {
         let mut ts = TokenSet::new(self.access_token)
             .with_expires_in(now, self.expires_in)
             .with_account(self.open_id);
@@ -255,7 +257,7 @@ impl UserToken {
 
 /// A renewed refresh token from `/oauth/renew_refresh_token/`. `Debug` redacts it.
 #[derive(Clone)]
-pub struct RenewedRefreshToken {
+pub(crate) struct RenewedRefreshToken {
     /// The new refresh token (the old one is dead).
     pub refresh_token: RefreshToken,
     /// Its lifetime (30 days).
@@ -276,7 +278,7 @@ impl fmt::Debug for RenewedRefreshToken {
 
 /// An app token from `/oauth/client_token/`. `Debug` redacts it.
 #[derive(Clone)]
-pub struct ClientToken {
+pub(crate) struct ClientToken {
     /// `clt.…`
     pub access_token: AccessToken,
     /// Lifetime (2 hours).
@@ -442,13 +444,9 @@ impl OAuth {
             code,
             grant_type: "authorization_code",
         };
-        let req = Request::post(
-            "access_token",
-            "/oauth/access_token/",
-            Idempotency::Idempotent,
-        )
-        .form(&form)?
-        .secret_response();
+        let req = Request::post("access_token", ACCESS_TOKEN_PATH, Idempotency::Idempotent)
+            .form(&form)?
+            .secret_response();
         let resp = self.transport.execute(&req).await?;
         let mut tok = Self::user_token(data_of(&resp)?, None)?;
         // The code exchange always starts a refresh token's 30 days.
@@ -469,13 +467,9 @@ impl OAuth {
             grant_type: "refresh_token",
             refresh_token: refresh_token.expose_secret(),
         };
-        let req = Request::post(
-            "refresh_token",
-            "/oauth/refresh_token/",
-            Idempotency::Idempotent,
-        )
-        .form(&form)?
-        .secret_response();
+        let req = Request::post("refresh_token", REFRESH_TOKEN_PATH, Idempotency::Idempotent)
+            .form(&form)?
+            .secret_response();
         let resp = self.transport.execute(&req).await?;
         Self::user_token(data_of(&resp)?, Some(open_id))
     }
@@ -491,7 +485,7 @@ impl OAuth {
         // account's tokens would be deleted. An unknown outcome is reported as such instead.
         let req = Request::post(
             "renew_refresh_token",
-            "/oauth/renew_refresh_token/",
+            RENEW_REFRESH_TOKEN_PATH,
             Idempotency::NonIdempotent,
         )
         .form(&form)?
@@ -512,13 +506,9 @@ impl OAuth {
             client_secret: self.secret()?.expose_secret(),
             grant_type: "client_credential",
         };
-        let req = Request::post(
-            "client_token",
-            "/oauth/client_token/",
-            Idempotency::Idempotent,
-        )
-        .json(&body)?
-        .secret_response();
+        let req = Request::post("client_token", CLIENT_TOKEN_PATH, Idempotency::Idempotent)
+            .json(&body)?
+            .secret_response();
         let resp = self.transport.execute(&req).await?;
         let d: TokenData = data_of(&resp)?;
         Ok(ClientToken {
@@ -532,6 +522,42 @@ impl OAuth {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The token endpoint payloads and the token set made of them print no secret.
+    #[test]
+    fn debug_of_token_types_shows_no_secret() {
+        let user = UserToken {
+            access_token: AccessToken::new("SECRET-act"),
+            expires_in: Duration::from_secs(1),
+            refresh_token: Some(RefreshToken::new("SECRET-rft")),
+            refresh_expires_in: Some(Duration::from_secs(2)),
+            open_id: "o".into(),
+            scopes: vec!["user_info".into()],
+            log_id: None,
+        };
+        let renewed = RenewedRefreshToken {
+            refresh_token: RefreshToken::new("SECRET-renewed"),
+            expires_in: Duration::from_secs(1),
+            log_id: None,
+        };
+        let clt = ClientToken {
+            access_token: AccessToken::new("SECRET-clt"),
+            expires_in: Duration::from_secs(1),
+            log_id: None,
+        };
+        let ts = user
+            .clone()
+            .into_token_set(std::time::SystemTime::now(), None);
+        for printed in [
+            format!("{user:?}"),
+            format!("{renewed:?}"),
+            format!("{clt:?}"),
+            format!("{ts:?}"),
+            format!("{:?}", ts.to_stored()),
+        ] {
+            assert!(!printed.contains("SECRET"), "{printed}");
+        }
+    }
 
     #[test]
     fn states() {

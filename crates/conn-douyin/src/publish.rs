@@ -7,252 +7,23 @@
 //! HTTP 429 and the platform's "busy"/"too frequent" codes are retried (the platform did not take
 //! the work), and a token-expired answer is refreshed once and replayed once.
 //!
-//! ## The wire `text`
-//! Douyin has a single `text` field (title, `#topics`, `@mentions`). [`wire_text`] builds it as
-//! the trimmed title, then, when the description is not blank, a newline and the trimmed
-//! description. Put `#话题` and `@昵称` where you want them in either part.
+//! Each public flow checks its input once ([`crate::validate`]) and hands the proofs to the
+//! internal `*_checked` functions, which check nothing again. The post's wire `text` is
+//! [`wire_text`].
 
 use conn_core::error::{Error, Result};
+use conn_core::lenient;
 use conn_core::retry::Idempotency;
 use http::Method;
 use serde::{Deserialize, Serialize};
 
 use crate::client::Client;
+use crate::endpoint::{CREATE_IMAGE_TEXT_PATH, CREATE_VIDEO_PATH};
 use crate::envelope::data_of;
-use crate::upload::{ImageSource, ProgressFn, VideoSource};
-use conn_core::lenient;
-
-use crate::validate;
-
-/// Path of `create_video`.
-pub const CREATE_VIDEO_PATH: &str = "/api/douyin/v1/video/create_video/";
-/// Path of `create_image_text`.
-pub const CREATE_IMAGE_TEXT_PATH: &str = "/api/douyin/v1/video/create_image_text/";
-
-/// Who can see a post (`private_status` on the wire).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
-pub enum Privacy {
-    /// Everyone (0).
-    #[default]
-    Public,
-    /// Only the author (1).
-    OnlyMe,
-    /// Friends (2); not allowed by the default [`Limits`](crate::Limits), as in the original
-    /// system.
-    Friends,
-}
-
-impl Privacy {
-    /// The `private_status` value.
-    pub fn wire(self) -> u8 {
-        match self {
-            Privacy::Public => 0,
-            Privacy::OnlyMe => 1,
-            Privacy::Friends => 2,
-        }
-    }
-}
-
-/// A video's cover.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Cover {
-    /// The frame at this many seconds (`cover_tsp`).
-    Timestamp(f64),
-    /// A custom cover image (`custom_cover_image_url`): what the platform returned for an image
-    /// you uploaded.
-    ImageUrl(String),
-}
-
-/// The one anchor a post may carry.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Anchor {
-    /// A point of interest (`poi_id`).
-    Poi {
-        /// The POI id.
-        poi_id: String,
-    },
-    /// A mini app (`micro_app_id`, `micro_app_title`, `micro_app_url`).
-    MicroApp {
-        /// The mini app id.
-        app_id: String,
-        /// Its title.
-        title: String,
-        /// Its URL.
-        url: String,
-    },
-}
-
-/// What a video post says.
-///
-/// ```
-/// use conn_douyin::{Anchor, Cover, Privacy, VideoPost};
-/// let post = VideoPost::new("周末去爬山")
-///     .description("#户外 和 @小明 一起")
-///     .cover(Cover::Timestamp(1.5))
-///     .privacy(Privacy::OnlyMe)
-///     .anchor(Anchor::Poi { poi_id: "6601125408577488903".into() });
-/// assert_eq!(conn_douyin::publish::wire_text(&post.title, &post.description), "周末去爬山\n#户外 和 @小明 一起");
-/// ```
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct VideoPost {
-    /// Title (required; at most 55 characters by default).
-    pub title: String,
-    /// Description (at most 2000 characters by default).
-    pub description: String,
-    /// Cover.
-    pub cover: Option<Cover>,
-    /// Who can see it.
-    pub privacy: Privacy,
-    /// POI or mini-app anchor.
-    pub anchor: Option<Anchor>,
-    /// Mentioned users' open_ids (`at_users`).
-    pub at_users: Vec<String>,
-    /// Whether others may download the video (`download_type` 1 = yes, 2 = no); platform
-    /// default when `None`.
-    pub allow_download: Option<bool>,
-}
-
-impl VideoPost {
-    /// A post with a title.
-    pub fn new(title: impl Into<String>) -> Self {
-        Self {
-            title: title.into(),
-            ..Self::default()
-        }
-    }
-
-    /// Sets the description.
-    pub fn description(mut self, d: impl Into<String>) -> Self {
-        self.description = d.into();
-        self
-    }
-
-    /// Sets the cover.
-    pub fn cover(mut self, c: Cover) -> Self {
-        self.cover = Some(c);
-        self
-    }
-
-    /// Sets the privacy.
-    pub fn privacy(mut self, p: Privacy) -> Self {
-        self.privacy = p;
-        self
-    }
-
-    /// Sets the anchor.
-    pub fn anchor(mut self, a: Anchor) -> Self {
-        self.anchor = Some(a);
-        self
-    }
-
-    /// Sets the mentioned users.
-    pub fn at_users(mut self, users: Vec<String>) -> Self {
-        self.at_users = users;
-        self
-    }
-
-    /// Allows or forbids downloads.
-    pub fn allow_download(mut self, allow: bool) -> Self {
-        self.allow_download = Some(allow);
-        self
-    }
-}
-
-/// What an image post says.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ImagePost {
-    /// Title (required; at most 55 characters by default).
-    pub title: String,
-    /// Description (at most 2000 characters by default).
-    pub description: String,
-    /// Who can see it (`private_status`; the official SDK sends it for image posts too).
-    pub privacy: Privacy,
-    /// POI or mini-app anchor.
-    pub anchor: Option<Anchor>,
-    /// Mentioned users' open_ids.
-    pub at_users: Vec<String>,
-    /// Whether others may download it (`download_type` 1 allowed, 2 not; unset: the
-    /// platform's default).
-    pub allow_download: Option<bool>,
-    /// Background music (`music_id`, from the platform's music library).
-    pub music_id: Option<String>,
-}
-
-impl ImagePost {
-    /// Sets whether others may download it (`download_type`).
-    ///
-    /// ```
-    /// let post = conn_douyin::ImagePost::new("t").allow_download(false).music_id("7001");
-    /// assert_eq!((post.allow_download, post.music_id.as_deref()), (Some(false), Some("7001")));
-    /// ```
-    pub fn allow_download(mut self, allow: bool) -> Self {
-        self.allow_download = Some(allow);
-        self
-    }
-
-    /// Sets the background music (`music_id`).
-    pub fn music_id(mut self, id: impl Into<String>) -> Self {
-        self.music_id = Some(id.into());
-        self
-    }
-
-    /// A post with a title.
-    pub fn new(title: impl Into<String>) -> Self {
-        Self {
-            title: title.into(),
-            ..Self::default()
-        }
-    }
-
-    /// Sets the description.
-    pub fn description(mut self, d: impl Into<String>) -> Self {
-        self.description = d.into();
-        self
-    }
-
-    /// Sets the privacy.
-    pub fn privacy(mut self, p: Privacy) -> Self {
-        self.privacy = p;
-        self
-    }
-
-    /// Sets the anchor.
-    pub fn anchor(mut self, a: Anchor) -> Self {
-        self.anchor = Some(a);
-        self
-    }
-
-    /// Sets the mentioned users.
-    pub fn at_users(mut self, users: Vec<String>) -> Self {
-        self.at_users = users;
-        self
-    }
-}
-
-/// A published post.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Published {
-    /// The new item's id (opaque; may contain `+ / =`).
-    pub item_id: String,
-    /// The account.
-    pub open_id: String,
-    /// The video used (video posts).
-    pub video_id: Option<String>,
-    /// The images used (image posts).
-    pub image_ids: Vec<String>,
-}
-
-/// The wire `text`: the trimmed title, then a newline and the trimmed description when it is
-/// not blank.
-pub fn wire_text(title: &str, description: &str) -> String {
-    let title = title.trim();
-    let description = description.trim();
-    if description.is_empty() {
-        title.to_owned()
-    } else {
-        format!("{title}\n{description}")
-    }
-}
+use crate::models::{
+    wire_text, Anchor, Cover, ImagePost, ImageSource, ProgressFn, Published, VideoPost, VideoSource,
+};
+use crate::validate::{self, Valid};
 
 #[derive(Serialize, Default)]
 struct AnchorFields<'a> {
@@ -347,15 +118,31 @@ fn item_id_of(resp: &conn_core::transport::Response) -> Result<String> {
 impl Client {
     /// Publishes an uploaded video (`create_video`). Validated before any request; never
     /// replayed once it may have reached the platform (see the module docs).
-    #[tracing::instrument(skip(self, post), name = "douyin.create_video")]
     pub async fn create_video(
         &self,
         open_id: &str,
         video_id: &str,
         post: &VideoPost,
     ) -> Result<String> {
-        validate::open_id(open_id)?;
-        validate::video_post(&self.config().limits, post)?;
+        let open_id = validate::open_id(open_id)?;
+        let post = validate::video_post(&self.config().limits, post)?;
+        self.create_video_checked(open_id, video_id, post).await
+    }
+
+    /// [`Client::create_video`] with the account and the post checked. The `video_id` is
+    /// checked here, its one place: in a publish it is the platform's upload answer.
+    #[tracing::instrument(
+        skip(self, open_id, post),
+        fields(open_id = *open_id),
+        name = "douyin.create_video"
+    )]
+    pub(crate) async fn create_video_checked(
+        &self,
+        open_id: Valid<&str>,
+        video_id: &str,
+        post: Valid<&VideoPost>,
+    ) -> Result<String> {
+        let (open_id, post) = (open_id.into_inner(), post.into_inner());
         if video_id.trim().is_empty() {
             return Err(Error::validation("video_id", "required"));
         }
@@ -392,24 +179,34 @@ impl Client {
 
     /// Publishes uploaded images (`create_image_text`). Validated before any request; never
     /// replayed once it may have reached the platform.
-    #[tracing::instrument(skip(self, post), name = "douyin.create_image_text")]
     pub async fn create_image_text(
         &self,
         open_id: &str,
         image_ids: &[String],
         post: &ImagePost,
     ) -> Result<String> {
-        validate::open_id(open_id)?;
-        validate::image_post(&self.config().limits, post, image_ids.len())?;
+        let open_id = validate::open_id(open_id)?;
+        let post = validate::image_post(&self.config().limits, post, image_ids.len())?;
+        self.create_image_text_checked(open_id, image_ids, post)
+            .await
+    }
+
+    /// [`Client::create_image_text`] with the account and the post checked. The image ids are
+    /// checked here, their one place: in a publish they are the platform's upload answers.
+    #[tracing::instrument(
+        skip(self, open_id, post),
+        fields(open_id = *open_id),
+        name = "douyin.create_image_text"
+    )]
+    pub(crate) async fn create_image_text_checked(
+        &self,
+        open_id: Valid<&str>,
+        image_ids: &[String],
+        post: Valid<&ImagePost>,
+    ) -> Result<String> {
+        let (open_id, post) = (open_id.into_inner(), post.into_inner());
         if let Some(i) = image_ids.iter().position(|id| id.trim().is_empty()) {
             return Err(Error::validation(format!("images[{i}]"), "an image id"));
-        }
-        if post
-            .music_id
-            .as_deref()
-            .is_some_and(|m| m.trim().is_empty())
-        {
-            return Err(Error::validation("music_id", "must not be blank when set"));
         }
         let body = CreateImageTextBody {
             image_list: image_ids,
@@ -465,14 +262,16 @@ impl Client {
         post: &VideoPost,
         progress: Option<&ProgressFn>,
     ) -> Result<Published> {
-        // Validate the post before uploading anything.
-        validate::open_id(open_id)?;
-        validate::video_post(&self.config().limits, post)?;
-        let video = self.upload_video(open_id, source, progress).await?;
-        let item_id = self.create_video(open_id, &video.video_id, post).await?;
+        // Checked once, before uploading anything.
+        let open_id = validate::open_id(open_id)?;
+        let post = validate::video_post(&self.config().limits, post)?;
+        let video = self.upload_video_checked(open_id, source, progress).await?;
+        let item_id = self
+            .create_video_checked(open_id, &video.video_id, post)
+            .await?;
         Ok(Published {
             item_id,
-            open_id: open_id.to_owned(),
+            open_id: open_id.into_inner().to_owned(),
             video_id: Some(video.video_id),
             image_ids: Vec::new(),
         })
@@ -486,26 +285,84 @@ impl Client {
         images: Vec<ImageSource>,
         post: &ImagePost,
     ) -> Result<Published> {
-        validate::open_id(open_id)?;
-        validate::image_post(&self.config().limits, post, images.len())?;
-        for (i, img) in images.iter().enumerate() {
-            self.check_image(img).await.map_err(|e| match e {
-                Error::Validation(v) => {
-                    Error::validation(format!("images[{i}]"), format!("{}: {}", v.field, v.rule))
-                }
-                other => other,
-            })?;
+        let open_id = validate::open_id(open_id)?;
+        let post = validate::image_post(&self.config().limits, post, images.len())?;
+        let mut checked = Vec::with_capacity(images.len());
+        for (i, img) in images.into_iter().enumerate() {
+            checked.push(
+                validate::image_source(&self.config().limits, img)
+                    .await
+                    .map_err(|e| match e {
+                        Error::Validation(v) => Error::validation(
+                            format!("images[{i}]"),
+                            format!("{}: {}", v.field, v.rule),
+                        ),
+                        other => other,
+                    })?,
+            );
         }
-        let mut ids = Vec::with_capacity(images.len());
-        for img in images {
-            ids.push(self.upload_image(open_id, img).await?.image_id);
+        let mut ids = Vec::with_capacity(checked.len());
+        for img in checked {
+            ids.push(self.upload_image_checked(open_id, img).await?.image_id);
         }
-        let item_id = self.create_image_text(open_id, &ids, post).await?;
+        let item_id = self.create_image_text_checked(open_id, &ids, post).await?;
         Ok(Published {
             item_id,
-            open_id: open_id.to_owned(),
+            open_id: open_id.into_inner().to_owned(),
             video_id: None,
             image_ids: ids,
         })
+    }
+}
+
+#[cfg(all(test, feature = "fake"))]
+mod tests {
+    use super::*;
+    use crate::fake::{FakeDouyin, ALL_SCOPES};
+    use crate::validate::ran;
+
+    /// Each publish checks the account and the post once (and each image once), however many
+    /// internal steps (upload, create) it takes.
+    #[tokio::test]
+    async fn a_publish_checks_its_input_once() {
+        let fake = FakeDouyin::start().await;
+        let client = Client::new(fake.config()).unwrap();
+        let code = fake.issue_code(fake.open_id(), ALL_SCOPES);
+        let open_id = client.exchange_code(&code).await.unwrap().open_id;
+        ran::take();
+
+        client
+            .publish_video(
+                &open_id,
+                VideoSource::bytes(vec![0u8; 1024]),
+                &VideoPost::new("t"),
+            )
+            .await
+            .unwrap();
+        assert_eq!(ran::take(), ["open_id", "video_post"]);
+
+        let images = vec![
+            ImageSource::bytes(vec![1u8; 64], "a.jpg"),
+            ImageSource::bytes(vec![2u8; 64], "b.jpg"),
+        ];
+        client
+            .publish_images(&open_id, images, &ImagePost::new("t"))
+            .await
+            .unwrap();
+        assert_eq!(
+            ran::take(),
+            ["open_id", "image_post", "image_source", "image_source"]
+        );
+
+        let video = client
+            .upload_video(&open_id, VideoSource::bytes(vec![0u8; 1024]), None)
+            .await
+            .unwrap();
+        assert_eq!(ran::take(), ["open_id"]);
+        client
+            .create_video(&open_id, &video.video_id, &VideoPost::new("t"))
+            .await
+            .unwrap();
+        assert_eq!(ran::take(), ["open_id", "video_post"]);
     }
 }

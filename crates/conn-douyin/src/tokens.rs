@@ -25,7 +25,7 @@ use crate::oauth::OAuth;
 use crate::PLATFORM;
 
 /// Key of the `extra` entry counting renewals of an account's refresh token.
-pub const RENEWALS_KEY: &str = "renewals";
+pub(crate) const RENEWALS_KEY: &str = "renewals";
 /// Account name of the app's client token in the token store.
 pub const CLIENT_TOKEN_ACCOUNT: &str = "@client";
 

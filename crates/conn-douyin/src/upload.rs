@@ -8,8 +8,7 @@
 //! Uploads are idempotent for the retry logic: an upload creates nothing visible, and a
 //! re-upload only yields another `video_id`.
 
-use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use bytes::{Bytes, BytesMut};
 use conn_core::error::{Error, Result};
@@ -20,185 +19,14 @@ use serde::Deserialize;
 use tokio::io::{AsyncRead, AsyncReadExt};
 
 use crate::client::Client;
+use crate::endpoint::UPLOAD_IMAGE_PATH;
 use crate::envelope::data_of;
 use conn_core::lenient;
 
-use crate::validate;
+use crate::models::{ImageSource, ProgressFn, UploadProgress, UploadedImage};
+use crate::validate::{self, Valid};
 
 mod video;
-
-/// Path of the single-request video upload.
-pub const UPLOAD_VIDEO_PATH: &str = "/api/douyin/v1/video/upload_video/";
-/// Path of the chunked-upload init.
-pub const INIT_PART_UPLOAD_PATH: &str = "/api/douyin/v1/video/init_video_part_upload/";
-/// Path of a chunked-upload part.
-pub const UPLOAD_PART_PATH: &str = "/api/douyin/v1/video/upload_video_part/";
-/// Path of the chunked-upload completion.
-pub const COMPLETE_PART_UPLOAD_PATH: &str = "/api/douyin/v1/video/complete_video_part_upload/";
-/// Path of the image upload.
-pub const UPLOAD_IMAGE_PATH: &str = "/api/douyin/v1/video/upload_image/";
-
-/// Where a video comes from.
-pub enum VideoSource {
-    /// A local file.
-    Path(PathBuf),
-    /// A byte stream; give its length when known so the size threshold applies exactly.
-    Reader {
-        /// The stream.
-        reader: Box<dyn AsyncRead + Send + Unpin>,
-        /// Its length, when known.
-        len: Option<u64>,
-        /// The file name sent to the platform.
-        file_name: String,
-    },
-    /// Bytes already in memory.
-    Bytes {
-        /// The data.
-        data: Bytes,
-        /// The file name sent to the platform.
-        file_name: String,
-    },
-    /// A video already uploaded (each post needs a fresh one).
-    VideoId(String),
-}
-
-impl VideoSource {
-    /// A local file.
-    pub fn path(p: impl Into<PathBuf>) -> Self {
-        Self::Path(p.into())
-    }
-
-    /// A byte stream of known or unknown length.
-    pub fn reader(reader: impl AsyncRead + Send + Unpin + 'static, len: Option<u64>) -> Self {
-        Self::Reader {
-            reader: Box::new(reader),
-            len,
-            file_name: "video.mp4".to_owned(),
-        }
-    }
-
-    /// Bytes in memory.
-    pub fn bytes(data: impl Into<Bytes>) -> Self {
-        Self::Bytes {
-            data: data.into(),
-            file_name: "video.mp4".to_owned(),
-        }
-    }
-
-    /// An uploaded video's id.
-    pub fn video_id(id: impl Into<String>) -> Self {
-        Self::VideoId(id.into())
-    }
-}
-
-impl fmt::Debug for VideoSource {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Path(p) => f.debug_tuple("Path").field(p).finish(),
-            Self::Reader { len, file_name, .. } => f
-                .debug_struct("Reader")
-                .field("len", len)
-                .field("file_name", file_name)
-                .finish_non_exhaustive(),
-            Self::Bytes { data, file_name } => f
-                .debug_struct("Bytes")
-                .field("len", &data.len())
-                .field("file_name", file_name)
-                .finish(),
-            Self::VideoId(id) => f.debug_tuple("VideoId").field(id).finish(),
-        }
-    }
-}
-
-/// Where an image comes from.
-#[derive(Clone)]
-pub enum ImageSource {
-    /// A local file.
-    Path(PathBuf),
-    /// Bytes in memory.
-    Bytes {
-        /// The data.
-        data: Bytes,
-        /// The file name sent to the platform.
-        file_name: String,
-    },
-    /// An image already uploaded.
-    ImageId(String),
-}
-
-impl ImageSource {
-    /// A local file.
-    pub fn path(p: impl Into<PathBuf>) -> Self {
-        Self::Path(p.into())
-    }
-
-    /// Bytes in memory with a file name (its extension sets the content type).
-    pub fn bytes(data: impl Into<Bytes>, file_name: impl Into<String>) -> Self {
-        Self::Bytes {
-            data: data.into(),
-            file_name: file_name.into(),
-        }
-    }
-
-    /// An uploaded image's id.
-    pub fn image_id(id: impl Into<String>) -> Self {
-        Self::ImageId(id.into())
-    }
-}
-
-impl fmt::Debug for ImageSource {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Path(p) => f.debug_tuple("Path").field(p).finish(),
-            Self::Bytes { data, file_name } => f
-                .debug_struct("Bytes")
-                .field("len", &data.len())
-                .field("file_name", file_name)
-                .finish(),
-            Self::ImageId(id) => f.debug_tuple("ImageId").field(id).finish(),
-        }
-    }
-}
-
-/// Upload progress, reported after each part (and once at the start).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct UploadProgress {
-    /// Bytes uploaded so far.
-    pub uploaded: u64,
-    /// Total bytes, when known.
-    pub total: Option<u64>,
-    /// The part just uploaded (chunked upload), from 1.
-    pub part: Option<u32>,
-    /// Number of parts, when known.
-    pub parts: Option<u32>,
-}
-
-/// A progress callback (a CLI draws its progress bar from it).
-pub type ProgressFn = dyn Fn(UploadProgress) + Send + Sync;
-
-/// An uploaded video.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UploadedVideo {
-    /// The id to publish with (once).
-    pub video_id: String,
-    /// Width, when reported.
-    pub width: Option<i64>,
-    /// Height, when reported.
-    pub height: Option<i64>,
-    /// Parts sent (0 for a single-request upload or an existing id).
-    pub parts: u32,
-}
-
-/// An uploaded image.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UploadedImage {
-    /// The id to publish with.
-    pub image_id: String,
-    /// Width, when reported.
-    pub width: Option<i64>,
-    /// Height, when reported.
-    pub height: Option<i64>,
-}
 
 #[derive(Deserialize)]
 struct VideoData {
@@ -304,48 +132,26 @@ fn report(progress: Option<&ProgressFn>, p: UploadProgress) {
 }
 
 impl Client {
-    /// Checks an image source before any request; returns its size when known.
-    pub(crate) async fn check_image(&self, source: &ImageSource) -> Result<()> {
-        let max = self.config().limits.max_image_bytes;
-        let size = match source {
-            ImageSource::ImageId(id) => {
-                if id.trim().is_empty() {
-                    return Err(Error::validation("image_id", "required"));
-                }
-                return Ok(());
-            }
-            ImageSource::Bytes { data, .. } => data.len() as u64,
-            ImageSource::Path(p) => {
-                let meta = tokio::fs::metadata(p).await.map_err(|e| {
-                    Error::validation("image", format!("a readable file ({}: {e})", p.display()))
-                })?;
-                if !meta.is_file() {
-                    return Err(Error::validation(
-                        "image",
-                        format!("a regular file ({} is not)", p.display()),
-                    ));
-                }
-                meta.len()
-            }
-        };
-        if size == 0 {
-            return Err(Error::validation("image", "must not be empty"));
-        }
-        if size > max {
-            return Err(Error::validation(
-                "image",
-                format!("at most {max} bytes (got {size})"),
-            ));
-        }
-        Ok(())
+    /// Uploads an image and returns its `image_id` (an existing id is returned as is).
+    pub async fn upload_image(&self, open_id: &str, source: ImageSource) -> Result<UploadedImage> {
+        let open_id = validate::open_id(open_id)?;
+        let source = validate::image_source(&self.config().limits, source).await?;
+        self.upload_image_checked(open_id, source).await
     }
 
-    /// Uploads an image and returns its `image_id` (an existing id is returned as is).
-    #[tracing::instrument(skip(self, source), name = "douyin.upload_image")]
-    pub async fn upload_image(&self, open_id: &str, source: ImageSource) -> Result<UploadedImage> {
-        validate::open_id(open_id)?;
-        self.check_image(&source).await?;
-        let (data, file_name) = match source {
+    /// [`Client::upload_image`] with its input checked.
+    #[tracing::instrument(
+        skip(self, open_id, source),
+        fields(open_id = *open_id),
+        name = "douyin.upload_image"
+    )]
+    pub(crate) async fn upload_image_checked(
+        &self,
+        open_id: Valid<&str>,
+        source: Valid<ImageSource>,
+    ) -> Result<UploadedImage> {
+        let open_id = open_id.into_inner();
+        let (data, file_name) = match source.into_inner() {
             ImageSource::ImageId(id) => {
                 return Ok(UploadedImage {
                     image_id: id,

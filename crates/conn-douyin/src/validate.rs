@@ -1,104 +1,89 @@
-//! Validation before any request, with the original system's rules as defaults of [`Limits`].
+//! Validation before any request, against the [`Limits`] of the configuration.
+//!
+//! Each public entry point checks its input once: the functions here return a [`Valid`] proof,
+//! and the internal functions behind an entry point take the proof instead of the raw value, so
+//! they neither check again nor can be reached with unchecked input.
 //!
 //! Lengths count characters (Unicode scalar values), not bytes: a 55-character Chinese title is
 //! 165 bytes of UTF-8 and is accepted. Every rejection is a
 //! [`conn_core::Error::Validation`] naming the field and the limit.
-//!
-//! ```
-//! use conn_douyin::{Limits, VideoPost};
-//! let limits = Limits::default();
-//! let ok = VideoPost::new("抖".repeat(55));
-//! assert!(conn_douyin::validate::video_post(&limits, &ok).is_ok());
-//! let err = conn_douyin::validate::video_post(&limits, &VideoPost::new("抖".repeat(56))).unwrap_err();
-//! assert_eq!(err.to_string(), "invalid `title`: at most 55 characters (got 56)");
-//! ```
+
+use std::ops::Deref;
 
 use conn_core::error::{Error, Result};
 
-use crate::config::MIB;
-use crate::publish::{Anchor, Cover, ImagePost, Privacy, VideoPost};
+use crate::models::{Anchor, Cover, ImagePost, ImageSource, Limits, Privacy, VideoPost};
 
-/// The platform's image limit per post according to a single source (⚠ unconfirmed); the
-/// default [`Limits::images_max`] follows the original system (9).
-pub const PLATFORM_MAX_IMAGES: usize = 30;
+/// A value that passed one of this module's checks. Only this module constructs one.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Valid<T>(T);
 
-/// Validation limits. Defaults are the original system's rules; the platform publishes no
-/// official title/description limit and accepts up to [`PLATFORM_MAX_IMAGES`] images (⚠).
-#[non_exhaustive]
-#[derive(Debug, Clone, PartialEq)]
-pub struct Limits {
-    /// Largest title, in characters (default 55). A title is always required.
-    pub title_max_chars: usize,
-    /// Largest description, in characters (default 2000).
-    pub description_max_chars: usize,
-    /// Fewest images in an image post (default 1).
-    pub images_min: usize,
-    /// Most images in an image post (default 9; the platform accepts 30 ⚠).
-    pub images_max: usize,
-    /// Privacy levels accepted (default public and only-me, as the original system).
-    pub allowed_privacy: Vec<Privacy>,
-    /// Largest video (default 4 GiB, the platform's limit).
-    pub max_video_bytes: u64,
-    /// Largest image read for upload (default 20 MiB; a local safety bound, not a platform figure).
-    pub max_image_bytes: u64,
-    /// Most mentioned users per post (default 100; a local bound).
-    pub at_users_max: usize,
-    /// Largest page size of `video_list` (default 20 ⚠).
-    pub list_page_max: u32,
-    /// Item ids per `video_data` request (default 20 ⚠).
-    pub video_data_batch: usize,
+impl<T> Valid<T> {
+    /// The checked value.
+    pub(crate) fn into_inner(self) -> T {
+        self.0
+    }
 }
 
-impl Default for Limits {
-    fn default() -> Self {
-        Self {
-            title_max_chars: 55,
-            description_max_chars: 2000,
-            images_min: 1,
-            images_max: 9,
-            allowed_privacy: vec![Privacy::Public, Privacy::OnlyMe],
-            max_video_bytes: 4 * 1024 * MIB,
-            max_image_bytes: 20 * MIB,
-            at_users_max: 100,
-            list_page_max: 20,
-            video_data_batch: 20,
-        }
+impl<T> Deref for Valid<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+/// Which checks ran on this thread, so a unit test can assert that an entry point checks its
+/// input once.
+#[cfg(test)]
+pub(crate) mod ran {
+    use std::cell::RefCell;
+
+    thread_local! {
+        static RAN: RefCell<Vec<&'static str>> = const { RefCell::new(Vec::new()) };
+    }
+
+    pub(crate) fn record(check: &'static str) {
+        RAN.with(|r| r.borrow_mut().push(check));
+    }
+
+    /// The checks recorded since the last call, oldest first.
+    pub(crate) fn take() -> Vec<&'static str> {
+        RAN.with(|r| std::mem::take(&mut *r.borrow_mut()))
     }
 }
 
 impl Limits {
-    /// Checks that the limits are usable.
-    pub fn validate(&self) -> Result<()> {
-        if self.title_max_chars == 0 {
-            return Err(Error::validation("limits.title_max_chars", "at least 1"));
-        }
-        if self.images_min == 0 || self.images_min > self.images_max {
-            return Err(Error::validation(
-                "limits.images_min",
-                format!(
-                    "between 1 and images_max ({}), got {}",
-                    self.images_max, self.images_min
-                ),
-            ));
-        }
-        if self.allowed_privacy.is_empty() {
-            return Err(Error::validation(
-                "limits.allowed_privacy",
-                "at least one level",
-            ));
-        }
-        if self.list_page_max == 0 {
-            return Err(Error::validation("limits.list_page_max", "at least 1"));
-        }
-        if self.video_data_batch == 0 {
-            return Err(Error::validation("limits.video_data_batch", "at least 1"));
-        }
-        Ok(())
+    /// Checks a video post against these limits, as publishing does before any request.
+    ///
+    /// ```
+    /// use conn_douyin::{Limits, VideoPost};
+    /// let limits = Limits::default();
+    /// assert!(limits.check_video_post(&VideoPost::new("抖".repeat(55))).is_ok());
+    /// let err = limits.check_video_post(&VideoPost::new("抖".repeat(56))).unwrap_err();
+    /// assert_eq!(err.to_string(), "invalid `title`: at most 55 characters (got 56)");
+    /// ```
+    pub fn check_video_post(&self, post: &VideoPost) -> Result<()> {
+        video_post(self, post).map(drop)
+    }
+
+    /// Checks an image post of `image_count` images against these limits, as publishing does
+    /// before any request.
+    ///
+    /// ```
+    /// use conn_douyin::{ImagePost, Limits};
+    /// let err = Limits::default().check_image_post(&ImagePost::new("t"), 10).unwrap_err();
+    /// assert_eq!(err.to_string(), "invalid `images`: between 1 and 9 images (got 10)");
+    /// ```
+    pub fn check_image_post(&self, post: &ImagePost, image_count: usize) -> Result<()> {
+        image_post(self, post, image_count).map(drop)
     }
 }
 
 /// Checks an account id.
-pub fn open_id(open_id: &str) -> Result<()> {
+pub(crate) fn open_id(open_id: &str) -> Result<Valid<&str>> {
+    #[cfg(test)]
+    ran::record("open_id");
     if open_id.trim().is_empty() {
         return Err(Error::validation("open_id", "required"));
     }
@@ -108,7 +93,7 @@ pub fn open_id(open_id: &str) -> Result<()> {
             "at most 256 bytes without control characters",
         ));
     }
-    Ok(())
+    Ok(Valid(open_id))
 }
 
 fn chars_at_most(field: &str, value: &str, max: usize) -> Result<()> {
@@ -199,7 +184,9 @@ fn common(
 }
 
 /// Checks a video post.
-pub fn video_post(limits: &Limits, post: &VideoPost) -> Result<()> {
+pub(crate) fn video_post<'a>(limits: &Limits, post: &'a VideoPost) -> Result<Valid<&'a VideoPost>> {
+    #[cfg(test)]
+    ran::record("video_post");
     common(
         limits,
         &post.title,
@@ -220,11 +207,17 @@ pub fn video_post(limits: &Limits, post: &VideoPost) -> Result<()> {
         }
         _ => {}
     }
-    Ok(())
+    Ok(Valid(post))
 }
 
 /// Checks an image post of `image_count` images.
-pub fn image_post(limits: &Limits, post: &ImagePost, image_count: usize) -> Result<()> {
+pub(crate) fn image_post<'a>(
+    limits: &Limits,
+    post: &'a ImagePost,
+    image_count: usize,
+) -> Result<Valid<&'a ImagePost>> {
+    #[cfg(test)]
+    ran::record("image_post");
     if image_count < limits.images_min || image_count > limits.images_max {
         return Err(Error::validation(
             "images",
@@ -241,12 +234,64 @@ pub fn image_post(limits: &Limits, post: &ImagePost, image_count: usize) -> Resu
         post.privacy,
         post.anchor.as_ref(),
         &post.at_users,
-    )
+    )?;
+    if post
+        .music_id
+        .as_deref()
+        .is_some_and(|m| m.trim().is_empty())
+    {
+        return Err(Error::validation("music_id", "must not be blank when set"));
+    }
+    Ok(Valid(post))
+}
+
+/// Checks an image source before any request: an id must not be blank, bytes and files must
+/// be non-empty and within [`Limits::max_image_bytes`] (a file must also be readable and
+/// regular).
+pub(crate) async fn image_source(
+    limits: &Limits,
+    source: ImageSource,
+) -> Result<Valid<ImageSource>> {
+    #[cfg(test)]
+    ran::record("image_source");
+    let max = limits.max_image_bytes;
+    let size = match &source {
+        ImageSource::ImageId(id) => {
+            if id.trim().is_empty() {
+                return Err(Error::validation("image_id", "required"));
+            }
+            return Ok(Valid(source));
+        }
+        ImageSource::Bytes { data, .. } => data.len() as u64,
+        ImageSource::Path(p) => {
+            let meta = tokio::fs::metadata(p).await.map_err(|e| {
+                Error::validation("image", format!("a readable file ({}: {e})", p.display()))
+            })?;
+            if !meta.is_file() {
+                return Err(Error::validation(
+                    "image",
+                    format!("a regular file ({} is not)", p.display()),
+                ));
+            }
+            meta.len()
+        }
+    };
+    if size == 0 {
+        return Err(Error::validation("image", "must not be empty"));
+    }
+    if size > max {
+        return Err(Error::validation(
+            "image",
+            format!("at most {max} bytes (got {size})"),
+        ));
+    }
+    Ok(Valid(source))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::models::PLATFORM_MAX_IMAGES;
 
     #[test]
     fn seed_rules_are_the_defaults() {

@@ -19,15 +19,11 @@ use http::Method;
 use serde::{Deserialize, Serialize};
 
 use crate::client::Client;
+use crate::endpoint::{VIDEO_DATA_PATH, VIDEO_LIST_PATH};
 use crate::envelope::data_of;
 use conn_core::lenient;
 
 use crate::{validate, PLATFORM};
-
-/// Path of `video_list`.
-pub const VIDEO_LIST_PATH: &str = "/api/douyin/v1/video/video_list/";
-/// Path of `video_data`.
-pub const VIDEO_DATA_PATH: &str = "/api/douyin/v1/video/video_data/";
 
 /// An item's counters.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use conn_core::connector::{Connector, RawRequest};
 use conn_core::error::{ApiErrorKind, RetryClass};
-use conn_douyin::envelope::CODE_TABLE;
+use conn_douyin::CODE_TABLE;
 use conn_douyin::{douyin_code, Client, Config, DouyinCode};
 use http::Method;
 use serde_json::json;

@@ -4,7 +4,7 @@
 
 use conn_core::error::Error;
 use conn_douyin::fake::FakeDouyin;
-use conn_douyin::oauth::AuthorizeRequest;
+use conn_douyin::AuthorizeRequest;
 use conn_douyin::{Client, Config};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 

@@ -6,7 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use conn_core::testing::fuzz;
-use conn_douyin::envelope::decode_error;
+use conn_douyin::decode_error;
 use conn_douyin::webhook::parse_event;
 use proptest::prelude::*;
 

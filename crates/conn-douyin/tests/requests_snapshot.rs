@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use conn_core::token::MemoryTokenStore;
 use conn_douyin::fake::{FakeDouyin, Op, RecordedRequest};
-use conn_douyin::oauth::AuthorizeRequest;
+use conn_douyin::AuthorizeRequest;
 use conn_douyin::{Anchor, Client, Cover, ImagePost, ImageSource, Privacy, VideoPost, VideoSource};
 use futures::TryStreamExt;
 

@@ -8,7 +8,8 @@ use conn_core::secret::Secret;
 use conn_core::webhook::{Dispatch, WebhookError};
 use conn_douyin::fake::FakeDouyin;
 use conn_douyin::webhook::signature as douyin_signature;
-use conn_douyin::webhook::{status_for, Event, EventPayload, WebhookHandler, WebhookReply};
+use conn_douyin::webhook::status_for;
+use conn_douyin::{Event, EventPayload, WebhookHandler, WebhookReply};
 use http::HeaderMap;
 use serde_json::json;
 

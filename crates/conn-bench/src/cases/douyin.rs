@@ -164,7 +164,7 @@ impl Case for RawCase {
                     .post(format!(
                         "{}{}",
                         self.base,
-                        conn_douyin::videos::VIDEO_DATA_PATH
+                        conn_douyin::endpoint::VIDEO_DATA_PATH
                     ))
                     .query(&[("open_id", OPEN_ID)])
                     .json(&DataBody {
@@ -175,7 +175,7 @@ impl Case for RawCase {
                     .get(format!(
                         "{}{}",
                         self.base,
-                        conn_douyin::videos::VIDEO_LIST_PATH
+                        conn_douyin::endpoint::VIDEO_LIST_PATH
                     ))
                     .query(&[("open_id", OPEN_ID), ("cursor", "0"), ("count", "10")]),
             };

@@ -8,11 +8,9 @@ use conn_core::retry::RetryPolicy;
 use conn_core::secret::{AccessToken, ClientSecret};
 use conn_core::transport::TransportConfig;
 
-use super::{
-    check_redirect_uri, Config, UploadSettings, DEFAULT_AUTO_RENEW_BEFORE, DEFAULT_BASE_URL,
-    SANDBOX_BASE_URL,
-};
-use crate::validate::Limits;
+use super::{check_redirect_uri, Config, UploadSettings, DEFAULT_AUTO_RENEW_BEFORE};
+use crate::endpoint::{DEFAULT_BASE_URL, SANDBOX_BASE_URL};
+use crate::models::Limits;
 
 /// Builds a [`Config`]; see [`Config::builder`].
 #[derive(Debug, Clone)]

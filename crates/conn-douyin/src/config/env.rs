@@ -5,10 +5,9 @@ use conn_core::error::{Error, Result};
 use conn_core::secret::{AccessToken, ClientSecret};
 use conn_core::transport::TransportConfig;
 
-use super::{
-    check_redirect_uri, Config, UploadSettings, DEFAULT_AUTO_RENEW_BEFORE, DEFAULT_BASE_URL,
-};
-use crate::validate::Limits;
+use super::{check_redirect_uri, Config, UploadSettings, DEFAULT_AUTO_RENEW_BEFORE};
+use crate::endpoint::DEFAULT_BASE_URL;
+use crate::models::Limits;
 
 impl Config {
     /// From the process environment.

@@ -12,13 +12,15 @@ use http::Method;
 use tokio::io::AsyncRead;
 
 use super::{
-    check_video_size, file_name_of, mime_for, read_error, read_part, report, InitData, ProgressFn,
-    UploadProgress, UploadedVideo, VideoData, VideoSource, COMPLETE_PART_UPLOAD_PATH,
-    INIT_PART_UPLOAD_PATH, UPLOAD_PART_PATH, UPLOAD_VIDEO_PATH,
+    check_video_size, file_name_of, mime_for, read_error, read_part, report, InitData, VideoData,
 };
 use crate::client::Client;
+use crate::endpoint::{
+    COMPLETE_PART_UPLOAD_PATH, INIT_PART_UPLOAD_PATH, UPLOAD_PART_PATH, UPLOAD_VIDEO_PATH,
+};
 use crate::envelope::data_of;
-use crate::validate;
+use crate::models::{ProgressFn, UploadProgress, UploadedVideo, VideoSource};
+use crate::validate::{self, Valid};
 
 /// A video source as one shape: bytes already in memory (`head`), then a reader, with the
 /// total length when known and the file's path when one request can stream it.
@@ -120,14 +122,29 @@ impl Client {
     /// Every source takes one path: it becomes a reader and, when known, its length (a stream
     /// of unknown length is measured by reading one part); the length then chooses one request
     /// or parts.
-    #[tracing::instrument(skip(self, source, progress), name = "douyin.upload_video")]
     pub async fn upload_video(
         &self,
         open_id: &str,
         source: VideoSource,
         progress: Option<&ProgressFn>,
     ) -> Result<UploadedVideo> {
-        validate::open_id(open_id)?;
+        let open_id = validate::open_id(open_id)?;
+        self.upload_video_checked(open_id, source, progress).await
+    }
+
+    /// [`Client::upload_video`] for a checked account.
+    #[tracing::instrument(
+        skip(self, open_id, source, progress),
+        fields(open_id = *open_id),
+        name = "douyin.upload_video"
+    )]
+    pub(crate) async fn upload_video_checked(
+        &self,
+        open_id: Valid<&str>,
+        source: VideoSource,
+        progress: Option<&ProgressFn>,
+    ) -> Result<UploadedVideo> {
+        let open_id = open_id.into_inner();
         let mut input = match source {
             VideoSource::VideoId(id) => {
                 if id.trim().is_empty() {

@@ -6,11 +6,9 @@ use std::time::Duration;
 
 use connectors::core::Error;
 use connectors::creds::CredentialStore;
-use connectors::douyin::oauth::AuthorizeRequest;
-use connectors::douyin::tokens::CLIENT_TOKEN_ACCOUNT;
 use connectors::douyin::{
-    AccountInfo, Client, ImagePost, ImageSource, Privacy, UploadProgress, VideoItem, VideoPost,
-    VideoSource,
+    AccountInfo, AuthorizeRequest, Client, ImagePost, ImageSource, Privacy, UploadProgress,
+    VideoItem, VideoPost, VideoSource, CLIENT_TOKEN_ACCOUNT,
 };
 use futures::{StreamExt, TryStreamExt};
 use serde_json::{json, Value};

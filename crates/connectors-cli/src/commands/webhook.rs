@@ -4,7 +4,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use connectors::douyin::webhook::{parse_event, status_for, WebhookHandler, WebhookReply};
+use connectors::douyin::webhook::{parse_event, status_for};
+use connectors::douyin::{WebhookHandler, WebhookReply};
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot};
