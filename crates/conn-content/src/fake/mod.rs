@@ -26,7 +26,7 @@
 //! # }
 //! ```
 
-mod responder;
+mod routes;
 mod state;
 mod toutiao;
 
@@ -39,7 +39,7 @@ use conn_core::retry::{Jitter, RetryPolicy};
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer};
 
-use self::responder::{Responder, Shared};
+use self::routes::{Responder, Shared};
 pub use self::state::{FakeItem, FakeStats};
 pub use self::toutiao::{
     FakeTokenRequest, FakeToutiaoOAuth, ACCESS_LIFETIME, FAKE_CLIENT_KEY, FAKE_CLIENT_SECRET,

@@ -206,7 +206,7 @@ impl FakeToutiaoOAuth {
     }
 
     /// A check of bearer tokens for [`super::FakeContent::accept_tokens_of`].
-    pub(super) fn token_check(&self) -> super::responder::TokenCheck {
+    pub(super) fn token_check(&self) -> super::routes::TokenCheck {
         let shared = self.shared.clone();
         Arc::new(move |t: &str| shared.state().access.contains_key(t))
     }

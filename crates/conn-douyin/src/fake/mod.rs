@@ -43,7 +43,7 @@ mod content;
 mod front;
 mod model;
 mod multipart;
-mod respond;
+mod routes;
 mod state;
 
 use std::fmt;
@@ -68,7 +68,7 @@ pub use model::{
 
 use crate::config::Config;
 use crate::videos::Statistics;
-use respond::{lock, DropMatcher, FakeResponder, Shared};
+use routes::{lock, DropMatcher, FakeResponder, Shared};
 use state::{Options, State};
 
 /// The client key the fake accepts by default.

@@ -28,7 +28,7 @@
 //! ```
 
 mod profiles;
-mod server;
+mod routes;
 mod verify;
 
 use std::collections::HashMap;
@@ -54,7 +54,7 @@ use crate::pagination::PaginationStyle;
 use crate::profile::{Profile, ProfileOptions};
 use crate::Config;
 
-use server::{OpMatcher, Responder, State};
+use routes::{OpMatcher, Responder, State};
 
 /// The fake's operations, for counters, faults and expectations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -526,7 +526,7 @@ impl FakeErp {
     pub fn fail_next(&self, op: FakeOp, times: usize, status: u16) {
         self.shared
             .lock()
-            .push_fault(op, times, server::Fault::Fail(status));
+            .push_fault(op, times, routes::Fault::Fail(status));
     }
 
     /// Processes the next `times` requests of `op` normally but answers only after `delay`
@@ -534,7 +534,7 @@ impl FakeErp {
     pub fn delay_next(&self, op: FakeOp, times: usize, delay: Duration) {
         self.shared
             .lock()
-            .push_fault(op, times, server::Fault::Delay(delay));
+            .push_fault(op, times, routes::Fault::Delay(delay));
     }
 
     /// Answers the next `times` requests of `op` with HTTP 200 and the "busy" code (not
@@ -542,13 +542,13 @@ impl FakeErp {
     pub fn busy_next(&self, op: FakeOp, times: usize) {
         self.shared
             .lock()
-            .push_fault(op, times, server::Fault::Busy);
+            .push_fault(op, times, routes::Fault::Busy);
     }
 
     /// Processes the next `times` requests of `op`, then answers HTTP 200 with the body cut in
     /// half (the work is done; the answer cannot be read).
     pub fn cut_next(&self, op: FakeOp, times: usize) {
-        self.shared.lock().push_fault(op, times, server::Fault::Cut);
+        self.shared.lock().push_fault(op, times, routes::Fault::Cut);
     }
 
     /// Expects exactly `n` requests of `op` from now on; verified when the guard drops.
