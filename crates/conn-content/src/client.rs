@@ -3,7 +3,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use conn_core::error::{excerpt, ApiError, ApiErrorKind, DecodeError};
+use conn_core::error::{excerpt, ApiErrorKind, DecodeError};
 use conn_core::retry::Idempotency;
 use conn_core::token::TokenManager;
 use conn_core::transport::{Request, Response, Transport};
@@ -16,8 +16,7 @@ use crate::auth::Authenticator;
 use crate::config::Config;
 use crate::model::{Content, ContentStats, Published};
 use crate::profile::{
-    code_text, HttpMethod, Pointer, Profile, ProfileEnvelope, DEFAULT_PUBLISH_API_METHOD,
-    DEFAULT_STATS_API_METHOD,
+    value_text, HttpMethod, Pointer, Profile, DEFAULT_PUBLISH_API_METHOD, DEFAULT_STATS_API_METHOD,
 };
 
 /// Characters left as they are in a path segment (RFC 3986 unreserved).
@@ -115,9 +114,7 @@ impl Client {
         let transport = Transport::new(
             profile.name.clone(),
             config.transport().clone(),
-            ProfileEnvelope {
-                envelope: profile.envelope.clone(),
-            },
+            profile.envelope.clone(),
         )?;
         Ok(Self {
             inner: Arc::new(Inner {
@@ -150,7 +147,7 @@ impl Client {
                     .transport
                     .execute(&req)
                     .await
-                    .map_err(|e| token_rejected(e, &self.inner.profile.name))
+                    .map_err(token_rejected)
             }
         })
         .await
@@ -262,7 +259,7 @@ impl Client {
         let raw: Value = resp.json()?;
         let id = match p.response.id.get(&raw) {
             Some(Value::String(s)) if !s.is_empty() => s.clone(),
-            Some(v @ Value::Number(_)) => code_text(v),
+            Some(v @ Value::Number(_)) => value_text(v),
             other => {
                 return Err(decode_error(
                     p,
@@ -385,23 +382,14 @@ impl ClientBuilder {
 }
 
 /// With a managed token the token is the only credential sent, so "credentials rejected"
-/// (the profile's auth codes, or a bare HTTP 401) means that token was rejected: it becomes
-/// `TokenExpired`, which [`TokenManager::with_token`] answers with one refresh and one replay.
-fn token_rejected(e: Error, platform: &str) -> Error {
+/// (the profile's auth codes, or a bare HTTP 401, which the envelope reads as
+/// `InvalidCredentials`) means that token was rejected: it becomes `TokenExpired`, which
+/// [`TokenManager::with_token`] answers with one refresh and one replay.
+fn token_rejected(e: Error) -> Error {
     match e {
         Error::Api(mut a) if a.kind == ApiErrorKind::InvalidCredentials => {
             a.kind = ApiErrorKind::TokenExpired;
             Error::Api(a)
-        }
-        e if e.status() == Some(http::StatusCode::UNAUTHORIZED) && e.api_kind().is_none() => {
-            let mut a = ApiError::new(
-                platform.to_owned(),
-                "401",
-                "the access token was rejected (HTTP 401)",
-                ApiErrorKind::TokenExpired,
-            );
-            a.status = Some(http::StatusCode::UNAUTHORIZED);
-            Error::from(a)
         }
         other => other,
     }

@@ -69,7 +69,8 @@ fn envelopes_never_panic_and_stay_bounded() {
         for i in 0..CASES {
             let body = mutate(&mut rng, SEEDS[i % SEEDS.len()]);
             if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&body) {
-                if let Some((code, msg)) = p.envelope.error_in(&v) {
+                if let Some(found) = p.envelope.error_in(http::StatusCode::OK, Some(&v)) {
+                    let (code, msg) = (found.code, found.message.unwrap_or_default());
                     assert!(
                         code.len() + msg.len() <= body.len() + 16,
                         "{}: {code} {msg}",

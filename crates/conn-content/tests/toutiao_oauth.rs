@@ -271,13 +271,22 @@ async fn publish_with_a_rejected_token_refreshes_once_and_publishes_once() {
     );
     assert_eq!(content.published()[1].id, second.id);
 
+    // A bare HTTP 401 (a gateway in front of the platform, say) is the envelope's
+    // `InvalidCredentials` too: with a managed token it means that token, so one refresh and
+    // one replay, and the post lands once.
+    content.fail_next(1, 401);
+    client.publish(&post).await.unwrap();
+    assert_eq!(oauth_fake.count(REFRESH), 2);
+    assert_eq!(content.published().len(), 3, "landed once");
+    assert_eq!(content.publish_requests(), 5);
+
     // Then the refresh token dies too: a typed re-authorization error, tokens forgotten.
     oauth_fake.expire_access_tokens();
     oauth_fake.kill_refresh_tokens();
     let e = client.publish(&post).await.unwrap_err();
     assert!(e.is_reauth_required(), "{e}");
     assert!(tokens.current().await.unwrap().is_none());
-    assert_eq!(content.published().len(), 2);
+    assert_eq!(content.published().len(), 3);
     let e = client.stats(&second.id).await.unwrap_err();
     assert!(e.is_reauth_required(), "{e}");
 }

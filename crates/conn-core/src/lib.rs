@@ -9,6 +9,8 @@
 //! | [`secret`] | redacting secret types ([`secret::AccessToken`], [`secret::ClientSecret`], …) |
 //! | [`journal`] | exactly-once creates: operation keys, the [`journal::Journal`] trait, the [`journal::run_once`] driver |
 //! | [`lenient`] | serde helpers for numbers that arrive as strings, booleans as 0/1; bounded durations from wire numbers |
+//! | [`envelope`] | the configurable response envelope (code, message, success flag, log id → typed error) and, with [`error::ApiErrorKind::of_status`], the one status→kind table |
+//! | [`pointer`](mod@pointer) | JSON pointers that say where a field sits in a body |
 //! | [`code_scan`] | one pass over a body proving every error code in it is zero (envelope fast path) |
 //! | [`redact`] | masking of secret values in body excerpts and serde messages, by structure |
 //! | [`limit`] | the keyed [`limit::Limiter`] trait that per-process and shared rate limiters implement |
@@ -71,11 +73,13 @@ pub mod code_scan;
 pub mod connector;
 pub mod credentials;
 pub mod env;
+pub mod envelope;
 pub mod error;
 pub mod journal;
 pub mod lenient;
 pub mod limit;
 pub mod oauth;
+pub mod pointer;
 pub mod redact;
 pub mod retry;
 pub mod secret;

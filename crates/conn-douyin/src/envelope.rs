@@ -284,8 +284,8 @@ pub fn decode_error(
             ApiErrorKind::RateLimited
         }
         Some(r) => r.kind,
-        None if status.is_server_error() => ApiErrorKind::ServerError,
-        None => ApiErrorKind::Other,
+        // An unknown code: the status says what it can (conn-core's one table).
+        None => ApiErrorKind::of_status(status),
     };
     let mut details = Vec::new();
     if let Some(meaning) = info.map(|r| r.meaning) {
@@ -436,6 +436,21 @@ mod tests {
         assert_eq!(e.api_kind(), Some(ApiErrorKind::ServerError));
         assert_eq!(e.log_id(), Some("HDRLOG"));
         assert_eq!(e.status(), Some(StatusCode::BAD_GATEWAY));
+    }
+
+    #[test]
+    fn unknown_codes_follow_the_core_status_table() {
+        let body = br#"{"data":{"error_code":99,"description":"x"}}"#;
+        let kind = |s: StatusCode| {
+            decode_error(s, &HeaderMap::new(), body, "video_list").and_then(|e| e.api_kind())
+        };
+        assert_eq!(
+            kind(StatusCode::TOO_MANY_REQUESTS),
+            Some(ApiErrorKind::RateLimited)
+        );
+        assert_eq!(kind(StatusCode::NOT_FOUND), Some(ApiErrorKind::NotFound));
+        assert_eq!(kind(StatusCode::NOT_IMPLEMENTED), Some(ApiErrorKind::Other));
+        assert_eq!(kind(StatusCode::OK), Some(ApiErrorKind::Other));
     }
 
     #[test]

@@ -12,7 +12,6 @@ use serde_json::Value;
 
 use crate::auth::{RequestSigner, SignBody, SignableRequest, SigningContext};
 use crate::config::Config;
-use crate::envelope::ErpEnvelope;
 use crate::model::{decode_error, CreatedOrder, FinancialData, NewOrder, Order, Period};
 use crate::pagination::{order_stream, OrderQuery, OrderStream, OrdersPage};
 use crate::profile::{self, Flow};
@@ -64,11 +63,8 @@ struct Inner {
 impl Client {
     /// A client for a configuration.
     pub fn new(config: Config) -> Result<Self> {
-        let transport = Transport::new(
-            PLATFORM,
-            config.transport.clone(),
-            ErpEnvelope::new(config.error_codes.clone()),
-        )?;
+        let transport =
+            Transport::new(PLATFORM, config.transport.clone(), config.envelope.clone())?;
         Ok(Self {
             inner: Arc::new(Inner { config, transport }),
         })

@@ -143,8 +143,11 @@
 //!
 //! ## Errors
 //!
-//! HTTP 401/403 and auth codes in the body (`{"code":40001,"msg":…}`) become
-//! `ApiErrorKind::InvalidCredentials` / `PermissionDenied`; see [`envelope`].
+//! Each profile's [`Envelope`] says where its ERP puts the code and message
+//! ([`Profile::envelope`]; change it with [`ConfigBuilder::envelope`]). The rules are
+//! conn-core's ([`conn_core::envelope`]): HTTP 401/403 and auth codes in the body
+//! (`{"code":40001,"msg":…}`) become `ApiErrorKind::InvalidCredentials` / `PermissionDenied`,
+//! other failed statuses follow the one status table ([`conn_core::error::ApiErrorKind::of_status`]).
 //!
 //! ## Fake
 //!
@@ -159,7 +162,7 @@ pub mod auth;
 mod client;
 pub mod config;
 mod connector;
-pub mod envelope;
+mod envelope;
 pub mod keyed;
 pub mod model;
 pub mod pagination;
@@ -174,7 +177,8 @@ use conn_core::env::EnvVarDoc;
 pub use auth::{Auth, AuthMode, RequestSigner};
 pub use client::{Client, MAX_ORDER_ID_LEN};
 pub use config::{Config, ConfigBuilder, Paths, DEFAULT_API_URL};
-pub use envelope::ErrorCodes;
+pub use conn_core::envelope::{Code, Envelope};
+pub use conn_core::pointer::Pointer;
 pub use model::{
     CreatedOrder, FinancialData, Money, NewOrder, NewOrderItem, Order, OrderFields, OrderItem,
     Period,

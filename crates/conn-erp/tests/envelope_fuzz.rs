@@ -6,7 +6,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use conn_core::transport::{EnvelopeDecoder, ResponseParts};
-use conn_erp::envelope::ErpEnvelope;
 use conn_erp::Profile;
 use http::{HeaderMap, StatusCode};
 use rand::rngs::StdRng;
@@ -89,7 +88,7 @@ fn envelope_decoders_never_panic_and_stay_bounded() {
     let seeds = seeds();
     let mut ran = 0usize;
     for profile in Profile::ALL {
-        let env = ErpEnvelope::new(profile.error_codes());
+        let env = profile.envelope();
         for i in 0..CASES {
             let body = mutate(&mut rng, seeds[i % seeds.len()]);
             let status = [200u16, 200, 401, 429, 500, 503][i % 6];
@@ -164,7 +163,8 @@ fn every_profile_reads_its_failure_shape_as_an_error() {
         ),
     ];
     for (p, status, body, code) in cases {
-        let e = ErpEnvelope::new(p.error_codes())
+        let e = p
+            .envelope()
             .decode_error(&ResponseParts {
                 platform: "erp",
                 operation: "t",
@@ -192,7 +192,7 @@ fn every_profile_reads_its_failure_shape_as_an_error() {
         ),
         (Profile::Erpnext, r#"{"data":{"name":"SAL-ORD-1"}}"#),
     ] {
-        let none = ErpEnvelope::new(p.error_codes()).decode_error(&ResponseParts {
+        let none = p.envelope().decode_error(&ResponseParts {
             platform: "erp",
             operation: "t",
             status: StatusCode::OK,

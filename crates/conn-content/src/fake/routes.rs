@@ -11,7 +11,7 @@ use wiremock::{Request, Respond, ResponseTemplate};
 use super::state::{FakeItem, State};
 use crate::auth::{xhs_sign, Credentials};
 use crate::profile::{
-    code_text, AuthScheme, HttpMethod, Pointer, Profile, DEFAULT_PUBLISH_API_METHOD,
+    value_text, AuthScheme, Code, HttpMethod, Pointer, Profile, DEFAULT_PUBLISH_API_METHOD,
     DEFAULT_STATS_API_METHOD,
 };
 
@@ -54,7 +54,7 @@ enum Route {
 /// A failure answered in the profile's envelope.
 struct Failure {
     status: u16,
-    code: Value,
+    code: Code,
     message: String,
 }
 
@@ -75,7 +75,7 @@ impl Respond for Responder {
                 &shared.profile,
                 Failure {
                     status,
-                    code: json!(status),
+                    code: Code::from(u32::from(status)),
                     message: "injected server error".into(),
                 },
                 true,
@@ -101,11 +101,14 @@ fn failure(profile: &Profile, f: Failure, injected: bool) -> (u16, Value) {
     } else {
         f.status
     };
-    (status, profile.envelope.body_with(f.code, &f.message))
+    (status, profile.envelope.body_with(&f.code, &f.message))
 }
 
-fn first_or(codes: &[Value], fallback: u16) -> Value {
-    codes.first().cloned().unwrap_or_else(|| json!(fallback))
+fn first_or(codes: &[Code], fallback: u16) -> Code {
+    codes
+        .first()
+        .cloned()
+        .unwrap_or_else(|| Code::from(u32::from(fallback)))
 }
 
 fn route(profile: &Profile, req: &Request) -> Route {
@@ -236,7 +239,7 @@ fn handle(
 fn invalid(message: String) -> Failure {
     Failure {
         status: 400,
-        code: json!(400),
+        code: Code::from(400),
         message,
     }
 }
@@ -254,9 +257,9 @@ fn stats_id(profile: &Profile, req: &Request, body: Option<&Value>) -> Option<St
             .query_pairs()
             .find(|(k, _)| k == field.as_str())
             .map(|(_, v)| v.into_owned()),
-        HttpMethod::Post | HttpMethod::Put => {
-            body.and_then(|b| Pointer::new(field).get(b)).map(code_text)
-        }
+        HttpMethod::Post | HttpMethod::Put => body
+            .and_then(|b| Pointer::new(field).get(b))
+            .map(value_text),
     }
     .filter(|s| !s.is_empty())
 }
@@ -306,7 +309,7 @@ fn check_auth(
         }
         AuthScheme::XhsSign { version } => {
             let body = body.ok_or("no JSON body to verify")?;
-            let field = |k: &str| body.get(k).map(code_text);
+            let field = |k: &str| body.get(k).map(value_text);
             let app_id = field("appId").ok_or("appId missing")?;
             if Some(&app_id) != creds.app_id.as_ref() {
                 return Err("unknown appId".into());

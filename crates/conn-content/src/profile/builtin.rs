@@ -1,7 +1,7 @@
 //! The built-in profiles (小红书, 知乎, 今日头条) and the generic custom shape: conventions of
 //! this crate (⚠), since none of the platforms documents a publishing API.
 
-use serde_json::json;
+use conn_core::envelope::Code;
 
 use super::{
     AuthScheme, Endpoint, Envelope, FieldMapping, HttpMethod, Limits, ListField, Pointer, Profile,
@@ -68,6 +68,10 @@ fn ptr(s: &str) -> Option<Pointer> {
     Some(Pointer::new(s))
 }
 
+fn at(s: &str) -> Vec<Pointer> {
+    vec![Pointer::new(s)]
+}
+
 impl Profile {
     /// 小红书 notes (conventions, ⚠: Xiaohongshu documents no publishing API).
     pub fn xiaohongshu() -> Self {
@@ -97,15 +101,15 @@ impl Profile {
             // The ark open platform's envelope: HTTP 200 with {error_code, success, data,
             // error_msg}; `success:false` or a non-zero `error_code` is an error.
             envelope: Envelope {
-                code: ptr("/error_code"),
-                success: Some(json!(0)),
-                message: ptr("/error_msg"),
-                success_flag: ptr("/success"),
-                log_id: None,
-                auth_codes: vec![json!(401), json!(403)],
-                not_found_codes: vec![json!(404)],
-                rate_limit_codes: vec![json!(429)],
+                code: at("/error_code"),
+                success: vec![Code::from(0)],
+                message: at("/error_msg"),
+                success_flag: at("/success"),
+                auth_codes: vec![Code::from(401), Code::from(403)],
+                not_found_codes: vec![Code::from(404)],
+                rate_limit_codes: vec![Code::from(429)],
                 errors_with_http_200: true,
+                ..Envelope::default()
             },
             limits: Limits {
                 title_max_chars: Some(20),
@@ -146,15 +150,12 @@ impl Profile {
                 },
             },
             envelope: Envelope {
-                code: ptr("/error/code"),
-                success: None,
-                message: ptr("/error/message"),
-                success_flag: None,
-                log_id: None,
-                auth_codes: vec![json!(100), json!(101)],
-                not_found_codes: vec![json!(404)],
-                rate_limit_codes: vec![json!(429)],
-                errors_with_http_200: false,
+                code: at("/error/code"),
+                message: at("/error/message"),
+                auth_codes: vec![Code::from(100), Code::from(101)],
+                not_found_codes: vec![Code::from(404)],
+                rate_limit_codes: vec![Code::from(429)],
+                ..Envelope::default()
             },
             limits: Limits {
                 title_max_chars: Some(100),
@@ -194,15 +195,15 @@ impl Profile {
                 },
             },
             envelope: Envelope {
-                code: ptr("/data/error_code"),
-                success: Some(json!(0)),
-                message: ptr("/data/description"),
-                success_flag: None,
-                log_id: ptr("/extra/logid"),
-                auth_codes: vec![json!(10008), json!(2190008), json!(2190002)],
-                not_found_codes: vec![json!(2190007)],
-                rate_limit_codes: vec![json!(28003018), json!(28001052)],
+                code: at("/data/error_code"),
+                success: vec![Code::from(0)],
+                message: at("/data/description"),
+                log_id: at("/extra/logid"),
+                auth_codes: vec![Code::from(10008), Code::from(2190008), Code::from(2190002)],
+                not_found_codes: vec![Code::from(2190007)],
+                rate_limit_codes: vec![Code::from(28003018), Code::from(28001052)],
                 errors_with_http_200: true,
+                ..Envelope::default()
             },
             limits: Limits {
                 title_min_chars: 5,
@@ -241,18 +242,64 @@ impl Profile {
                 },
             },
             envelope: Envelope {
-                code: ptr("/code"),
-                success: Some(json!(0)),
-                message: ptr("/message"),
-                success_flag: None,
-                log_id: None,
-                auth_codes: vec![json!(401), json!(403)],
-                not_found_codes: vec![json!(404)],
-                rate_limit_codes: vec![json!(429)],
-                errors_with_http_200: false,
+                code: at("/code"),
+                success: vec![Code::from(0)],
+                message: at("/message"),
+                auth_codes: vec![Code::from(401), Code::from(403)],
+                not_found_codes: vec![Code::from(404)],
+                rate_limit_codes: vec![Code::from(429)],
+                ..Envelope::default()
             },
             limits: Limits::default(),
             idempotency_header: None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use conn_core::error::ApiErrorKind;
+    use http::StatusCode;
+    use serde_json::json;
+
+    #[test]
+    fn the_toutiao_envelope_compares_codes_as_text() {
+        let e = Profile::toutiao().envelope;
+        let found = |v: serde_json::Value| e.error_in(StatusCode::OK, Some(&v));
+        assert_eq!(found(json!({"data": {"error_code": "0"}})), None);
+        let f = found(json!({"data": {"error_code": "10008", "description": "expired"}})).unwrap();
+        assert_eq!(
+            (f.code.as_str(), f.message.as_deref()),
+            ("10008", Some("expired"))
+        );
+        assert_eq!(f.kind, ApiErrorKind::InvalidCredentials);
+        assert_eq!(e.kind_of_code("28003018"), Some(ApiErrorKind::RateLimited));
+        let f = e
+            .error_in(
+                StatusCode::BAD_GATEWAY,
+                Some(&json!({"data": {"error_code": 1}})),
+            )
+            .unwrap();
+        assert_eq!(f.kind, ApiErrorKind::ServerError);
+        assert_eq!(
+            e.success_body(),
+            json!({"data": {"error_code": 0, "description": "success"}})
+        );
+    }
+
+    #[test]
+    fn the_zhihu_envelope_treats_an_absent_code_as_success() {
+        let zhihu = Profile::zhihu().envelope;
+        assert_eq!(
+            zhihu.error_in(StatusCode::OK, Some(&json!({"id": 1}))),
+            None
+        );
+        let body = zhihu.body_with(&Code::from(100), "bad token");
+        let f = zhihu.error_in(StatusCode::OK, Some(&body)).unwrap();
+        assert_eq!(
+            (f.code.as_str(), f.message.as_deref()),
+            ("100", Some("bad token"))
+        );
     }
 }

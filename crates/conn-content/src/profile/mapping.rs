@@ -2,11 +2,11 @@
 
 use std::collections::BTreeMap;
 
+use conn_core::pointer::{type_name as kind, Pointer};
 use conn_core::{Error, Result};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
-use super::pointer::{kind, Pointer};
 use crate::model::Content;
 
 /// How a list (images, tags) is written into the request.
@@ -284,6 +284,14 @@ pub struct ResponseMapping {
     /// Where the counters sit in the stats response.
     #[serde(default)]
     pub stats: StatsMapping,
+}
+
+/// The text of a scalar read from a body (an id, a code): `7` and `"7"` are both `7`.
+pub(crate) fn value_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
 }
 
 #[cfg(test)]

@@ -19,10 +19,8 @@
 //! character titles, one or three covers; Zhihu articles: up to 3 topics), not API facts.
 
 mod builtin;
-mod envelope;
 mod limits;
 mod mapping;
-mod pointer;
 
 use std::fmt;
 
@@ -32,12 +30,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 pub use builtin::Builtin;
-pub(crate) use envelope::code_text;
-pub use envelope::Envelope;
-pub(crate) use envelope::ProfileEnvelope;
+pub use conn_core::envelope::{Code, Envelope};
+pub use conn_core::pointer::Pointer;
 pub use limits::Limits;
+pub(crate) use mapping::value_text;
 pub use mapping::{FieldMapping, ListField, ListShape, ResponseMapping, StatsMapping};
-pub use pointer::Pointer;
 
 use crate::model::Content;
 

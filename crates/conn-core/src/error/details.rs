@@ -131,6 +131,53 @@ pub enum ApiErrorKind {
     Other,
 }
 
+impl ApiErrorKind {
+    /// What an HTTP status means when the body says no more: the one status table of the
+    /// workspace. Every envelope falls back to it, and [`Error::retry_class`] reads a bare
+    /// [`HttpError`](super::HttpError) through it.
+    ///
+    /// | status | kind |
+    /// |---|---|
+    /// | 401 | `InvalidCredentials` |
+    /// | 403 | `PermissionDenied` |
+    /// | 404 | `NotFound` |
+    /// | 429 | `RateLimited` |
+    /// | 408, 500, 502, 503, 504 | `ServerError` |
+    /// | 400, 409, 422 | `InvalidRequest` |
+    /// | anything else | `Other` |
+    ///
+    /// 501 (not implemented) and 505 and above are `Other`: asking again does not help.
+    ///
+    /// ```
+    /// use conn_core::error::ApiErrorKind;
+    /// use http::StatusCode;
+    /// assert_eq!(ApiErrorKind::of_status(StatusCode::TOO_MANY_REQUESTS), ApiErrorKind::RateLimited);
+    /// assert_eq!(ApiErrorKind::of_status(StatusCode::BAD_GATEWAY), ApiErrorKind::ServerError);
+    /// assert_eq!(ApiErrorKind::of_status(StatusCode::NOT_IMPLEMENTED), ApiErrorKind::Other);
+    /// ```
+    pub fn of_status(status: StatusCode) -> Self {
+        match status.as_u16() {
+            401 => Self::InvalidCredentials,
+            403 => Self::PermissionDenied,
+            404 => Self::NotFound,
+            429 => Self::RateLimited,
+            408 | 500 | 502 | 503 | 504 => Self::ServerError,
+            400 | 409 | 422 => Self::InvalidRequest,
+            _ => Self::Other,
+        }
+    }
+
+    /// How a failure of this kind may be retried.
+    pub fn retry_class(self) -> super::RetryClass {
+        use super::RetryClass;
+        match self {
+            Self::Busy | Self::RateLimited => RetryClass::Always,
+            Self::ServerError => RetryClass::IdempotentOnly,
+            _ => RetryClass::Never,
+        }
+    }
+}
+
 /// An error code returned by a platform in its response envelope.
 #[derive(Debug, Clone)]
 pub struct ApiError {

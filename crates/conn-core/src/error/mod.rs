@@ -163,16 +163,8 @@ impl Error {
                 (_, false) => RetryClass::Always,
                 (_, true) => RetryClass::IdempotentOnly,
             },
-            Error::Http(h) => match h.status.as_u16() {
-                429 => RetryClass::Always,
-                408 | 500 | 502 | 503 | 504 => RetryClass::IdempotentOnly,
-                _ => RetryClass::Never,
-            },
-            Error::Api(a) => match a.kind {
-                ApiErrorKind::Busy | ApiErrorKind::RateLimited => RetryClass::Always,
-                ApiErrorKind::ServerError => RetryClass::IdempotentOnly,
-                _ => RetryClass::Never,
-            },
+            Error::Http(h) => ApiErrorKind::of_status(h.status).retry_class(),
+            Error::Api(a) => a.kind.retry_class(),
             Error::Shared(e) => e.retry_class(),
             _ => RetryClass::Never,
         }

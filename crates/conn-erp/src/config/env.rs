@@ -1,6 +1,8 @@
 //! [`ConfigBuilder::from_env`]: the `ERP_*` variables, every problem reported at once.
 
 use conn_core::env::Env;
+use conn_core::envelope::Code;
+use conn_core::pointer::Pointer;
 use conn_core::transport::TransportConfig;
 use conn_core::{Error, Result};
 
@@ -161,14 +163,14 @@ impl ConfigBuilder {
             }
         }
         if let Some(f) = env.get("ERP_ERROR_CODE_FIELDS") {
-            b.error_codes.code_fields = if f.eq_ignore_ascii_case("none") {
+            b.envelope.code = if f.eq_ignore_ascii_case("none") {
                 Vec::new()
             } else {
-                list_var(&f)
+                list_var(&f).iter().map(|n| Pointer::new(n)).collect()
             };
         }
         if let Some(codes) = env.get("ERP_AUTH_ERROR_CODES") {
-            b.error_codes.auth = list_var(&codes);
+            b.envelope.auth_codes = list_var(&codes).into_iter().map(Code::from).collect();
         }
         if p.0.is_empty() {
             Ok(b)

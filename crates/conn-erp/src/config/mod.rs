@@ -24,10 +24,10 @@ use conn_core::{Error, Result};
 use http::header::HeaderName;
 
 use crate::auth::{Auth, AuthMode, NoAuth, NonceSource, RandomNonce};
-use crate::envelope::ErrorCodes;
 use crate::model::OrderFields;
 use crate::pagination::{Pagination, PaginationStyle, MAX_PAGE_SIZE};
 use crate::profile::{Profile, ProfileOptions};
+use conn_core::envelope::Envelope;
 
 mod auth_env;
 mod env;
@@ -86,7 +86,7 @@ pub struct Config {
     pub(crate) data_pointer: String,
     pub(crate) order_fields: OrderFields,
     pub(crate) idempotency_header: Option<HeaderName>,
-    pub(crate) error_codes: ErrorCodes,
+    pub(crate) envelope: Envelope,
     pub(crate) period_params: (String, String),
     pub(crate) transport: TransportConfig,
     pub(crate) clock: SharedClock,
@@ -189,7 +189,7 @@ pub struct ConfigBuilder {
     data_pointer: String,
     order_fields: OrderFields,
     idempotency_header: Option<HeaderName>,
-    error_codes: ErrorCodes,
+    envelope: Envelope,
     period_params: (String, String),
     transport: Option<TransportConfig>,
     retry: Option<RetryPolicy>,
@@ -223,7 +223,7 @@ impl ConfigBuilder {
             data_pointer: "/data".to_owned(),
             order_fields: OrderFields::default(),
             idempotency_header: Some(HeaderName::from_static(DEFAULT_IDEMPOTENCY_HEADER)),
-            error_codes: ErrorCodes::default(),
+            envelope: crate::envelope::generic(),
             period_params: ("start_date".to_owned(), "end_date".to_owned()),
             transport: None,
             retry: None,
@@ -243,7 +243,7 @@ impl ConfigBuilder {
     /// before overriding those.
     pub fn profile(mut self, p: Profile) -> Self {
         self.profile = p;
-        self.error_codes = p.error_codes();
+        self.envelope = p.envelope();
         if let Some(s) = p.pagination_style() {
             self.pagination.style = s;
         }
@@ -345,9 +345,10 @@ impl ConfigBuilder {
         self
     }
 
-    /// Which body codes mean what.
-    pub fn error_codes(mut self, c: ErrorCodes) -> Self {
-        self.error_codes = c;
+    /// The response envelope: where the ERP puts its code and message, and which codes mean
+    /// what (default: the profile's, [`Profile::envelope`]).
+    pub fn envelope(mut self, envelope: Envelope) -> Self {
+        self.envelope = envelope;
         self
     }
 
@@ -466,7 +467,7 @@ impl ConfigBuilder {
             data_pointer: self.data_pointer,
             order_fields: self.order_fields,
             idempotency_header: self.idempotency_header,
-            error_codes: self.error_codes,
+            envelope: self.envelope,
             period_params: self.period_params,
             transport,
             clock: self.clock,

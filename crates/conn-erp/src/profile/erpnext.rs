@@ -16,32 +16,25 @@ use conn_core::{Error, Result};
 use serde_json::{json, Map, Value};
 
 use super::{array_at, copy, copy_items, Flow, ProfileOptions};
-use crate::envelope::ErrorCodes;
+use crate::envelope::{at, code_list, generic};
 use crate::model::{decode_error, NewOrder};
 use crate::pagination::OrderQuery;
+use conn_core::envelope::Envelope;
 
 pub(crate) const PATH: &str = "/api/resource/Sales Order";
 const FIELDS: &str = r#"["name","customer","grand_total","status","transaction_date","currency"]"#;
 
 /// `exc_type` names the failure; the message is in `exception` or `_server_messages`.
-pub(crate) fn error_codes() -> ErrorCodes {
-    ErrorCodes {
-        code_fields: vec!["exc_type".into()],
-        message_fields: vec![
-            "exception".into(),
-            "_server_messages".into(),
-            "message".into(),
-        ],
+pub(crate) fn envelope() -> Envelope {
+    Envelope {
+        code: at(&["exc_type"]),
+        message: at(&["exception", "_server_messages", "message"]),
         success: Vec::new(),
-        auth: vec!["AuthenticationError".into()],
-        permission: vec!["PermissionError".into()],
-        not_found: vec!["DoesNotExistError".into()],
-        invalid: vec![
-            "ValidationError".into(),
-            "MandatoryError".into(),
-            "LinkValidationError".into(),
-        ],
-        ..ErrorCodes::default()
+        auth_codes: code_list(&["AuthenticationError"]),
+        permission_codes: code_list(&["PermissionError"]),
+        not_found_codes: code_list(&["DoesNotExistError"]),
+        invalid_codes: code_list(&["ValidationError", "MandatoryError", "LinkValidationError"]),
+        ..generic()
     }
 }
 

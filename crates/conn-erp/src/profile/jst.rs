@@ -20,22 +20,23 @@ use serde_json::{json, Map, Value};
 use super::{
     array_at, copy, copy_items, count_at, filters_object, require_shop, Flow, ProfileOptions,
 };
-use crate::envelope::ErrorCodes;
+use crate::envelope::{at, code_list, generic};
 use crate::model::{decode_error, NewOrder};
 use crate::pagination::OrderQuery;
 use crate::PLATFORM;
+use conn_core::envelope::Envelope;
 
 pub(crate) const LIST_PATH: &str = "/open/orders/single/query";
 pub(crate) const CREATE_PATH: &str = "/open/jushuitan/orders/upload";
 
 /// `{"code":0,"msg":…}`; ⚠ the open platform's auth codes are not published in one table:
 /// 100 (signature) and 10 (token) are the ones its pages show.
-pub(crate) fn error_codes() -> ErrorCodes {
-    ErrorCodes {
-        code_fields: vec!["code".into()],
-        success: vec!["0".into()],
-        auth: vec!["100".into(), "10".into()],
-        ..ErrorCodes::default()
+pub(crate) fn envelope() -> Envelope {
+    Envelope {
+        code: at(&["code"]),
+        success: code_list(&["0"]),
+        auth_codes: code_list(&["100", "10"]),
+        ..generic()
     }
 }
 

@@ -23,9 +23,10 @@ use conn_core::Result;
 use serde_json::{json, Map, Value};
 
 use super::{Flow, ProfileOptions};
-use crate::envelope::ErrorCodes;
+use crate::envelope::{at, code_list, generic};
 use crate::model::{decode_error, NewOrder};
 use crate::pagination::OrderQuery;
+use conn_core::envelope::Envelope;
 
 /// The form of sales orders.
 pub(crate) const FORM: &str = "SAL_SaleOrder";
@@ -46,28 +47,29 @@ pub(crate) const FIELD_KEYS: [&str; 6] = [
 ];
 
 /// `Result.ResponseStatus.IsSuccess`, also inside a query's row array.
-pub(crate) fn error_codes() -> ErrorCodes {
-    ErrorCodes {
-        code_fields: vec![
-            "/Result/ResponseStatus/MsgCode".into(),
-            "/Result/ResponseStatus/ErrorCode".into(),
-        ],
-        message_fields: vec![
-            "/Result/ResponseStatus/Errors/0/Message".into(),
-            "/Result/ResponseStatus/Errors/0/FieldName".into(),
-            "message".into(),
-        ],
-        success_flags: vec!["/Result/ResponseStatus/IsSuccess".into()],
+pub(crate) fn envelope() -> Envelope {
+    Envelope {
+        code: at(&[
+            "/Result/ResponseStatus/MsgCode",
+            "/Result/ResponseStatus/ErrorCode",
+        ]),
+        message: at(&[
+            "/Result/ResponseStatus/Errors/0/Message",
+            "/Result/ResponseStatus/Errors/0/FieldName",
+            "message",
+        ]),
+        success_flag: at(&["/Result/ResponseStatus/IsSuccess"]),
         // A success answer carries MsgCode 0; any other code with IsSuccess:true is not read
         // as a failure (the flag decides).
-        success: vec!["0".into()],
-        auth: Vec::new(),
-        permission: Vec::new(),
-        not_found: Vec::new(),
-        rate_limited: Vec::new(),
-        busy: Vec::new(),
-        invalid: Vec::new(),
+        success: code_list(&["0"]),
+        auth_codes: Vec::new(),
+        permission_codes: Vec::new(),
+        not_found_codes: Vec::new(),
+        rate_limit_codes: Vec::new(),
+        busy_codes: Vec::new(),
+        invalid_codes: Vec::new(),
         unwrap_rows: true,
+        ..generic()
     }
 }
 

@@ -48,9 +48,9 @@ use conn_core::{Error, Result};
 use serde_json::{Map, Value};
 
 use crate::auth::AuthMode;
-use crate::envelope::ErrorCodes;
 use crate::model::{decode_error, NewOrder, Order, OrderFields, Period};
 use crate::pagination::{OrderQuery, OrdersPage, PaginationStyle};
+use conn_core::envelope::Envelope;
 
 /// A built-in ERP profile.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -109,14 +109,14 @@ impl Profile {
         }
     }
 
-    /// The ERP's error envelope.
-    pub fn error_codes(self) -> ErrorCodes {
+    /// The ERP's response envelope (where its code and message sit, which codes mean what).
+    pub fn envelope(self) -> Envelope {
         match self {
-            Profile::Own => ErrorCodes::default(),
-            Profile::Jushuitan => jst::error_codes(),
-            Profile::Wangdiantong => wdt::error_codes(),
-            Profile::Kingdee => kingdee::error_codes(),
-            Profile::Erpnext => erpnext::error_codes(),
+            Profile::Own => crate::envelope::generic(),
+            Profile::Jushuitan => jst::envelope(),
+            Profile::Wangdiantong => wdt::envelope(),
+            Profile::Kingdee => kingdee::envelope(),
+            Profile::Erpnext => erpnext::envelope(),
         }
     }
 

@@ -23,9 +23,10 @@ use super::{
     array_at, copy, copy_items, count_at, filters_object, require_shop, Flow, ProfileOptions,
 };
 use crate::auth::WDT_METHOD_PARAM;
-use crate::envelope::ErrorCodes;
+use crate::envelope::{at, code_list, generic};
 use crate::model::NewOrder;
 use crate::pagination::OrderQuery;
+use conn_core::envelope::Envelope;
 
 pub(crate) const PATH: &str = "/openapi";
 pub(crate) const LIST_METHOD: &str = "sales.TradeQuery.queryWithDetail";
@@ -33,17 +34,17 @@ pub(crate) const CREATE_METHOD: &str = "sales.RawTrade.pushSelf";
 
 /// `{"status":0|n,"message":…}`. ⚠ The platform publishes no code table: every non-zero status
 /// is an error of kind `Other`, retried only as the HTTP status allows.
-pub(crate) fn error_codes() -> ErrorCodes {
-    ErrorCodes {
-        code_fields: vec!["status".into()],
-        success: vec!["0".into()],
-        auth: Vec::new(),
-        permission: Vec::new(),
-        not_found: Vec::new(),
-        rate_limited: Vec::new(),
-        busy: Vec::new(),
-        invalid: Vec::new(),
-        ..ErrorCodes::default()
+pub(crate) fn envelope() -> Envelope {
+    Envelope {
+        code: at(&["status"]),
+        success: code_list(&["0"]),
+        auth_codes: Vec::new(),
+        permission_codes: Vec::new(),
+        not_found_codes: Vec::new(),
+        rate_limit_codes: Vec::new(),
+        busy_codes: Vec::new(),
+        invalid_codes: Vec::new(),
+        ..generic()
     }
 }
 

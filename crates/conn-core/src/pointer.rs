@@ -1,4 +1,5 @@
-//! JSON pointers (RFC 6901) that say where a field sits in a request or response body.
+//! JSON pointers (RFC 6901) that say where a field sits in a request or response body: the
+//! content profiles' field mappings and every response [envelope](crate::envelope) use them.
 
 use std::fmt;
 
@@ -13,7 +14,7 @@ use serde_json::{Map, Value};
 /// not special: every token names an object member.
 ///
 /// ```
-/// use conn_content::Pointer;
+/// use conn_core::pointer::Pointer;
 /// use serde_json::json;
 /// let p = Pointer::new("/article/title");
 /// let mut v = json!({});
@@ -92,13 +93,13 @@ fn object_of<'a>(v: &'a mut Value, at: &str) -> Result<&'a mut Map<String, Value
         other => Err(format!(
             "`{}` holds a {}, not an object",
             if at.is_empty() { "/" } else { at },
-            kind(other)
+            type_name(other)
         )),
     }
 }
 
-/// A short name of a JSON value's type, for messages.
-pub(crate) fn kind(v: &Value) -> &'static str {
+/// A short name of a JSON value's type, for messages (`"number"`, `"object"`).
+pub fn type_name(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "boolean",
