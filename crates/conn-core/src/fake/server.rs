@@ -1,6 +1,6 @@
-//! What every platform's fake server shares (behind the `fake` feature).
+//! The loopback HTTP server a fake answers on.
 //!
-//! [`FakeServer`] owns the loopback HTTP server a fake answers on. Its one job beyond
+//! [`FakeServer`] owns the server. Its one job beyond
 //! `wiremock::MockServer` is how it goes away: dropping a `MockServer` blocks on an async lock
 //! from inside `Drop`, and on a tokio worker whose cooperative budget a test has just spent
 //! (awaiting a few hundred spawned calls, say) that lock's acquire answers "not yet, try again"
@@ -33,6 +33,26 @@ impl FakeServer {
     /// Wraps a server started some other way (`MockServer::builder()…start()`).
     pub fn new(server: MockServer) -> Self {
         Self(Some(server))
+    }
+
+    /// Mounts the answer of a [`Fault::Drop`](super::Fault::Drop): every request `take_drop`
+    /// says yes to has its connection closed without a response. `take_drop` runs before the
+    /// fake's own responders (priority 1) and is where a fake takes the pending fault from its
+    /// [`Faults`](super::Faults) (and counts the request), so a request is dropped at most once
+    /// per queued fault.
+    pub async fn drop_connections_when<F>(&self, name: &str, take_drop: F)
+    where
+        F: Fn(&wiremock::Request) -> bool + Send + Sync + 'static,
+    {
+        let what = format!("{name}: connection dropped");
+        wiremock::Mock::given(take_drop)
+            .respond_with_err(move |_: &wiremock::Request| {
+                std::io::Error::new(std::io::ErrorKind::ConnectionReset, what.clone())
+            })
+            .with_priority(1)
+            .named(format!("{name}: dropped connections"))
+            .mount(self)
+            .await;
     }
 }
 
