@@ -4,7 +4,7 @@
 mod common;
 
 use conn_core::connector::{Connector, RawRequest};
-use conn_douyin::fake::{FakeDouyin, FaultKind, Op};
+use conn_douyin::fake::{FakeDouyin, Fault, Op};
 use conn_douyin::{Client, VideoPost, VideoSource};
 use http::Method;
 use serde_json::json;
@@ -24,7 +24,7 @@ async fn raw_calls_carry_the_account_and_refresh_once_on_an_expired_token() {
         .await
         .unwrap();
     assert_eq!(client.platform(), "douyin");
-    fake.fail_next(Op::VideoList, FaultKind::TokenExpired, 1);
+    fake.fail_next(Op::VideoList, Fault::TokenExpired, 1);
     let resp = client
         .call(
             RawRequest::new(Method::GET, "/api/douyin/v1/video/video_list/")
@@ -51,7 +51,7 @@ async fn raw_calls_carry_the_account_and_refresh_once_on_an_expired_token() {
     assert!(last.query.contains(&("count".into(), "5".into())));
 
     // A POST is not idempotent: a 5xx is not replayed.
-    fake.fail_next(Op::VideoData, FaultKind::Http(500), 1);
+    fake.fail_next(Op::VideoData, Fault::Status(500), 1);
     let err = client
         .call(
             RawRequest::new(Method::POST, "/api/douyin/v1/video/video_data/")

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use conn_core::error::Error;
-use conn_douyin::fake::{FakeDouyin, FaultKind, Op};
+use conn_douyin::fake::{FakeDouyin, Fault, Op};
 use conn_douyin::{Client, ImagePost, ImageSource, VideoPost, VideoSource};
 
 use common::logged_in;
@@ -30,7 +30,7 @@ async fn setup() -> (FakeDouyin, Client, Client, String) {
     (fake, client, patient, open_id)
 }
 
-const SLOW: FaultKind = FaultKind::Slow(Duration::from_millis(1500));
+const SLOW: Fault = Fault::Delay(Duration::from_millis(1500));
 
 /// The four creates, each run once on a fresh upload.
 #[derive(Debug, Clone, Copy)]
@@ -121,7 +121,7 @@ async fn received_then_429_three_times_is_sent_once_and_outcome_unknown() {
     for what in ALL {
         let (fake, client, patient, open_id) = setup().await;
         fake.fail_next(what.op(), SLOW, 1);
-        fake.fail_next(what.op(), FaultKind::Http(429), 3);
+        fake.fail_next(what.op(), Fault::Status(429), 3);
         let err = what.run(&client, &patient, &open_id).await.unwrap_err();
         assert_unknown(&err, &open_id, what);
         assert!(err.is_timeout(), "{what:?}: {err}");
@@ -142,7 +142,7 @@ async fn received_then_429_three_times_is_sent_once_and_outcome_unknown() {
 async fn refused_three_times_then_received_is_outcome_unknown_after_three_retries() {
     for what in ALL {
         let (fake, client, patient, open_id) = setup().await;
-        fake.fail_next(what.op(), FaultKind::Http(429), 3);
+        fake.fail_next(what.op(), Fault::Status(429), 3);
         fake.fail_next(what.op(), SLOW, 1);
         let err = what.run(&client, &patient, &open_id).await.unwrap_err();
         assert_unknown(&err, &open_id, what);
@@ -159,7 +159,7 @@ async fn refused_three_times_then_received_is_outcome_unknown_after_three_retrie
 async fn busy_then_timeout_after_send_is_outcome_unknown_after_one_retry() {
     for what in ALL {
         let (fake, client, patient, open_id) = setup().await;
-        fake.fail_next(what.op(), FaultKind::Busy, 1);
+        fake.fail_next(what.op(), Fault::Busy, 1);
         fake.fail_next(what.op(), SLOW, 1);
         let err = what.run(&client, &patient, &open_id).await.unwrap_err();
         assert_unknown(&err, &open_id, what);
@@ -177,7 +177,7 @@ async fn busy_then_timeout_after_send_is_outcome_unknown_after_one_retry() {
 async fn a_cut_success_answer_is_outcome_unknown_with_the_decode_error_as_source() {
     for what in ALL {
         let (fake, client, patient, open_id) = setup().await;
-        fake.fail_next(what.op(), FaultKind::CutBody, 1);
+        fake.fail_next(what.op(), Fault::Cut, 1);
         let err = what.run(&client, &patient, &open_id).await.unwrap_err();
         assert_unknown(&err, &open_id, what);
         let Error::OutcomeUnknown(o) = &err else {
@@ -201,8 +201,8 @@ async fn a_cut_success_answer_is_outcome_unknown_with_the_decode_error_as_source
 async fn busy_then_cut_success_is_outcome_unknown_after_one_retry() {
     for what in ALL {
         let (fake, client, patient, open_id) = setup().await;
-        fake.fail_next(what.op(), FaultKind::Busy, 1);
-        fake.fail_next(what.op(), FaultKind::CutBody, 1);
+        fake.fail_next(what.op(), Fault::Busy, 1);
+        fake.fail_next(what.op(), Fault::Cut, 1);
         let err = what.run(&client, &patient, &open_id).await.unwrap_err();
         assert_unknown(&err, &open_id, what);
         assert_eq!(fake.requests(what.op()), 2, "{what:?}");
@@ -213,7 +213,7 @@ async fn busy_then_cut_success_is_outcome_unknown_after_one_retry() {
 async fn too_frequent_three_times_then_success_publishes_once() {
     for what in ALL {
         let (fake, client, patient, open_id) = setup().await;
-        fake.fail_next(what.op(), FaultKind::RateLimited, 3);
+        fake.fail_next(what.op(), Fault::RateLimited, 3);
         let item = what.run(&client, &patient, &open_id).await.unwrap();
         assert_eq!(fake.requests(what.op()), 4, "{what:?}");
         let items = fake.items(Some(&open_id));
@@ -226,8 +226,8 @@ async fn too_frequent_three_times_then_success_publishes_once() {
 async fn a_5xx_then_anything_is_sent_once_and_outcome_unknown() {
     for what in ALL {
         let (fake, client, patient, open_id) = setup().await;
-        fake.fail_next(what.op(), FaultKind::Http(503), 1);
-        fake.fail_next(what.op(), FaultKind::Busy, 3);
+        fake.fail_next(what.op(), Fault::Status(503), 1);
+        fake.fail_next(what.op(), Fault::Busy, 3);
         let err = what.run(&client, &patient, &open_id).await.unwrap_err();
         assert_unknown(&err, &open_id, what);
         assert_eq!(err.status().map(|s| s.as_u16()), Some(503), "{what:?}");

@@ -11,7 +11,7 @@
 //! |---|---|
 //! | `begun` | `sending` is durable, nothing uploaded |
 //! | `noted` | the `video_id` is durable, the create not sent |
-//! | `sent` | the fake holds the create's answer (the item exists; `FaultKind::Slow`) |
+//! | `sent` | the fake holds the create's answer (the item exists; `Fault::Slow`) |
 //! | `answered` | the answer is in, the result not yet recorded |
 //! | `finished` | the result is recorded |
 //!
@@ -29,7 +29,7 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use conn_core::journal::{Begin, Claim, Entry, Journal, JournalError, OperationKey, State};
 use conn_creds::FileJournal;
-use conn_douyin::fake::{FakeDouyin, FaultKind, Op};
+use conn_douyin::fake::{FakeDouyin, Fault, Op};
 use conn_douyin::{Client, Config, VideoPost, VideoSource};
 use rand::{Rng, SeedableRng};
 
@@ -259,7 +259,7 @@ async fn parent() {
         let key = format!("kill/point-{i}");
         let text = format!("kill point {i}");
         if POINTS[p] == "sent" {
-            fake.fail_next(Op::CreateVideo, FaultKind::Slow(Duration::from_secs(3)), 1);
+            fake.fail_next(Op::CreateVideo, Fault::Delay(Duration::from_secs(3)), 1);
         }
         let creates_before = fake.requests(Op::CreateVideo);
         let mut run = spawn(&env, &dir, &key, &text, true);

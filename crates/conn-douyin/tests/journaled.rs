@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use conn_core::journal::{How, Journal, MemoryJournal, OperationKey, State};
 use conn_core::Error;
-use conn_douyin::fake::{FakeDouyin, FaultKind, Op};
+use conn_douyin::fake::{FakeDouyin, Fault, Op};
 use conn_douyin::{ImagePost, ImageSource, Journaled, ReconcileWindow, VideoPost, VideoSource};
 
 async fn setup(attempt_timeout: Duration) -> (FakeDouyin, Journaled, MemoryJournal, String) {
@@ -35,12 +35,12 @@ async fn every_fault_on_a_keyed_create_ends_with_one_item() {
     // The create faults of the reliability matrix: some never did the work (busy, 503, dropped
     // connection), some did it and the answer was lost (slow past the timeout, cut body).
     let faults = [
-        FaultKind::Busy,
-        FaultKind::RateLimited,
-        FaultKind::Http(503),
-        FaultKind::DropConnection,
-        FaultKind::CutBody,
-        FaultKind::Slow(Duration::from_millis(800)),
+        Fault::Busy,
+        Fault::RateLimited,
+        Fault::Status(503),
+        Fault::Drop,
+        Fault::Cut,
+        Fault::Delay(Duration::from_millis(800)),
     ];
     for (i, fault) in faults.into_iter().enumerate() {
         let (fake, douyin, _, open_id) = setup(Duration::from_millis(300)).await;
@@ -88,11 +88,7 @@ async fn a_lost_answer_is_found_by_video_id_not_sent_again() {
     let (fake, douyin, journal, open_id) = setup(Duration::from_millis(200)).await;
     let k = key("campaign-42/video-1");
     let post = VideoPost::new("九点档");
-    fake.fail_next(
-        Op::CreateVideo,
-        FaultKind::Slow(Duration::from_millis(500)),
-        1,
-    );
+    fake.fail_next(Op::CreateVideo, Fault::Delay(Duration::from_millis(500)), 1);
     let err = douyin
         .publish_video(&k, &open_id, video(), &post)
         .await
@@ -184,7 +180,7 @@ async fn image_posts_reconcile_on_their_text_and_stay_unknown_while_recent() {
     let images = || vec![ImageSource::bytes(vec![1u8; 64], "a.jpg")];
     fake.fail_next(
         Op::CreateImageText,
-        FaultKind::Slow(Duration::from_millis(400)),
+        Fault::Delay(Duration::from_millis(400)),
         1,
     );
     let err = douyin
@@ -207,7 +203,7 @@ async fn image_posts_reconcile_on_their_text_and_stay_unknown_while_recent() {
     let post2 = ImagePost::new("图文 img-2");
     fake.fail_next(
         Op::CreateImageText,
-        FaultKind::Slow(Duration::from_millis(400)),
+        Fault::Delay(Duration::from_millis(400)),
         1,
     );
     let _ = douyin
@@ -258,7 +254,7 @@ async fn a_definite_failure_is_recorded_then_sent_again() {
     let post = VideoPost::new("daily");
     fake.fail_next(
         Op::CreateVideo,
-        FaultKind::Code(2114007, "daily publish limit".into()),
+        Fault::Code(2114007, "daily publish limit".into()),
         1,
     );
     let err = douyin

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use conn_core::error::{ApiErrorKind, Error};
-use conn_douyin::fake::{FakeDouyin, FaultKind, Op};
+use conn_douyin::fake::{FakeDouyin, Fault, Op};
 use conn_douyin::{
     Client, ImagePost, ImageSource, Privacy, UploadProgress, VideoPost, VideoSource,
 };
@@ -136,8 +136,8 @@ async fn create_after_5xx_is_not_replayed_but_busy_and_429_are() {
 async fn busy_code_on_create_against_the_fake_is_retried_and_succeeds() {
     let fake = FakeDouyin::start().await;
     let (client, open_id, _) = logged_in(&fake).await;
-    fake.fail_next(Op::CreateVideo, FaultKind::Busy, 2);
-    fake.fail_next(Op::CreateVideo, FaultKind::RateLimited, 1);
+    fake.fail_next(Op::CreateVideo, Fault::Busy, 2);
+    fake.fail_next(Op::CreateVideo, Fault::RateLimited, 1);
     let p = client
         .publish_video(
             &open_id,
@@ -162,7 +162,7 @@ async fn slow_or_dropped_create_on_the_fake_is_outcome_unknown_and_sent_once() {
         .unwrap();
     fake.fail_next(
         Op::CreateVideo,
-        FaultKind::Slow(Duration::from_millis(2000)),
+        Fault::Delay(Duration::from_millis(2000)),
         1,
     );
     let err = client
@@ -181,7 +181,7 @@ async fn slow_or_dropped_create_on_the_fake_is_outcome_unknown_and_sent_once() {
         .upload_video(&open_id, VideoSource::bytes(vec![1u8; 100]), None)
         .await
         .unwrap();
-    fake.fail_next(Op::CreateVideo, FaultKind::DropConnection, 1);
+    fake.fail_next(Op::CreateVideo, Fault::Drop, 1);
     let err = client
         .create_video(&open_id, &video.video_id, &VideoPost::new("dropped"))
         .await
@@ -190,8 +190,8 @@ async fn slow_or_dropped_create_on_the_fake_is_outcome_unknown_and_sent_once() {
     assert_eq!(fake.requests(Op::CreateVideo), 2);
 
     // Uploads are idempotent: a dropped connection or a 5xx there is retried.
-    fake.fail_next(Op::UploadVideo, FaultKind::DropConnection, 1);
-    fake.fail_next(Op::UploadVideo, FaultKind::Http(500), 1);
+    fake.fail_next(Op::UploadVideo, Fault::Drop, 1);
+    fake.fail_next(Op::UploadVideo, Fault::Status(500), 1);
     patient
         .upload_video(&open_id, VideoSource::bytes(vec![1u8; 100]), None)
         .await
@@ -205,7 +205,7 @@ async fn create_image_text_timing_out_is_outcome_unknown() {
     let (client, open_id, _) = impatient(&fake).await;
     fake.fail_next(
         Op::CreateImageText,
-        FaultKind::Slow(Duration::from_millis(2000)),
+        Fault::Delay(Duration::from_millis(2000)),
         1,
     );
     let err = client
@@ -326,7 +326,7 @@ async fn streams_of_unknown_length_go_chunked_beyond_one_part() {
     assert!(err.to_string().contains("declared length"), "{err}");
     // A part answered with 503 (not stored) is sent again with the same number.
     assert_eq!(fake.requests(Op::UploadVideoPart), 3);
-    fake.fail_next(Op::UploadVideoPart, FaultKind::Http(503), 1);
+    fake.fail_next(Op::UploadVideoPart, Fault::Status(503), 1);
     client
         .upload_video(
             &open_id,

@@ -5,7 +5,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use conn_douyin::fake::{FakeDouyin, FaultKind, Op, RecordedBody};
+use conn_douyin::fake::{FakeDouyin, Fault, Op, RecordedBody};
 use conn_douyin::{Client, UploadProgress, VideoSource};
 
 // Large enough that the body cannot sit in the loopback socket's buffers in one go.
@@ -47,8 +47,8 @@ async fn progress_moves_during_a_single_upload_and_a_retry_re_reads_the_file() {
     let path = video_file(dir.path());
 
     // Fault sequence: an HTTP 503, then Douyin's "system busy", then success.
-    fake.fail_next(Op::UploadVideo, FaultKind::Http(503), 1);
-    fake.fail_next(Op::UploadVideo, FaultKind::Busy, 1);
+    fake.fail_next(Op::UploadVideo, Fault::Status(503), 1);
+    fake.fail_next(Op::UploadVideo, Fault::Busy, 1);
     let seen: Arc<Mutex<Vec<UploadProgress>>> = Arc::default();
     let progress = {
         let seen = seen.clone();
@@ -95,7 +95,7 @@ async fn a_file_removed_before_the_retry_fails_instead_of_sending_a_stale_copy()
     let path = video_file(dir.path());
 
     // Every attempt is refused; the file disappears once the first attempt has been read.
-    fake.fail_next(Op::UploadVideo, FaultKind::Http(503), 10);
+    fake.fail_next(Op::UploadVideo, Fault::Status(503), 10);
     let removed = Arc::new(Mutex::new(false));
     let progress = {
         let (removed, path) = (removed.clone(), path.clone());

@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime};
 use conn_core::clock::ManualClock;
 use conn_core::error::ApiErrorKind;
 use conn_core::token::MemoryTokenStore;
-use conn_douyin::fake::{FakeDouyin, FaultKind, Op, RefreshRotation, ALL_SCOPES};
+use conn_douyin::fake::{FakeDouyin, Fault, Op, RefreshRotation, ALL_SCOPES};
 use conn_douyin::{douyin_code, Client, DouyinCode, VideoPost, VideoSource};
 use futures::future::join_all;
 
@@ -269,8 +269,8 @@ async fn client_token_is_cached_and_fetched_once() {
 async fn token_fetches_are_retried_on_busy_and_5xx() {
     let fake = FakeDouyin::start().await;
     let (client, open_id, _) = logged_in(&fake).await;
-    fake.fail_next(Op::RefreshToken, FaultKind::Busy, 1);
-    fake.fail_next(Op::RefreshToken, FaultKind::Http(503), 1);
+    fake.fail_next(Op::RefreshToken, Fault::Busy, 1);
+    fake.fail_next(Op::RefreshToken, Fault::Status(503), 1);
     client.refresh(&open_id).await.unwrap();
     assert_eq!(fake.requests(Op::RefreshToken), 3);
 }

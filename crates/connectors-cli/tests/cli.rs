@@ -14,7 +14,7 @@ use connectors::content::fake::FakeContent;
 use connectors::content::Builtin;
 use connectors::core::token::{TokenKey, TokenStore};
 use connectors::creds::{CredentialStore, StoreConfig};
-use connectors::douyin::fake::{FakeDouyin, FaultKind, Op};
+use connectors::douyin::fake::{FakeDouyin, Fault, Op};
 use connectors::erp::fake::{FakeErp, FakeOp};
 use connectors::erp::AuthMode;
 use connectors::ths::fake::FakeIfind;
@@ -508,7 +508,7 @@ fn douyin_publish_list_stats_and_platform_errors() {
     // A platform error: its code and log id are printed, exit 5.
     fakes().douyin.fail_next(
         Op::VideoData,
-        FaultKind::Code(2190001, "quota used up".into()),
+        Fault::Code(2190001, "quota used up".into()),
         1,
     );
     let r = run(&["douyin", "stats", &item], &env, &store);

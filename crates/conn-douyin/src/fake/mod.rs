@@ -14,7 +14,7 @@
 //!   sizes, never the bytes: a front door streams multipart bodies, so a 1 GiB upload costs no
 //!   memory); creates need a fresh, owned `video_id`; items are listed (cursor pages, newest
 //!   first) and reported on (`video_data`, with statistics you can set).
-//! - **Faults** on demand: [`FakeDouyin::fail_next`] with a [`FaultKind`] (busy N times, token
+//! - **Faults** on demand: [`FakeDouyin::fail_next`] with a [`Fault`] (busy N times, token
 //!   expired, rate limited, a slow answer after the work is done, an HTTP 5xx, a dropped
 //!   connection). [`FakeDouyin::requests`] counts requests per [`Op`];
 //!   [`FakeDouyin::recorded`] returns every request (sizes for uploads) for snapshots.
@@ -22,14 +22,14 @@
 //!   POSTs it with a `Msg-Id`.
 //!
 //! ```
-//! use conn_douyin::fake::{FakeDouyin, FaultKind, Op};
+//! use conn_douyin::fake::{FakeDouyin, Fault, Op};
 //! use conn_douyin::{Client, VideoPost, VideoSource};
 //! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
 //! let fake = FakeDouyin::start().await;
 //! let client = Client::new(fake.config())?;
 //! let code = fake.issue_code(fake.open_id(), &["video.create.bind"]);
 //! let account = client.exchange_code(&code).await?;
-//! fake.fail_next(Op::CreateVideo, FaultKind::Busy, 2);
+//! fake.fail_next(Op::CreateVideo, Fault::Busy, 2);
 //! let published = client
 //!     .publish_video(&account.open_id, VideoSource::bytes(vec![7u8; 2048]), &VideoPost::new("hello"))
 //!     .await?;
@@ -48,7 +48,6 @@ mod state;
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use conn_core::clock::{self, SharedClock};
@@ -62,13 +61,14 @@ use wiremock::matchers::any;
 use wiremock::{Mock, MockServer};
 
 pub use model::{
-    ChunkedUpload, FakeItem, FaultKind, Op, PartSummary, RecordedBody, RecordedRequest,
-    RefreshRotation,
+    ChunkedUpload, FakeItem, Op, PartSummary, RecordedBody, RecordedRequest, RefreshRotation,
 };
 
 use crate::config::Config;
 use crate::videos::Statistics;
-use routes::{lock, DropMatcher, FakeResponder, Shared};
+use routes::{take_drop, FakeResponder, Shared};
+
+pub use conn_core::fake::Fault;
 use state::{Options, State};
 
 /// The client key the fake accepts by default.
@@ -212,12 +212,12 @@ impl FakeDouyinBuilder {
             record: self.record,
             default_user: self.open_id.clone(),
         };
-        let state: Shared = Arc::new(Mutex::new(State::new(
+        let state: Shared = Shared::new(State::new(
             self.client_key.clone(),
             self.client_secret.clone(),
             clock,
             opts,
-        )));
+        ));
         // wiremock's own request recording would keep every body: the fake records its own way.
         let server = FakeServer::new(
             MockServer::builder()
@@ -225,16 +225,11 @@ impl FakeDouyinBuilder {
                 .start()
                 .await,
         );
-        Mock::given(DropMatcher(state.clone()))
-            .respond_with_err(|_: &wiremock::Request| {
-                std::io::Error::new(
-                    std::io::ErrorKind::ConnectionReset,
-                    "fake douyin: connection dropped",
-                )
+        let drops = state.clone();
+        server
+            .drop_connections_when("fake douyin", move |req: &wiremock::Request| {
+                take_drop(&drops, req)
             })
-            .with_priority(1)
-            .named("fake douyin: dropped connections")
-            .mount(&server)
             .await;
         // Priority 10: mocks you mount on `server()` (default priority 5) take precedence.
         Mock::given(any())
@@ -393,14 +388,14 @@ impl FakeDouyin {
     /// Issues an authorization code for `open_id` with `scopes` (as if the user approved).
     pub fn issue_code(&self, open_id: &str, scopes: &[&str]) -> String {
         let scopes: Vec<String> = scopes.iter().map(|s| (*s).to_owned()).collect();
-        lock(&self.state).issue_code(open_id, &scopes)
+        self.state.lock().issue_code(open_id, &scopes)
     }
 
     /// Issues tokens directly (what a code exchange would return), as a token set to install
     /// with `Client::set_tokens` or to use as a fixed token.
     pub fn authorize(&self, open_id: &str, scopes: &[&str]) -> TokenSet {
         let scopes: Vec<String> = scopes.iter().map(|s| (*s).to_owned()).collect();
-        let mut st = lock(&self.state);
+        let mut st = self.state.lock();
         let (access, refresh) = st.grant(open_id, &scopes);
         let now = st.clock.now();
         TokenSet::new(AccessToken::new(access))
@@ -413,69 +408,69 @@ impl FakeDouyin {
 
     /// Makes a code expired.
     pub fn expire_code(&self, code: &str) {
-        lock(&self.state).expire_code(code);
+        self.state.lock().expire_code(code);
     }
 
     /// Makes every access token of an account expired (the next call answers 2190008).
     pub fn expire_access_tokens(&self, open_id: &str) {
-        lock(&self.state).expire_access_tokens(open_id);
+        self.state.lock().expire_access_tokens(open_id);
     }
 
     /// Makes every refresh token of an account expired (the next refresh answers 10010).
     pub fn expire_refresh_tokens(&self, open_id: &str) {
-        lock(&self.state).expire_refresh_tokens(open_id);
+        self.state.lock().expire_refresh_tokens(open_id);
     }
 
     /// The renewal count of an account's newest refresh token.
     pub fn renewals(&self, open_id: &str) -> Option<u32> {
-        lock(&self.state).renewals(open_id)
+        self.state.lock().renewals(open_id)
     }
 
     /// How many live refresh tokens an account has.
     pub fn live_refresh_tokens(&self, open_id: &str) -> usize {
-        lock(&self.state).live_refresh_tokens(open_id)
+        self.state.lock().live_refresh_tokens(open_id)
     }
 
     /// Fails the next `n` requests of `op` with `fault`.
-    pub fn fail_next(&self, op: Op, fault: FaultKind, n: usize) {
-        lock(&self.state).add_fault(op, fault, n);
+    pub fn fail_next(&self, op: Op, fault: Fault, n: usize) {
+        self.state.lock().add_fault(op, fault, n);
     }
 
     /// Requests received for `op` (faulted ones included).
     pub fn requests(&self, op: Op) -> usize {
-        lock(&self.state).requests(op)
+        self.state.lock().requests(op)
     }
 
     /// Every request received, in order (uploads as field sizes). Secrets included: use
     /// [`RecordedRequest::redacted`] before printing.
     pub fn recorded(&self) -> Vec<RecordedRequest> {
-        lock(&self.state).recorded()
+        self.state.lock().recorded()
     }
 
     /// Forgets the recorded requests.
     pub fn clear_recorded(&self) {
-        lock(&self.state).clear_recorded();
+        self.state.lock().clear_recorded();
     }
 
     /// Chunked uploads, in order: part numbers and sizes as received.
     pub fn chunked_uploads(&self) -> Vec<ChunkedUpload> {
-        lock(&self.state).chunked_uploads()
+        self.state.lock().chunked_uploads()
     }
 
     /// Published items (of one account, or all), oldest first.
     pub fn items(&self, open_id: Option<&str>) -> Vec<FakeItem> {
-        lock(&self.state).items_of(open_id)
+        self.state.lock().items_of(open_id)
     }
 
     /// Sets an item's counters; false when there is no such item.
     pub fn set_statistics(&self, item_id: &str, stats: Statistics) -> bool {
-        lock(&self.state).set_statistics(item_id, stats)
+        self.state.lock().set_statistics(item_id, stats)
     }
 
     /// The body of an event as the platform sends it (`content` as given: an object, or a
     /// JSON string for events that send it so).
     pub fn webhook_body(&self, event: &str, content: Value) -> Vec<u8> {
-        let log_id = lock(&self.state).log_id();
+        let log_id = self.state.lock().log_id();
         json!({
             "event": event,
             "from_user_id": self.open_id,

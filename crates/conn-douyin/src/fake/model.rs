@@ -1,7 +1,6 @@
 //! The fake's public vocabulary: operations, faults, recorded requests, uploads and items.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use serde::Serialize;
 use serde_json::Value;
@@ -83,30 +82,6 @@ impl Op {
                 | Op::ClientToken
         )
     }
-}
-
-/// A fault to inject with [`FakeDouyin::fail_next`](super::FakeDouyin::fail_next).
-#[non_exhaustive]
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum FaultKind {
-    /// "System busy" (2100004): the work is not done.
-    Busy,
-    /// "Access token expired" (2190008 on APIs, 10008 on token endpoints).
-    TokenExpired,
-    /// "Too frequent" (28003018).
-    RateLimited,
-    /// Any Douyin code, with its description.
-    Code(i64, String),
-    /// The work **is done**, and the answer comes this much later (a client timing out first
-    /// cannot know whether it happened).
-    Slow(Duration),
-    /// An HTTP error status with a non-JSON body; the work is not done.
-    Http(u16),
-    /// The connection is closed without an answer; the work is not done.
-    DropConnection,
-    /// The work **is done** and the success answer arrives cut: its body stops halfway (a
-    /// complete HTTP response holding half of the JSON).
-    CutBody,
 }
 
 /// How `/oauth/refresh_token/` treats the refresh token (⚠ the sources disagree).
@@ -262,3 +237,6 @@ pub(crate) fn op_name(op: Op) -> &'static str {
         Op::Unknown => "unknown",
     }
 }
+
+/// A fault queued for an operation covers requests of that operation only.
+impl conn_core::fake::FaultTarget for Op {}

@@ -3,20 +3,17 @@
 //! (never across an await).
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde_json::{Map, Value};
-use wiremock::{Match, Request, Respond, ResponseTemplate};
+use wiremock::{Request, Respond, ResponseTemplate};
 
 use super::front::{MULTIPART_HEADER, ORIGINAL_LENGTH_HEADER};
-use super::model::{FaultKind, Op, PartSummary, RecordedBody, RecordedRequest};
+use conn_core::fake::Fault;
+
+use super::model::{Op, PartSummary, RecordedBody, RecordedRequest};
 use super::state::{Fail, State, API_PARAM_ERROR, OAUTH_PARAM_ERROR};
 
-pub(crate) type Shared = Arc<Mutex<State>>;
-
-pub(crate) fn lock(state: &Shared) -> MutexGuard<'_, State> {
-    state.lock().unwrap_or_else(|p| p.into_inner())
-}
+pub(crate) type Shared = conn_core::fake::Shared<State>;
 
 fn query_map(req: &Request) -> HashMap<String, String> {
     req.url
@@ -106,7 +103,7 @@ fn oauth_ok(st: &State, data: Map<String, Value>) -> ResponseTemplate {
     success_body(st, ResponseTemplate::new(200), Value::Object(body))
 }
 
-/// A success body, cut halfway when the request carries a [`FaultKind::CutBody`] fault.
+/// A success body, cut halfway when the request carries a [`Fault::Cut`] fault.
 fn success_body(st: &State, t: ResponseTemplate, body: Value) -> ResponseTemplate {
     if !st.cut_body {
         return t.set_body_json(body);
@@ -172,18 +169,20 @@ fn reply(st: &mut State, op: Op, r: Result<Map<String, Value>, Fail>) -> Respons
     }
 }
 
-fn fault_response(st: &mut State, op: Op, fault: FaultKind) -> ResponseTemplate {
+fn fault_response(st: &mut State, op: Op, fault: Fault) -> ResponseTemplate {
     let f: Fail = match fault {
-        FaultKind::Busy => (2100004, "system busy, try again later".into()),
-        FaultKind::TokenExpired if op.is_oauth() => (10008, "access_token expired".into()),
-        FaultKind::TokenExpired => (2190008, "access_token expired".into()),
-        FaultKind::RateLimited => (28003018, "too frequent, slow down".into()),
-        FaultKind::Code(c, d) => (c, d),
-        FaultKind::Http(status) => {
+        Fault::Busy => (2100004, "system busy, try again later".into()),
+        Fault::TokenExpired if op.is_oauth() => (10008, "access_token expired".into()),
+        Fault::TokenExpired => (2190008, "access_token expired".into()),
+        Fault::RateLimited => (28003018, "too frequent, slow down".into()),
+        Fault::Code(c, d) if d.is_empty() => (c, "injected error".into()),
+        Fault::Code(c, d) => (c, d),
+        Fault::Status(status) => {
             return ResponseTemplate::new(status).set_body_string("fake: upstream failure");
         }
-        // Handled by the matcher / by delaying or cutting a normal answer.
-        FaultKind::DropConnection | FaultKind::Slow(_) | FaultKind::CutBody => {
+        // Handled by the drop mock / by delaying or cutting a normal answer; a fault added to
+        // the kit later is answered as a server failure until this fake learns it.
+        _ => {
             return ResponseTemplate::new(500).set_body_string("fake: fault misrouted");
         }
     };
@@ -301,12 +300,12 @@ pub(crate) struct FakeResponder(pub(crate) Shared);
 impl Respond for FakeResponder {
     fn respond(&self, req: &Request) -> ResponseTemplate {
         let op = Op::of(req.method.as_str(), req.url.path());
-        let mut st = lock(&self.0);
+        let mut st = self.0.lock();
         st.count(op);
         st.record(recorded(req, op));
         let (delay, fault) = match st.take_fault(op) {
-            Some(FaultKind::Slow(d)) => (Some(d), None),
-            Some(FaultKind::CutBody) => {
+            Some(Fault::Delay(d)) => (Some(d), None),
+            Some(Fault::Cut) => {
                 st.cut_body = true;
                 (None, None)
             }
@@ -325,20 +324,16 @@ impl Respond for FakeResponder {
     }
 }
 
-/// Matches (and consumes) a pending [`FaultKind::DropConnection`], so its mock answers with an
-/// error and the connection closes without a response.
-pub(crate) struct DropMatcher(pub(crate) Shared);
-
-impl Match for DropMatcher {
-    fn matches(&self, req: &Request) -> bool {
-        let op = Op::of(req.method.as_str(), req.url.path());
-        let mut st = lock(&self.0);
-        if !st.next_fault_is_drop(op) {
-            return false;
-        }
-        st.take_fault(op);
-        st.count(op);
-        st.record(recorded(req, op));
-        true
+/// Takes a pending [`Fault::Drop`] for the request's operation (counting and recording the
+/// request, as the main responder would); the fake's drop mock closes the connection then.
+pub(crate) fn take_drop(state: &Shared, req: &Request) -> bool {
+    let op = Op::of(req.method.as_str(), req.url.path());
+    let mut st = state.lock();
+    if !st.next_fault_is_drop(op) {
+        return false;
     }
+    st.take_fault(op);
+    st.count(op);
+    st.record(recorded(req, op));
+    true
 }

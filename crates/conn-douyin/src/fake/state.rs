@@ -1,17 +1,16 @@
 //! The fake platform's state and its OAuth rules: codes, tokens with their real lifetimes and
 //! rotation, faults, counters, the request log. The publishing rules are in `content.rs`.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use conn_core::clock::SharedClock;
+use conn_core::fake::{Fault, Faults};
 use rand::RngCore;
 use serde_json::{Map, Value};
 
-use super::model::{
-    op_name, ChunkedUpload, FakeItem, FaultKind, Op, RecordedRequest, RefreshRotation,
-};
+use super::model::{op_name, ChunkedUpload, FakeItem, Op, RecordedRequest, RefreshRotation};
 use crate::videos::Statistics;
 
 #[derive(Debug, Clone)]
@@ -89,10 +88,10 @@ pub(crate) struct State {
     pub(super) uploads: Vec<ChunkedUpload>,
     pub(super) images: HashMap<String, String>,
     pub(super) items: Vec<FakeItem>,
-    faults: HashMap<Op, VecDeque<FaultKind>>,
+    faults: Faults<Op>,
     counts: HashMap<Op, usize>,
     recorded: Vec<RecordedRequest>,
-    /// Set while answering a request whose success body must be cut ([`FaultKind::CutBody`]).
+    /// Set while answering a request whose success body must be cut ([`Fault::Cut`]).
     pub(super) cut_body: bool,
 }
 
@@ -142,7 +141,7 @@ impl State {
             uploads: Vec::new(),
             images: HashMap::new(),
             items: Vec::new(),
-            faults: HashMap::new(),
+            faults: Faults::default(),
             counts: HashMap::new(),
             recorded: Vec::new(),
             cut_body: false,
@@ -182,22 +181,16 @@ impl State {
         self.counts.get(&op).copied().unwrap_or(0)
     }
 
-    pub(crate) fn add_fault(&mut self, op: Op, kind: FaultKind, n: usize) {
-        let q = self.faults.entry(op).or_default();
-        for _ in 0..n {
-            q.push_back(kind.clone());
-        }
+    pub(crate) fn add_fault(&mut self, op: Op, fault: Fault, n: usize) {
+        self.faults.push(op, fault, n);
     }
 
     pub(crate) fn next_fault_is_drop(&self, op: Op) -> bool {
-        self.faults
-            .get(&op)
-            .and_then(VecDeque::front)
-            .is_some_and(|f| *f == FaultKind::DropConnection)
+        self.faults.peek(&op) == Some(&Fault::Drop)
     }
 
-    pub(crate) fn take_fault(&mut self, op: Op) -> Option<FaultKind> {
-        self.faults.get_mut(&op).and_then(VecDeque::pop_front)
+    pub(crate) fn take_fault(&mut self, op: Op) -> Option<Fault> {
+        self.faults.take(&op)
     }
 
     pub(crate) fn record(&mut self, r: RecordedRequest) {
