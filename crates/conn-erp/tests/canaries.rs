@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use conn_core::retry::{Jitter, RetryPolicy};
 use conn_core::testing::{assert_error_free_of, LogCapture};
-use conn_erp::fake::{FakeErp, FakeOp};
+use conn_erp::fake::{FakeErp, FakeOp, Fault};
 use conn_erp::{AuthMode, Client, NewOrder, OrderQuery, Period, Profile};
 
 fn fakes() -> Vec<(AuthMode, Profile)> {
@@ -61,16 +61,16 @@ async fn no_error_config_or_log_holds_a_secret() {
         // Validation.
         errors.push(erp.create_order(&NewOrder::new(" ")).await.unwrap_err());
         // A platform error (5xx, then a refused retry).
-        fake.fail_next(FakeOp::ListOrders, 3, 500);
+        fake.fail_next(FakeOp::ListOrders, Fault::Status(500), 3);
         errors.push(erp.orders_page(&OrderQuery::new(), 0).await.unwrap_err());
         // A timeout.
-        fake.delay_next(FakeOp::ListOrders, 3, Duration::from_secs(2));
+        fake.fail_next(FakeOp::ListOrders, Fault::Delay(Duration::from_secs(2)), 3);
         errors.push(erp.orders_page(&OrderQuery::new(), 0).await.unwrap_err());
         // A decode failure (a cut body).
-        fake.cut_next(FakeOp::ListOrders, 3);
+        fake.fail_next(FakeOp::ListOrders, Fault::Cut, 3);
         errors.push(erp.orders_page(&OrderQuery::new(), 0).await.unwrap_err());
         // A cut create: outcome unknown, its decode error as the source.
-        fake.cut_next(FakeOp::CreateOrder, 1);
+        fake.fail_next(FakeOp::CreateOrder, Fault::Cut, 1);
         errors.push(
             erp.create_order(&NewOrder::new("A").item("S", 1.into(), "1".parse().unwrap()))
                 .await

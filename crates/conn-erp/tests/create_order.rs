@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use conn_core::error::ApiErrorKind;
 use conn_core::Error;
-use conn_erp::fake::{FakeErp, FakeOp};
+use conn_erp::fake::{FakeErp, FakeOp, Fault};
 use conn_erp::{AuthMode, Client, NewOrder};
 
 /// A slow answer against a much shorter attempt timeout (margins for a loaded machine).
@@ -34,7 +34,7 @@ async fn a_create_without_key_that_times_out_is_sent_once_and_outcome_unknown() 
     )
     .unwrap();
     assert!(erp.config().idempotency_header().is_none());
-    fake.delay_next(FakeOp::CreateOrder, 1, SLOW);
+    fake.fail_next(FakeOp::CreateOrder, Fault::Delay(SLOW), 1);
     let guard = fake.expect(FakeOp::CreateOrder, 1).await;
 
     let err = erp.create_order(&order()).await.unwrap_err();
@@ -71,7 +71,7 @@ async fn a_create_with_key_that_times_out_is_retried_with_the_same_key_and_store
                 .unwrap(),
         )
         .unwrap();
-        fake.delay_next(FakeOp::CreateOrder, 1, SLOW);
+        fake.fail_next(FakeOp::CreateOrder, Fault::Delay(SLOW), 1);
         let guard = fake.expect(FakeOp::CreateOrder, 2).await;
 
         let created = erp.create_order(&order()).await.unwrap();
@@ -114,7 +114,7 @@ async fn a_create_without_key_is_not_replayed_after_a_5xx() {
         .start()
         .await;
     let erp = Client::new(fake.config().unwrap()).unwrap();
-    fake.fail_next(FakeOp::CreateOrder, 1, 503);
+    fake.fail_next(FakeOp::CreateOrder, Fault::Status(503), 1);
     let guard = fake.expect(FakeOp::CreateOrder, 1).await;
     let err = erp.create_order(&order()).await.unwrap_err();
     drop(guard);
@@ -127,7 +127,7 @@ async fn a_create_without_key_is_not_replayed_after_a_5xx() {
 async fn a_create_with_key_is_retried_through_5xx() {
     let fake = FakeErp::start(AuthMode::WdtMd5).await;
     let erp = Client::new(fake.config().unwrap()).unwrap();
-    fake.fail_next(FakeOp::CreateOrder, 2, 500);
+    fake.fail_next(FakeOp::CreateOrder, Fault::Status(500), 2);
     let created = erp.create_order(&order()).await.unwrap();
     assert_eq!(fake.requests(FakeOp::CreateOrder), 3);
     assert_eq!(fake.created_orders().len(), 1);

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use conn_core::retry::{Jitter, RetryPolicy};
 use conn_core::Error;
-use conn_erp::fake::{FakeErp, FakeOp};
+use conn_erp::fake::{FakeErp, FakeOp, Fault};
 use conn_erp::{AuthMode, Client, NewOrder, Profile};
 
 const ATTEMPT: Duration = Duration::from_millis(300);
@@ -48,8 +48,8 @@ fn unknown_key(e: &Error) -> Option<String> {
 async fn received_then_429_three_times_is_retried_with_the_same_key_and_stored_once() {
     let fake = FakeErp::start(AuthMode::ApiKey).await;
     let erp = client(&fake, true).await;
-    fake.delay_next(FakeOp::CreateOrder, 1, SLOW);
-    fake.fail_next(FakeOp::CreateOrder, 3, 429);
+    fake.fail_next(FakeOp::CreateOrder, Fault::Delay(SLOW), 1);
+    fake.fail_next(FakeOp::CreateOrder, Fault::Status(429), 3);
     let created = erp.create_order(&order()).await.unwrap();
     assert!(created.idempotency_key.is_some());
     assert_eq!(
@@ -68,8 +68,8 @@ async fn received_then_429_three_times_is_retried_with_the_same_key_and_stored_o
 async fn received_then_429_until_give_up_ends_outcome_unknown_with_the_key() {
     let fake = FakeErp::start(AuthMode::ApiKey).await;
     let erp = client(&fake, true).await;
-    fake.delay_next(FakeOp::CreateOrder, 1, SLOW);
-    fake.fail_next(FakeOp::CreateOrder, 4, 429);
+    fake.fail_next(FakeOp::CreateOrder, Fault::Delay(SLOW), 1);
+    fake.fail_next(FakeOp::CreateOrder, Fault::Status(429), 4);
     let e = erp.create_order(&order()).await.unwrap_err();
     assert!(e.is_outcome_unknown(), "{e}");
     let key = unknown_key(&e).expect("the key to resume with");
@@ -102,8 +102,8 @@ async fn received_then_429_until_give_up_ends_outcome_unknown_with_the_key() {
 async fn busy_then_timeout_after_send_is_sent_twice_and_not_replayed_without_a_key() {
     let fake = FakeErp::start(AuthMode::ApiKey).await;
     let erp = client(&fake, false).await;
-    fake.busy_next(FakeOp::CreateOrder, 1);
-    fake.delay_next(FakeOp::CreateOrder, 1, SLOW);
+    fake.fail_next(FakeOp::CreateOrder, Fault::Busy, 1);
+    fake.fail_next(FakeOp::CreateOrder, Fault::Delay(SLOW), 1);
     let e = erp.create_order(&order()).await.unwrap_err();
     assert!(e.is_outcome_unknown(), "{e}");
     assert_eq!(unknown_key(&e), None, "no key was sent");
@@ -128,7 +128,7 @@ async fn a_cut_2xx_to_a_create_is_outcome_unknown_not_a_decode_error() {
             .start()
             .await;
         let erp = client(&fake, true).await;
-        fake.cut_next(FakeOp::CreateOrder, 1);
+        fake.fail_next(FakeOp::CreateOrder, Fault::Cut, 1);
         let e = erp.create_order(&order()).await.unwrap_err();
         assert!(e.is_outcome_unknown(), "{profile}: {e}");
         assert_eq!(
@@ -148,8 +148,8 @@ async fn a_cut_2xx_to_a_create_is_outcome_unknown_not_a_decode_error() {
 async fn wdt_creates_resume_with_their_tid_after_an_unknown_outcome() {
     let fake = FakeErp::start_profile(Profile::Wangdiantong).await;
     let erp = client(&fake, true).await;
-    fake.delay_next(FakeOp::CreateOrder, 1, SLOW);
-    fake.fail_next(FakeOp::CreateOrder, 5, 503);
+    fake.fail_next(FakeOp::CreateOrder, Fault::Delay(SLOW), 1);
+    fake.fail_next(FakeOp::CreateOrder, Fault::Status(503), 5);
     let e = erp
         .create_order(&order().external_id("T-1"))
         .await
@@ -182,16 +182,61 @@ async fn three_retries_mean_four_attempts_at_most() {
             .start()
             .await;
         let erp = Client::new(fake.config_builder().retry(retries(3)).build().unwrap()).unwrap();
-        fake.fail_next(FakeOp::ListOrders, 10, 503);
+        fake.fail_next(FakeOp::ListOrders, Fault::Status(503), 10);
         let e = erp
             .orders_page(&conn_erp::OrderQuery::new(), 0)
             .await
             .unwrap_err();
         assert_eq!(e.status().map(|s| s.as_u16()), Some(503), "{p}: {e}");
         assert_eq!(fake.requests(FakeOp::ListOrders), 4, "{p}");
-        fake.fail_next(FakeOp::CreateOrder, 10, 503);
+        fake.fail_next(FakeOp::CreateOrder, Fault::Status(503), 10);
         let e = erp.create_order(&order()).await.unwrap_err();
         assert!(e.is_outcome_unknown(), "{p}: {e}");
         assert_eq!(fake.requests(FakeOp::CreateOrder), 4, "{p}");
+    }
+}
+
+/// Every fault of conn-core's kit, on the (idempotent) order list of each profile: the errors
+/// the ERP would send are answered in that profile's envelope and read back as the right
+/// kind; a dropped connection and a retryable answer are retried; the list then succeeds.
+#[tokio::test]
+async fn every_kit_fault_on_every_profile_reads_as_its_kind() {
+    use conn_core::error::ApiErrorKind;
+    for profile in Profile::ALL {
+        let mode = profile.auth_mode().unwrap_or(AuthMode::ApiKey);
+        let fake = FakeErp::builder(mode).profile(profile).start().await;
+        let erp = client(&fake, true).await;
+        let query = conn_erp::OrderQuery::new();
+        // Retried, then the list is answered: 503, a drop, "too many requests", "busy" (where
+        // the profile has a busy code; else the 503 that says it).
+        for fault in [
+            Fault::Status(503),
+            Fault::Drop,
+            Fault::RateLimited,
+            Fault::Busy,
+        ] {
+            let before = fake.requests(FakeOp::ListOrders);
+            fake.fail_next(FakeOp::ListOrders, fault.clone(), 1);
+            erp.orders_page(&query, 0)
+                .await
+                .unwrap_or_else(|e| panic!("{profile} {fault:?}: {e}"));
+            assert_eq!(
+                fake.requests(FakeOp::ListOrders),
+                before + 2,
+                "{profile} {fault:?}: one fault, one retry"
+            );
+        }
+        // Not retried, with the kind the profile's envelope gives it.
+        fake.fail_next(FakeOp::ListOrders, Fault::TokenExpired, 1);
+        let e = erp.orders_page(&query, 0).await.unwrap_err();
+        assert_eq!(
+            e.api_kind(),
+            Some(ApiErrorKind::InvalidCredentials),
+            "{profile}: {e}"
+        );
+        fake.fail_next(FakeOp::ListOrders, Fault::code(777), 1);
+        let e = erp.orders_page(&query, 0).await.unwrap_err();
+        assert_eq!(e.platform_code(), Some("777"), "{profile}: {e}");
+        assert!(!e.is_retryable(), "{profile}: {e}");
     }
 }

@@ -18,7 +18,7 @@ use conn_erp::auth::{
     ApiKeyAuth, BasicAuth, BearerAuth, KingdeeHmacSigner, KingdeeIdentity, RequestSigner, SignBody,
     SignableRequest, SigningContext, SortedMd5Signer, TokenAuth, WdtSigner,
 };
-use conn_erp::fake::{FakeErp, FakeOp};
+use conn_erp::fake::{FakeErp, FakeOp, Fault};
 use conn_erp::{Auth, AuthMode, Client, Config, Money, NewOrder, OrderQuery, Period};
 use rust_decimal::Decimal;
 use serde_json::json;
@@ -349,7 +349,7 @@ async fn order_detail_and_not_found() {
 async fn reads_are_retried_through_5xx() {
     let fake = FakeErp::start(AuthMode::Token).await;
     let erp = Client::new(fake.config().unwrap()).unwrap();
-    fake.fail_next(FakeOp::ListOrders, 2, 503);
+    fake.fail_next(FakeOp::ListOrders, Fault::Status(503), 2);
     let page = erp.orders_page(&OrderQuery::new(), 0).await.unwrap();
     assert_eq!(page.orders.len(), 10);
     assert_eq!(fake.requests(FakeOp::ListOrders), 3);
@@ -440,9 +440,9 @@ async fn a_signed_flow_logs_no_secret() {
         erp.create_order(&NewOrder::new("A").item("S", 1.into(), "1.5".parse().unwrap()))
             .await
             .unwrap();
-        fake.fail_next(FakeOp::GetOrder, 1, 500);
+        fake.fail_next(FakeOp::GetOrder, Fault::Status(500), 1);
         erp.order("SO-000002").await.unwrap();
-        fake.fail_next(FakeOp::ListOrders, 1, 500);
+        fake.fail_next(FakeOp::ListOrders, Fault::Status(500), 1);
         erp.orders_page(&OrderQuery::new(), 0).await.unwrap();
         if mode != AuthMode::None {
             let bad = Client::new(

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use conn_core::journal::{How, Journal, MemoryJournal, OperationKey};
-use conn_erp::fake::{FakeErp, FakeOp};
+use conn_erp::fake::{FakeErp, FakeOp, Fault};
 use conn_erp::{AuthMode, Client, NewOrder};
 
 fn order(customer: &str) -> NewOrder {
@@ -29,7 +29,11 @@ async fn a_slow_create_then_the_same_keyed_call_makes_one_order() {
     let journal: Arc<dyn Journal> = Arc::new(MemoryJournal::new());
     let key = OperationKey::new("orders/po-900").unwrap();
     // Slow every attempt the client may make, so its own retries end unknown too.
-    fake.delay_next(FakeOp::CreateOrder, 10, Duration::from_millis(1200));
+    fake.fail_next(
+        FakeOp::CreateOrder,
+        Fault::Delay(Duration::from_millis(1200)),
+        10,
+    );
     let mut result = erp.create_order_once(&journal, &key, &order("ACME")).await;
     for _ in 0..12 {
         match &result {

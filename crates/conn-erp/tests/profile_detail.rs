@@ -6,7 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use conn_core::error::ApiErrorKind;
-use conn_erp::fake::{FakeErp, FakeOp};
+use conn_erp::fake::{FakeErp, FakeOp, Fault};
 use conn_erp::{Client, NewOrder, OrderQuery, Profile};
 use serde_json::Value;
 
@@ -138,7 +138,7 @@ async fn a_created_order_is_found_again_by_its_id() {
 async fn a_detail_is_retried_through_a_5xx_in_every_profile() {
     for p in BUILT_INS {
         let (fake, erp) = fake(p).await;
-        fake.fail_next(FakeOp::GetOrder, 1, 503);
+        fake.fail_next(FakeOp::GetOrder, Fault::Status(503), 1);
         erp.order("SO-000002").await.unwrap();
         assert_eq!(fake.requests(FakeOp::GetOrder), 2, "{p}");
     }

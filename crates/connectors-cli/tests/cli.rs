@@ -832,7 +832,9 @@ fn erp_orders_create_and_finance() {
     .fails(7, &["`--item[0]`"]);
     run(&["erp", "finance", "--period", "2024-13"], &env, &store).fails(7, &["period"]);
     // A server failure, not retried here: exit 5 with the status.
-    fakes().erp.fail_next(FakeOp::FinancialData, 1, 503);
+    fakes()
+        .erp
+        .fail_next(FakeOp::FinancialData, Fault::Status(503), 1);
     let mut no_retry = env.clone();
     no_retry.push(("API_MAX_RETRIES".into(), "0".into()));
     run(

@@ -13,7 +13,8 @@ use std::time::Duration;
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Fault {
-    /// This HTTP status with a gateway's non-JSON body; not processed.
+    /// This HTTP status; not processed. The body is what the platform's servers send with it:
+    /// its envelope where it has one, else a gateway's non-JSON page.
     Status(u16),
     /// This platform code in the platform's envelope, with this message (empty: the fake's
     /// own text); not processed.

@@ -24,10 +24,12 @@
 //! assert!(faults.is_empty());
 //! ```
 
+mod answer;
 mod fault;
 mod server;
 mod state;
 
+pub use answer::envelope_answer;
 pub use fault::{Fault, FaultTarget, Faults};
 pub use server::FakeServer;
 pub use state::Shared;

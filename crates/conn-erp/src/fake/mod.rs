@@ -33,7 +33,7 @@ mod verify;
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, MutexGuard};
 use std::time::Duration;
 
 use conn_core::clock::{self, SharedClock};
@@ -55,6 +55,8 @@ use crate::profile::{Profile, ProfileOptions};
 use crate::Config;
 
 use routes::{OpMatcher, Responder, State};
+
+pub use conn_core::fake::Fault;
 
 /// The fake's operations, for counters, faults and expectations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -255,12 +257,20 @@ impl FakeErpBuilder {
     pub async fn start(self) -> FakeErp {
         let server = FakeServer::start().await;
         let auth = client_auth(self.mode, &self.credentials);
+        let envelope = self.profile.envelope();
         let shared = Arc::new(Shared {
             settings: self,
             auth,
-            state: Mutex::new(State::default()),
+            envelope,
+            state: conn_core::fake::Shared::default(),
         });
         shared.lock().seed(shared.settings.orders);
+        let drops = shared.clone();
+        server
+            .drop_connections_when("fake ERP", move |req: &wiremock::Request| {
+                drops.take_drop(req)
+            })
+            .await;
         Mock::given(wiremock::matchers::any())
             .respond_with(Responder(shared.clone()))
             .with_priority(10)
@@ -312,13 +322,28 @@ fn client_auth(mode: AuthMode, c: &FakeCredentials) -> Auth {
 pub(crate) struct Shared {
     settings: FakeErpBuilder,
     auth: Auth,
-    state: Mutex<State>,
+    /// The profile's envelope, which injected error answers are written in.
+    envelope: conn_core::envelope::Envelope,
+    state: conn_core::fake::Shared<State>,
 }
 
 impl Shared {
     fn lock(&self) -> MutexGuard<'_, State> {
-        // A panicking test thread must not wedge the fake for the others.
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+        self.state.lock()
+    }
+
+    /// Takes a pending [`Fault::Drop`] for the request's operation (and counts the request).
+    fn take_drop(&self, req: &wiremock::Request) -> bool {
+        let Some((op, _)) = routes::route(self, req) else {
+            return false;
+        };
+        let mut st = self.lock();
+        if st.faults.peek(&op) != Some(&Fault::Drop) {
+            return false;
+        }
+        st.faults.take(&op);
+        *st.counts.entry(op).or_insert(0) += 1;
+        true
     }
 }
 
@@ -521,34 +546,21 @@ impl FakeErp {
         self.shared.lock().created()
     }
 
-    /// Answers the next `times` requests of `op` with `status` and an error envelope, without
-    /// processing them.
-    pub fn fail_next(&self, op: FakeOp, times: usize, status: u16) {
-        self.shared
-            .lock()
-            .push_fault(op, times, routes::Fault::Fail(status));
-    }
-
-    /// Processes the next `times` requests of `op` normally but answers only after `delay`
-    /// (a create is stored even when the client has given up waiting).
-    pub fn delay_next(&self, op: FakeOp, times: usize, delay: Duration) {
-        self.shared
-            .lock()
-            .push_fault(op, times, routes::Fault::Delay(delay));
-    }
-
-    /// Answers the next `times` requests of `op` with HTTP 200 and the "busy" code (not
-    /// processed: retry-safe for any operation).
-    pub fn busy_next(&self, op: FakeOp, times: usize) {
-        self.shared
-            .lock()
-            .push_fault(op, times, routes::Fault::Busy);
-    }
-
-    /// Processes the next `times` requests of `op`, then answers HTTP 200 with the body cut in
-    /// half (the work is done; the answer cannot be read).
-    pub fn cut_next(&self, op: FakeOp, times: usize) {
-        self.shared.lock().push_fault(op, times, routes::Fault::Cut);
+    /// Queues `fault` for the next `times` requests of `op`. Errors (`Status`, `Code`, `Busy`,
+    /// `RateLimited`, `TokenExpired`) are answered in the profile's envelope without doing the
+    /// work ([`envelope_answer`](conn_core::fake::envelope_answer)); `Delay` and `Cut` do the
+    /// work and then answer late or cut; `Drop` closes the connection unanswered.
+    ///
+    /// ```no_run
+    /// # async fn f() {
+    /// use conn_erp::fake::{FakeErp, FakeOp, Fault};
+    /// use conn_erp::AuthMode;
+    /// let fake = FakeErp::start(AuthMode::JstMd5).await;
+    /// fake.fail_next(FakeOp::CreateOrder, Fault::Status(503), 2);
+    /// # }
+    /// ```
+    pub fn fail_next(&self, op: FakeOp, fault: Fault, times: usize) {
+        self.shared.lock().push_fault(op, fault, times);
     }
 
     /// Expects exactly `n` requests of `op` from now on; verified when the guard drops.
@@ -575,3 +587,6 @@ impl FakeErp {
         self.shared.lock().counts.clone()
     }
 }
+
+/// A fault queued for an operation covers requests of that operation only.
+impl conn_core::fake::FaultTarget for FakeOp {}

@@ -1,10 +1,10 @@
 //! The fake's request handling: routing, auth verification, operations, faults.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use conn_core::fake::{envelope_answer, Fault, Faults};
 use http::Method;
 use percent_encoding::percent_decode_str;
 use rust_decimal::Decimal;
@@ -15,19 +15,6 @@ use super::verify::{header, Business};
 use super::{profiles, FakeOp, Shared};
 use crate::pagination::PaginationStyle;
 use crate::profile::Profile;
-
-/// An injected fault.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Fault {
-    /// Answer with this status without processing.
-    Fail(u16),
-    /// Process, then answer late.
-    Delay(Duration),
-    /// Answer HTTP 200 with the ERP's "busy" code, without processing.
-    Busy,
-    /// Process, then answer HTTP 200 with the body cut in half.
-    Cut,
-}
 
 /// A stored idempotent answer.
 #[derive(Debug, Clone)]
@@ -44,7 +31,7 @@ pub(crate) struct State {
     idempotent: HashMap<String, Stored>,
     pub(crate) counts: HashMap<FakeOp, usize>,
     pub(crate) auth_failures: usize,
-    faults: HashMap<FakeOp, VecDeque<Fault>>,
+    pub(crate) faults: Faults<FakeOp>,
 }
 
 impl State {
@@ -84,9 +71,8 @@ impl State {
         self.counts.get(&op).copied().unwrap_or(0)
     }
 
-    pub(crate) fn push_fault(&mut self, op: FakeOp, times: usize, f: Fault) {
-        let q = self.faults.entry(op).or_default();
-        q.extend(std::iter::repeat_n(f, times));
+    pub(crate) fn push_fault(&mut self, op: FakeOp, fault: Fault, times: usize) {
+        self.faults.push(op, fault, times);
     }
 }
 
@@ -110,7 +96,7 @@ fn answer(status: u16, body: Value) -> ResponseTemplate {
 }
 
 /// The operation (and order id) a request addresses.
-fn route(shared: &Shared, req: &Request) -> Option<(FakeOp, Option<String>)> {
+pub(crate) fn route(shared: &Shared, req: &Request) -> Option<(FakeOp, Option<String>)> {
     if shared.settings.profile != Profile::Own {
         return profiles::route(shared.settings.profile, req).map(|op| (op, None));
     }
@@ -371,16 +357,13 @@ impl Respond for Responder {
         let fault = {
             let mut st = self.0.lock();
             *st.counts.entry(op).or_insert(0) += 1;
-            st.faults.get_mut(&op).and_then(VecDeque::pop_front)
+            st.faults.take(&op)
         };
-        if let Some(Fault::Fail(status)) = fault {
-            return answer(status, json!({"code": status, "message": "injected fault"}));
-        }
-        if let Some(Fault::Busy) = fault {
-            return answer(
-                200,
-                json!({"code": "busy", "msg": "system busy, not processed"}),
-            );
+        if let Some((status, body)) = fault
+            .as_ref()
+            .and_then(|f| envelope_answer(&self.0.envelope, f))
+        {
+            return answer(status, body);
         }
         let (status, body) = match self.verify(req) {
             Err(rejection) => {
