@@ -363,7 +363,11 @@ async fn a_holder_killed_mid_refresh_is_replaced_after_its_lease() {
         .collect();
     vars.push(("LEASE_MS".into(), "1000".into()));
     // The first fetch hangs at the fake: the holder is inside its refresh when it dies.
-    fake.delay_next(Some("get_access_token"), Duration::from_secs(60), 1);
+    fake.fail_next(
+        "get_access_token",
+        conn_ths::fake::Fault::Delay(Duration::from_secs(60)),
+        1,
+    );
     let mut holder = Proc::new(spawn_child("ths", &server, &vars));
     let mut holder = tokio::task::spawn_blocking(move || {
         assert!(holder.wait_for("READY").is_some());

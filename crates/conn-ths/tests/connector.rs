@@ -5,6 +5,7 @@ mod common;
 
 use conn_core::connector::{Connector, RawRequest};
 use conn_core::Error;
+use conn_ths::fake::Fault;
 use http::Method;
 use serde_json::json;
 
@@ -16,7 +17,7 @@ async fn raw_calls_share_tokens_limits_and_retries() {
     c.check_credentials().await.unwrap();
 
     // A data endpoint is a read: retried after a server error even though it is a POST.
-    fake.fail_next(Some("real_time_quotation"), -5005, 1);
+    fake.fail_next("real_time_quotation", Fault::code(-5005), 1);
     let r = c
         .call(
             RawRequest::new(Method::POST, "real_time_quotation")
@@ -29,7 +30,7 @@ async fn raw_calls_share_tokens_limits_and_retries() {
     assert_eq!(fake.request_count("real_time_quotation"), 2);
 
     // portfolio_manage stays non-idempotent: a server error is an unknown outcome.
-    fake.fail_next(Some("portfolio_manage"), -5005, 1);
+    fake.fail_next("portfolio_manage", Fault::code(-5005), 1);
     let e = c
         .call(
             RawRequest::new(Method::POST, "/portfolio_manage")

@@ -28,9 +28,9 @@ async fn busy_three_times_then_a_malformed_success_is_outcome_unknown() {
     let fake = common::fake().await;
     let c = common::client(&fake);
     c.check_credentials().await.unwrap();
-    fake.fail_next(Some("portfolio_manage"), BUSY, 3);
+    fake.fail_next("portfolio_manage", Fault::code(BUSY), 3);
     // A 200 whose body is not the envelope: the deal may have been recorded.
-    fake.inject(Some("portfolio_manage"), Fault::Http(200), 1);
+    fake.fail_next("portfolio_manage", Fault::Status(200), 1);
     let e = c.portfolio_deal(&deal()).await.unwrap_err();
     assert!(e.is_outcome_unknown(), "{e:?}");
     // The three busy answers were retried; the fourth attempt was answered and not replayed.
@@ -44,8 +44,8 @@ async fn received_then_busy_is_never_replayed() {
     c.check_credentials().await.unwrap();
     // A gateway 502 may hide a recorded deal; the busy answers queued after it must never be
     // reached, because the deal is not sent again.
-    fake.inject(Some("portfolio_manage"), Fault::Http(502), 1);
-    fake.fail_next(Some("portfolio_manage"), BUSY, 3);
+    fake.fail_next("portfolio_manage", Fault::Status(502), 1);
+    fake.fail_next("portfolio_manage", Fault::code(BUSY), 3);
     let e = c.portfolio_deal(&deal()).await.unwrap_err();
     assert!(e.is_outcome_unknown(), "{e:?}");
     assert_eq!(fake.request_count("portfolio_manage"), 1);
@@ -69,7 +69,7 @@ async fn busy_then_timeout_after_send_is_outcome_unknown_with_both_causes() {
     )
     .unwrap();
     c.check_credentials().await.unwrap();
-    fake.fail_next(Some("portfolio_manage"), BUSY, 1);
+    fake.fail_next("portfolio_manage", Fault::code(BUSY), 1);
     let call = {
         let c = c.clone();
         tokio::spawn(async move { c.portfolio_deal(&deal()).await })
@@ -82,7 +82,11 @@ async fn busy_then_timeout_after_send_is_outcome_unknown_with_both_causes() {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     assert_eq!(fake.request_count("portfolio_manage"), 1);
-    fake.delay_next(Some("portfolio_manage"), Duration::from_millis(600), 1);
+    fake.fail_next(
+        "portfolio_manage",
+        Fault::Delay(Duration::from_millis(600)),
+        1,
+    );
     let e = call.await.unwrap().unwrap_err();
     assert!(e.is_outcome_unknown(), "{e:?}");
     let Error::OutcomeUnknown(o) = &e else {

@@ -7,6 +7,7 @@ mod common;
 use conn_core::error::ApiErrorKind;
 use conn_core::Error;
 
+use conn_ths::fake::Fault;
 use conn_ths::{Client, RealTimeQuotation};
 
 /// The manual's error table (v2.1, section 三) with the client action of PLATFORMS.md, written
@@ -91,7 +92,7 @@ async fn empty_results_are_not_errors() {
     let c = common::client(&fake);
     let q = RealTimeQuotation::new(["600519.SH"], ["latest"]).unwrap();
     for code in [-4001, -4211] {
-        fake.fail_next(Some("real_time_quotation"), code, 1);
+        fake.fail_next("real_time_quotation", Fault::code(code), 1);
         let t = c.real_time_quotation(&q).await.unwrap();
         assert!(t.is_empty(), "{code}");
     }
@@ -137,7 +138,7 @@ async fn client_retries_exactly_the_retryable_codes() {
         }
         let before = fake.request_count("real_time_quotation");
         fake.clear_faults();
-        fake.fail_next(Some("real_time_quotation"), code, 2);
+        fake.fail_next("real_time_quotation", Fault::code(code), 2);
         let e = c.real_time_quotation(&q).await.unwrap_err();
         let sent = fake.request_count("real_time_quotation") - before;
         let retryable = matches!(
@@ -156,8 +157,8 @@ async fn server_error_once_then_success() {
     let fake = common::fake().await;
     let c = common::client(&fake);
     let q = RealTimeQuotation::new(["600519.SH"], ["latest"]).unwrap();
-    fake.fail_next(Some("real_time_quotation"), -5004, 1);
-    fake.fail_next(Some("real_time_quotation"), -4400, 1);
+    fake.fail_next("real_time_quotation", Fault::code(-5004), 1);
+    fake.fail_next("real_time_quotation", Fault::code(-4400), 1);
     c.real_time_quotation(&q).await.unwrap();
     assert_eq!(fake.request_count("real_time_quotation"), 3);
     assert!(c.stats().snapshot().retries >= 2);
@@ -183,18 +184,53 @@ async fn gateway_status_without_envelope_is_an_http_error() {
     let c = common::client(&fake);
     let q = RealTimeQuotation::new(["600519.SH"], ["latest"]).unwrap();
     c.real_time_quotation(&q).await.unwrap();
-    fake.inject(
-        Some("real_time_quotation"),
-        conn_ths::fake::Fault::Http(502),
-        1,
-    );
+    fake.fail_next("real_time_quotation", Fault::Status(502), 1);
     c.real_time_quotation(&q).await.unwrap();
     assert_eq!(fake.request_count("real_time_quotation"), 3);
-    fake.inject(
-        Some("real_time_quotation"),
-        conn_ths::fake::Fault::Http(403),
-        1,
-    );
+    fake.fail_next("real_time_quotation", Fault::Status(403), 1);
     let e = c.real_time_quotation(&q).await.unwrap_err();
     assert_eq!(e.status().map(|s| s.as_u16()), Some(403));
+}
+
+/// Every fault of conn-core's kit on a quote (idempotent): busy, rate-limit, a drop and a
+/// gateway 503 are retried; an expired token is refreshed once and replayed; a cut answer
+/// is a typed decode error; a delay and an error on the same request both
+/// apply.
+#[tokio::test]
+async fn every_kit_fault_on_a_quote() {
+    let fake = common::fake().await;
+    let c = common::client(&fake);
+    let q = RealTimeQuotation::new(["600519.SH"], ["latest"]).unwrap();
+    c.real_time_quotation(&q).await.unwrap();
+    const EP: &str = "real_time_quotation";
+    for fault in [
+        Fault::Busy,
+        Fault::RateLimited,
+        Fault::Drop,
+        Fault::Status(503),
+        Fault::TokenExpired,
+    ] {
+        let before = fake.request_count(EP);
+        fake.fail_next(EP, fault.clone(), 1);
+        c.real_time_quotation(&q)
+            .await
+            .unwrap_or_else(|e| panic!("{fault:?}: {e}"));
+        assert_eq!(
+            fake.request_count(EP),
+            before + 2,
+            "{fault:?}: one fault, one retry"
+        );
+    }
+    // A delay and an error queued for the same request: the error comes late, then the retry.
+    fake.fail_next(EP, Fault::Delay(std::time::Duration::from_millis(20)), 1);
+    fake.fail_next(EP, Fault::Busy, 1);
+    let before = fake.request_count(EP);
+    c.real_time_quotation(&q).await.unwrap();
+    assert_eq!(fake.request_count(EP), before + 2);
+    // A cut body is a typed decode error, not a panic; the request is counted once.
+    fake.fail_next(EP, Fault::Cut, 1);
+    let before = fake.request_count(EP);
+    let e = c.real_time_quotation(&q).await.unwrap_err();
+    assert!(matches!(e, Error::Decode(_)), "{e:?}");
+    assert_eq!(fake.request_count(EP), before + 1, "a decode error is not retried");
 }

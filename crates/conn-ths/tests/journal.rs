@@ -12,6 +12,7 @@ use async_trait::async_trait;
 use conn_core::journal::{
     Begin, Claim, Entry, How, Journal, JournalError, MemoryJournal, OperationKey, State,
 };
+use conn_ths::fake::Fault;
 use conn_ths::{Client, Side};
 use rust_decimal::Decimal;
 
@@ -67,7 +68,11 @@ async fn a_lost_deal_answer_is_found_in_the_trade_log_not_recorded_twice() {
     let hooked: Arc<dyn Journal> = Arc::new(Hooked {
         inner: memory.clone(),
         hook: Box::new(move || {
-            f.delay_next(Some("portfolio_manage"), Duration::from_millis(600), 1)
+            f.fail_next(
+                "portfolio_manage",
+                Fault::Delay(Duration::from_millis(600)),
+                1,
+            )
         }),
     });
     let key = OperationKey::new("trades/2024-06-28/buy-1").unwrap();
@@ -102,7 +107,7 @@ async fn a_deal_that_never_arrived_is_sent_after_reconciliation() {
     // The deal is refused by a server error before processing: unknown to the client.
     let hooked: Arc<dyn Journal> = Arc::new(Hooked {
         inner: memory.clone(),
-        hook: Box::new(move || f.fail_next(Some("portfolio_manage"), -1000, 1)),
+        hook: Box::new(move || f.fail_next("portfolio_manage", Fault::code(-1000), 1)),
     });
     let key = OperationKey::new("trades/2024-06-28/sell-1").unwrap();
     let err = c.deal_once(&hooked, &key, &d, on).await.unwrap_err();

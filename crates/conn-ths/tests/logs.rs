@@ -5,6 +5,7 @@ mod common;
 
 use chrono::NaiveDate;
 use conn_core::testing::LogCapture;
+use conn_ths::fake::{Fault, ANY_DATA_ENDPOINT};
 use conn_ths::{Client, HistoryQuotation, RealTimeQuotation, Side};
 use rust_decimal::Decimal;
 
@@ -30,7 +31,7 @@ async fn a_flow_logs_no_token() {
     client.real_time_quotation(&q).await.unwrap();
     tokens.extend(fake.valid_access_tokens());
     // a retried server error
-    fake.fail_next(None, -5002, 1);
+    fake.fail_next(ANY_DATA_ENDPOINT, Fault::code(-5002), 1);
     let d = |day| NaiveDate::from_ymd_opt(2024, 1, day).unwrap();
     client
         .cmd_history_quotation(&HistoryQuotation::new("600519.SH", "close", d(2), d(5)).unwrap())

@@ -6,6 +6,7 @@ mod common;
 use std::time::Duration;
 
 use conn_core::Error;
+use conn_ths::fake::Fault;
 use conn_ths::{Client, Deal, OverviewQuery, PortfolioId, PositionsQuery, Side};
 use rust_decimal::Decimal;
 
@@ -25,7 +26,11 @@ async fn deal_timeout_is_sent_once_and_outcome_unknown() {
     )
     .unwrap();
     c.check_credentials().await.unwrap();
-    fake.delay_next(Some("portfolio_manage"), Duration::from_millis(600), 1);
+    fake.fail_next(
+        "portfolio_manage",
+        Fault::Delay(Duration::from_millis(600)),
+        1,
+    );
     let e = c.portfolio_deal(&deal(100)).await.unwrap_err();
     assert!(e.is_outcome_unknown(), "{e:?}");
     assert!(e.is_timeout(), "{e:?}");
@@ -54,7 +59,7 @@ async fn deal_timeout_is_sent_once_and_outcome_unknown() {
 async fn deal_server_error_is_not_replayed() {
     let fake = common::fake().await;
     let c = common::client(&fake);
-    fake.fail_next(Some("portfolio_manage"), -1000, 1);
+    fake.fail_next("portfolio_manage", Fault::code(-1000), 1);
     let e = c.portfolio_deal(&deal(100)).await.unwrap_err();
     assert!(e.is_outcome_unknown(), "{e:?}");
     assert_eq!(e.platform_code(), Some("-1000"));
@@ -68,7 +73,7 @@ async fn deal_refused_before_processing_is_retried() {
     c.check_credentials().await.unwrap();
     // -4400 (rate limit) means the deal was not processed: the transport sends it again. A
     // token answer is not replayed (see tokens.rs): a deal is sent by its caller's decision.
-    fake.fail_next(Some("portfolio_manage"), -4400, 1);
+    fake.fail_next("portfolio_manage", Fault::code(-4400), 1);
     let r = c.portfolio_deal(&deal(100)).await.unwrap();
     assert_eq!(r.message, "Success!");
     assert_eq!(fake.request_count("portfolio_manage"), 2);
@@ -119,7 +124,11 @@ async fn an_unknown_deal_is_reconciled_through_the_trade_log() {
     let today = chrono::NaiveDate::from_ymd_opt(2024, 6, 28).unwrap();
     let d = deal(100);
     assert_eq!(c.deal_recorded(&d, today).await.unwrap(), 0);
-    fake.delay_next(Some("portfolio_manage"), Duration::from_millis(600), 1);
+    fake.fail_next(
+        "portfolio_manage",
+        Fault::Delay(Duration::from_millis(600)),
+        1,
+    );
     assert!(c.portfolio_deal(&d).await.unwrap_err().is_outcome_unknown());
     tokio::time::sleep(Duration::from_millis(600)).await;
     // The server did record it: reconciliation finds exactly one, so the caller does not resend.

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use conn_core::limit::Limiter;
 use conn_ths::fake::FakeIfind;
+use conn_ths::fake::Fault;
 use conn_ths::{Client, RateLimit, RateLimiter, RealTimeQuotation};
 
 /// conn-ths' limiter, recording the (tokio-clock) instant of every permit it hands out.
@@ -162,7 +163,7 @@ async fn a_real_4400_penalizes_the_account_then_retries() {
     let spy = Arc::new(Spy::default());
     let client = Client::builder(cfg).limiter(spy.clone()).build().unwrap();
     client.check_credentials().await.unwrap();
-    fake.fail_next(Some("real_time_quotation"), -4400, 1);
+    fake.fail_next("real_time_quotation", Fault::code(-4400), 1);
     let q = RealTimeQuotation::new(["600519.SH"], ["latest"]).unwrap();
     client.real_time_quotation(&q).await.unwrap();
     assert_eq!(

@@ -11,6 +11,7 @@ use std::time::{Duration, SystemTime};
 use conn_core::token::{MemoryTokenStore, TokenKey, TokenStore};
 use conn_core::Error;
 
+use conn_ths::fake::Fault;
 use conn_ths::{Client, RealTimeQuotation};
 
 fn quote() -> RealTimeQuotation {
@@ -76,7 +77,7 @@ async fn a_token_rejected_after_update_is_an_error_not_a_loop() {
     let fake = common::fake().await;
     let c = common::client(&fake);
     c.real_time_quotation(&quote()).await.unwrap();
-    fake.fail_next(Some("real_time_quotation"), -1302, 10);
+    fake.fail_next("real_time_quotation", Fault::code(-1302), 10);
     // Each call sends at most twice: the request and one replay after a new token.
     let e = c.real_time_quotation(&quote()).await.unwrap_err();
     assert!(e.is_token_expired(), "{e:?}");
@@ -101,7 +102,7 @@ async fn a_deal_is_never_replayed_after_a_token_answer() {
     for code in [-1302, -1010] {
         let before = fake.request_count("portfolio_manage");
         let fetches = fake.request_count("get_access_token");
-        fake.fail_next(Some("portfolio_manage"), code, 1);
+        fake.fail_next("portfolio_manage", Fault::code(code), 1);
         let e = c.portfolio_deal(&deal).await.unwrap_err();
         assert!(e.is_token_expired(), "{code}: {e:?}");
         assert_eq!(e.platform_code(), Some(code.to_string().as_str()));
@@ -129,7 +130,7 @@ async fn reads_replay_once_after_minus_1010_then_stop() {
     let c = common::client(&fake);
     c.real_time_quotation(&quote()).await.unwrap();
     // -1010 twice: the read and its one replay are refused; no third send.
-    fake.fail_next(Some("real_time_quotation"), -1010, 2);
+    fake.fail_next("real_time_quotation", Fault::code(-1010), 2);
     let e = c.real_time_quotation(&quote()).await.unwrap_err();
     assert_eq!(e.platform_code(), Some("-1010"));
     assert_eq!(fake.request_count("real_time_quotation"), 3);
@@ -260,11 +261,11 @@ async fn reauth_codes_on_data_calls() {
     let fake = common::fake().await;
     let c = common::client(&fake);
     // -1010 (token invalidated) is a replay after a new token, like -1302.
-    fake.fail_next(Some("real_time_quotation"), -1010, 1);
+    fake.fail_next("real_time_quotation", Fault::code(-1010), 1);
     c.real_time_quotation(&quote()).await.unwrap();
     assert_eq!(fake.request_count("real_time_quotation"), 2);
     for code in [-1300, -1301] {
-        fake.fail_next(Some("real_time_quotation"), code, 1);
+        fake.fail_next("real_time_quotation", Fault::code(code), 1);
         let e = c.real_time_quotation(&quote()).await.unwrap_err();
         assert!(matches!(e, Error::ReauthRequired(_)), "{code}: {e:?}");
         assert_eq!(e.platform_code(), Some(code.to_string().as_str()));

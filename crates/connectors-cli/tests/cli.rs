@@ -749,7 +749,7 @@ fn ths_quote_and_history() {
     .fails(7, &["`--from`"]);
     fakes()
         .ths
-        .fail_next(Some("cmd_history_quotation"), -4310, 1);
+        .fail_next("cmd_history_quotation", Fault::code(-4310), 1);
     run(
         &[
             "ths",

@@ -14,9 +14,10 @@
 //!   code, indicator and time ([`fake_value`]), so tests can assert exact numbers; a bad code
 //!   gets -4203;
 //! - **portfolios**: `deal` records trades, `query_positions`/`query_overview` reflect them;
-//! - **faults** on demand: error codes N times ([`FakeIfind::fail_next`]), slow answers
-//!   ([`FakeIfind::delay_next`]), gateway statuses, stale tokens, quota exhaustion, token expiry;
-//!   and odd but real answer shapes ([`FakeIfind::set_shapes`]).
+//! - **faults** on demand, conn-core's kit ([`FakeIfind::fail_next`] with a [`Fault`]: error
+//!   codes, busy, rate limit, token expiry, slow or cut answers, gateway statuses, dropped
+//!   connections), stale tokens ([`FakeIfind::serve_stale_tokens`]), quota exhaustion; and odd
+//!   but real answer shapes ([`FakeIfind::set_shapes`]).
 //!
 //! It counts requests per endpoint.
 //!
@@ -45,19 +46,20 @@ mod state;
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::MutexGuard;
 use std::time::Duration;
 
 use chrono::{NaiveDate, NaiveDateTime};
-use conn_core::fake::FakeServer;
+use conn_core::fake::{FakeServer, Shared};
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, Respond, ResponseTemplate};
 
+pub use conn_core::fake::Fault;
 pub use data::{
     bar_times, by_period, fake_text, fake_value, fnv1a, is_text_indicator, offset_days, weekdays,
     Shape,
 };
-pub use state::{Fault, RecordedDeal};
+pub use state::{RecordedDeal, ANY_DATA_ENDPOINT};
 
 use crate::config::{Config, ConfigBuilder};
 use crate::ratelimit::RateLimit;
@@ -69,7 +71,7 @@ pub const DEFAULT_FAKE_REFRESH_TOKEN: &str = "fake-refresh-token-0123456789";
 /// A running fake iFinD server. Dropping it stops the server.
 pub struct FakeIfind {
     server: FakeServer,
-    state: Arc<Mutex<State>>,
+    state: Shared<State>,
     refresh_token: String,
     rate_limit: Option<(u32, Duration)>,
     token_lifetime: Duration,
@@ -160,15 +162,21 @@ impl FakeIfindBuilder {
 
     /// Starts the server on 127.0.0.1.
     pub async fn start(self) -> FakeIfind {
-        let state = Arc::new(Mutex::new(State::new(Settings {
+        let state = Shared::new(State::new(Settings {
             refresh_token: self.refresh_token.clone(),
             rate_limit: self.rate_limit,
             token_lifetime: self.token_lifetime,
             send_expired_time: self.send_expired_time,
             quote_time: self.quote_time,
             token_fetch_limit: self.token_fetch_limit,
-        })));
+        }));
         let server = FakeServer::start().await;
+        let drops = state.clone();
+        server
+            .drop_connections_when("fake iFinD", move |req: &wiremock::Request| {
+                drops.lock().take_drop(req.url.path())
+            })
+            .await;
         Mock::given(any())
             .respond_with(Responder {
                 state: state.clone(),
@@ -187,13 +195,13 @@ impl FakeIfindBuilder {
 }
 
 struct Responder {
-    state: Arc<Mutex<State>>,
+    state: Shared<State>,
 }
 
 impl Respond for Responder {
     fn respond(&self, req: &wiremock::Request) -> ResponseTemplate {
         let answer = {
-            let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+            let mut st = self.state.lock();
             st.handle(req.url.path(), &req.headers, &req.body)
         };
         let mut t = ResponseTemplate::new(answer.status);
@@ -221,7 +229,7 @@ impl FakeIfind {
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+        self.state.lock()
     }
 
     /// The base URL (`http://127.0.0.1:PORT/api/v1`).
@@ -304,26 +312,28 @@ impl FakeIfind {
         self.state().valid_tokens()
     }
 
-    /// Queues a fault for the next `times` requests to `endpoint` (`None`: any data endpoint,
-    /// not the token endpoints).
-    pub fn inject(&self, endpoint: Option<&str>, fault: Fault, times: u32) {
+    /// Queues `fault` for the next `times` requests to `endpoint` (its name in the manual,
+    /// `real_time_quotation`; [`ANY_DATA_ENDPOINT`] for any data endpoint, not the token
+    /// endpoints). Errors are answered without doing the work: `Code` as that `errorcode`,
+    /// `Busy` as -5002, `RateLimited` as -4400, `TokenExpired` as -1302, `Status` as a
+    /// gateway's HTML page. `Delay` and `Cut` do the work and answer late or cut; a delay and
+    /// an error queued for the same request both apply. `Drop` closes the connection.
+    ///
+    /// ```no_run
+    /// # async fn f() {
+    /// use conn_ths::fake::{FakeIfind, Fault};
+    /// let fake = FakeIfind::start().await;
+    /// fake.fail_next("real_time_quotation", Fault::code(-1302), 1);
+    /// # }
+    /// ```
+    pub fn fail_next(&self, endpoint: &str, fault: Fault, times: usize) {
         self.state().inject(endpoint, fault, times);
-    }
-
-    /// Answers the next `times` requests to `endpoint` with `errorcode` `code`.
-    pub fn fail_next(&self, endpoint: Option<&str>, code: i64, times: u32) {
-        self.inject(endpoint, Fault::Code(code), times);
-    }
-
-    /// Delays the answers to the next `times` requests to `endpoint` (they are processed).
-    pub fn delay_next(&self, endpoint: Option<&str>, delay: Duration, times: u32) {
-        self.inject(endpoint, Fault::Delay(delay), times);
     }
 
     /// Makes the next `times` `get_access_token` calls return the current token even if it
     /// expired (so a freshly fetched token is still rejected).
-    pub fn serve_stale_tokens(&self, times: u32) {
-        self.inject(Some("get_access_token"), Fault::StaleToken, times);
+    pub fn serve_stale_tokens(&self, times: usize) {
+        self.state().serve_stale_tokens(times);
     }
 
     /// Answers every data request with quota code `code` (-4301..-4322) until

@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::time::{Duration, Instant, SystemTime};
 
 use chrono::{DateTime, FixedOffset, NaiveDateTime, Utc};
+use conn_core::fake::{Fault, FaultTarget, Faults};
 use serde_json::{json, Map, Value};
 
 use super::data::{apply_shapes, fnv1a, Shape};
@@ -19,25 +20,18 @@ use super::schema;
 /// Endpoints the fake serves.
 pub(crate) const TOKEN_ENDPOINTS: [&str; 2] = ["get_access_token", "update_access_token"];
 
-/// What a fault does to a matching request.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Fault {
-    /// Answer with this iFinD `errorcode` (the request is not processed).
-    Code(i64),
-    /// Process the request normally but delay the answer (for timeouts: the work is done).
-    Delay(Duration),
-    /// Answer with this HTTP status and a non-JSON body (a gateway failure; not processed).
-    Http(u16),
-    /// Hand out the current access token from `get_access_token` even when it is expired (a
-    /// token the server then still rejects).
-    StaleToken,
-}
+/// Where a fault is queued: one endpoint, or (`"*"`, [`ANY_DATA_ENDPOINT`]) any data endpoint
+/// but not the token endpoints.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Target(pub String);
 
-#[derive(Debug)]
-struct Queued {
-    endpoint: Option<String>,
-    fault: Fault,
-    remaining: u32,
+/// The endpoint name that queues a fault for any data endpoint (not the token endpoints).
+pub const ANY_DATA_ENDPOINT: &str = "*";
+
+impl FaultTarget for Target {
+    fn covers(&self, op: &Self) -> bool {
+        self == op || (self.0 == ANY_DATA_ENDPOINT && !TOKEN_ENDPOINTS.contains(&op.0.as_str()))
+    }
 }
 
 #[derive(Debug)]
@@ -74,7 +68,8 @@ pub(crate) struct State {
     token_fetches: u32,
     revoked: bool,
     window: VecDeque<Instant>,
-    faults: Vec<Queued>,
+    faults: Faults<Target>,
+    stale_tokens: usize,
     pub shapes: Vec<Shape>,
     pub counts: BTreeMap<String, usize>,
     pub rate_limited: usize,
@@ -121,7 +116,8 @@ impl State {
             token_fetches: 0,
             revoked: false,
             window: VecDeque::new(),
-            faults: Vec::new(),
+            faults: Faults::default(),
+            stale_tokens: 0,
             shapes: Vec::new(),
             counts: BTreeMap::new(),
             rate_limited: 0,
@@ -134,18 +130,17 @@ impl State {
         }
     }
 
-    pub(crate) fn inject(&mut self, endpoint: Option<&str>, fault: Fault, times: u32) {
-        if times > 0 {
-            self.faults.push(Queued {
-                endpoint: endpoint.map(str::to_owned),
-                fault,
-                remaining: times,
-            });
-        }
+    pub(crate) fn inject(&mut self, endpoint: &str, fault: Fault, times: usize) {
+        self.faults.push(Target(endpoint.to_owned()), fault, times);
+    }
+
+    pub(crate) fn serve_stale_tokens(&mut self, times: usize) {
+        self.stale_tokens += times;
     }
 
     pub(crate) fn clear_faults(&mut self) {
         self.faults.clear();
+        self.stale_tokens = 0;
         self.quota_code = None;
     }
 
@@ -173,21 +168,7 @@ impl State {
     }
 
     fn take_fault(&mut self, endpoint: &str, pred: impl Fn(&Fault) -> bool) -> Option<Fault> {
-        let is_token = TOKEN_ENDPOINTS.contains(&endpoint);
-        let pos = self.faults.iter().position(|q| {
-            let hit = match &q.endpoint {
-                Some(e) => e == endpoint,
-                None => !is_token,
-            };
-            hit && pred(&q.fault)
-        })?;
-        let q = &mut self.faults[pos];
-        q.remaining -= 1;
-        let f = q.fault.clone();
-        if q.remaining == 0 {
-            self.faults.remove(pos);
-        }
-        Some(f)
+        self.faults.take_if(&Target(endpoint.to_owned()), pred)
     }
 
     /// True when this arrival exceeds the window (it is then not counted in it).
@@ -231,18 +212,22 @@ impl State {
                 "请求频率超限: more than the allowed requests per minute",
             );
         }
-        let mut delay = None;
-        if let Some(Fault::Delay(d)) = self.take_fault(&endpoint, |f| matches!(f, Fault::Delay(_)))
-        {
-            delay = Some(d);
-        }
-        match self.take_fault(&endpoint, |f| matches!(f, Fault::Code(_) | Fault::Http(_))) {
-            Some(Fault::Code(c)) => {
-                let mut a = self.code(c, "injected fault");
-                a.delay = delay;
-                return a;
+        // A delay and an error can meet the same request: each kind is taken separately.
+        let delay = match self.take_fault(&endpoint, |f| matches!(f, Fault::Delay(_))) {
+            Some(Fault::Delay(d)) => Some(d),
+            _ => None,
+        };
+        let cut = self.take_fault(&endpoint, |f| *f == Fault::Cut).is_some();
+        let error = self.take_fault(&endpoint, |f| !f.is_processed() && *f != Fault::Drop);
+        let injected = match error {
+            Some(Fault::Code(c, m)) if m.is_empty() => Some((c, "injected fault".to_owned())),
+            Some(Fault::Code(c, m)) => Some((c, m)),
+            Some(Fault::Busy) => Some((-5002, "data server busy".to_owned())),
+            Some(Fault::RateLimited) => {
+                Some((-4400, "more than 600 requests per minute".to_owned()))
             }
-            Some(Fault::Http(s)) => {
+            Some(Fault::TokenExpired) => Some((-1302, "access_token expired".to_owned())),
+            Some(Fault::Status(s)) => {
                 return Answer {
                     status: s,
                     body: b"<html><body>gateway error</body></html>".to_vec(),
@@ -250,7 +235,12 @@ impl State {
                     delay,
                 }
             }
-            _ => {}
+            _ => None,
+        };
+        if let Some((c, m)) = injected {
+            let mut a = self.code(c, &m);
+            a.delay = delay;
+            return a;
         }
         let result = if TOKEN_ENDPOINTS.contains(&endpoint.as_str()) {
             self.token_endpoint(&endpoint, headers)
@@ -266,8 +256,30 @@ impl State {
             },
             Err((c, m)) => self.code(c, &m),
         };
+        if cut {
+            // The work is done; the answer stops mid-body.
+            let half = a.body.len() / 2;
+            a.body.truncate(half);
+        }
         a.delay = delay;
         a
+    }
+
+    /// Takes a pending [`Fault::Drop`] for `path`'s endpoint and counts the request.
+    pub(crate) fn take_drop(&mut self, path: &str) -> bool {
+        let Some(endpoint) = path
+            .strip_prefix("/api/v1/")
+            .map(|e| e.trim_end_matches('/'))
+        else {
+            return false;
+        };
+        let target = Target(endpoint.to_owned());
+        if self.faults.peek(&target) != Some(&Fault::Drop) {
+            return false;
+        }
+        self.faults.take(&target);
+        *self.counts.entry(endpoint.to_owned()).or_default() += 1;
+        true
     }
 
     fn code(&mut self, code: i64, msg: &str) -> Answer {
@@ -306,7 +318,9 @@ impl State {
         let now = SystemTime::now();
         let stale = endpoint == "get_access_token"
             && self
-                .take_fault(endpoint, |f| matches!(f, Fault::StaleToken))
+                .stale_tokens
+                .checked_sub(1)
+                .map(|left| self.stale_tokens = left)
                 .is_some();
         let current = self
             .tokens
