@@ -4,7 +4,7 @@
 
 mod common;
 
-use conn_content::fake::{FakeContent, FakeStats};
+use conn_content::fake::{FakeContent, FakeOp, FakeStats, Fault};
 use conn_content::{AuthScheme, Client, Config, Content, Credentials, Profile};
 use conn_core::env::{Env, MapEnv};
 use conn_core::testing::LogCapture;
@@ -33,7 +33,7 @@ fn publish_flow_logs_no_token() {
                 .with_retry(common::fast_retry());
             let client = Client::new(cfg).unwrap();
             let c = Content::new("今年春天最值得去的地方", "正文").with_images(["u"]);
-            fake.fail_next(1, 429);
+            fake.fail_next(FakeOp::Any, Fault::Status(429), 1);
             let p = client.publish(&c).await.unwrap();
             fake.set_stats(
                 &p.id,

@@ -8,7 +8,7 @@ mod common;
 use std::collections::HashSet;
 use std::time::Duration;
 
-use conn_content::fake::FakeContent;
+use conn_content::fake::{FakeContent, FakeOp, Fault};
 use conn_content::{Builtin, Client, Config, Content, Credentials, Profile};
 use conn_core::Error;
 use serde_json::json;
@@ -64,7 +64,7 @@ async fn timed_out_publish_is_sent_once_and_outcome_unknown() {
 #[tokio::test]
 async fn server_error_without_key_is_not_replayed() {
     let fake = FakeContent::start(Builtin::Zhihu).await;
-    fake.fail_next(1, 500);
+    fake.fail_next(FakeOp::Any, Fault::Status(500), 1);
     let err = fake.client().publish(&article()).await.unwrap_err();
     assert!(err.is_outcome_unknown(), "{err:?}");
     assert_eq!(err.status().map(|s| s.as_u16()), Some(500));
@@ -76,7 +76,7 @@ async fn server_error_without_key_is_not_replayed() {
 async fn rate_limited_publish_is_retried_even_without_key() {
     // 429 means the platform did not take the work: safe to retry any operation.
     let fake = FakeContent::start(Builtin::Zhihu).await;
-    fake.fail_next(1, 429);
+    fake.fail_next(FakeOp::Any, Fault::Status(429), 1);
     let p = fake.client().publish(&article()).await.unwrap();
     assert_eq!(fake.publish_requests(), 2);
     assert_eq!(fake.published().len(), 1);
@@ -110,7 +110,7 @@ async fn keys_sent(fake: &FakeContent) -> Vec<String> {
 async fn timed_out_publish_with_key_is_retried_with_the_same_key_and_stored_once() {
     let fake = FakeContent::start(keyed()).await;
     // The first attempt is processed (stored) but answered too late for the client.
-    fake.slow_next(1, Duration::from_millis(400));
+    fake.fail_next(FakeOp::Any, Fault::Delay(Duration::from_millis(400)), 1);
     let client = Client::new(
         fake.config()
             .with_attempt_timeout(Duration::from_millis(100)),
@@ -131,7 +131,7 @@ async fn timed_out_publish_with_key_is_retried_with_the_same_key_and_stored_once
 #[tokio::test]
 async fn server_errors_with_key_are_retried_and_each_publish_gets_its_own_key() {
     let fake = FakeContent::start(keyed()).await;
-    fake.fail_next(2, 503);
+    fake.fail_next(FakeOp::Any, Fault::Status(503), 2);
     let client = fake.client();
     let a = client.publish(&article()).await.unwrap();
     let b = client.publish(&article()).await.unwrap();
@@ -151,7 +151,7 @@ async fn exhausted_retries_with_key_give_outcome_unknown_and_resume_with_the_key
     let fake = FakeContent::start(keyed()).await;
     let policy = common::fast_retry().with_attempt_limit(3);
     let client = Client::new(fake.config().with_retry(policy)).unwrap();
-    fake.fail_next(3, 502);
+    fake.fail_next(FakeOp::Any, Fault::Status(502), 3);
     let err = client.publish(&article()).await.unwrap_err();
     assert!(err.is_outcome_unknown(), "{err:?}");
     let ctx = outcome_context(&err);
@@ -194,8 +194,53 @@ async fn stats_is_idempotent_and_retried_after_server_errors() {
         .publish(&Content::new("今年春天最值得去的地方", "正文"))
         .await
         .unwrap();
-    fake.fail_next(2, 500);
+    fake.fail_next(FakeOp::Any, Fault::Status(500), 2);
     let s = fake.client().stats(&p.id).await.unwrap();
     assert_eq!(s.views, Some(0));
     assert_eq!(fake.stats_requests(), 3);
+}
+
+/// Every fault of conn-core's kit on the (idempotent) stats call of every built-in profile:
+/// answered in that profile's envelope, read back as the right kind, retried when it may be.
+#[tokio::test]
+async fn every_kit_fault_on_stats_of_every_builtin() {
+    use conn_core::error::ApiErrorKind;
+    for builtin in Builtin::ALL {
+        let fake = FakeContent::start(builtin).await;
+        let client = fake.client();
+        let post = Content::new("今年春天最值得去的地方", "正文").with_images(["u"]);
+        let id = client.publish(&post).await.unwrap().id;
+        for fault in [
+            Fault::Status(503),
+            Fault::Drop,
+            Fault::RateLimited,
+            Fault::Busy,
+        ] {
+            let before = fake.stats_requests();
+            fake.fail_next(FakeOp::Stats, fault.clone(), 1);
+            client
+                .stats(&id)
+                .await
+                .unwrap_or_else(|e| panic!("{builtin:?} {fault:?}: {e}"));
+            assert_eq!(
+                fake.stats_requests(),
+                before + 2,
+                "{builtin:?} {fault:?}: one fault, one retry"
+            );
+        }
+        fake.fail_next(FakeOp::Stats, Fault::TokenExpired, 1);
+        let e = client.stats(&id).await.unwrap_err();
+        assert_eq!(
+            e.api_kind(),
+            Some(ApiErrorKind::InvalidCredentials),
+            "{builtin:?}: {e}"
+        );
+        fake.fail_next(FakeOp::Stats, Fault::code(777), 1);
+        let e = client.stats(&id).await.unwrap_err();
+        assert_eq!(e.platform_code(), Some("777"), "{builtin:?}: {e}");
+        assert!(!e.is_retryable(), "{builtin:?}: {e}");
+        // A publish fault does not touch stats.
+        fake.fail_next(FakeOp::Publish, Fault::Status(500), 1);
+        client.stats(&id).await.unwrap();
+    }
 }

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use conn_content::fake::{
-    FakeContent, FakeToutiaoOAuth, ACCESS_LIFETIME, FAKE_CLIENT_KEY, FAKE_CLIENT_SECRET,
-    MAX_RENEWALS, REFRESH_LIFETIME,
+    FakeContent, FakeOp, FakeToutiaoOAuth, Fault, TokenOp, ACCESS_LIFETIME, FAKE_CLIENT_KEY,
+    FAKE_CLIENT_SECRET, MAX_RENEWALS, REFRESH_LIFETIME,
 };
 use conn_content::toutiao::{TokenRequestStyle, ToutiaoOAuth};
 use conn_content::{Builtin, Content};
@@ -172,25 +172,25 @@ async fn fault_sequences_on_the_token_endpoints() {
     let oauth = fake.oauth();
 
     // 503 twice, then the answer: a token fetch is retried.
-    fake.fail_next(2, 503);
+    fake.fail_next(TokenOp::Any, Fault::Status(503), 2);
     let ts = oauth.exchange_code(&fake.issue_code("u")).await.unwrap();
     assert_eq!(fake.count(ACCESS), 3);
 
     // Busy, then too frequent (10020 outside a renewal), then the answer.
-    fake.error_next(1, 2100004);
-    fake.error_next(1, 10020);
+    fake.fail_next(TokenOp::Any, Fault::code(2100004), 1);
+    fake.fail_next(TokenOp::Any, Fault::code(10020), 1);
     let next = oauth.refresh(&ts).await.unwrap();
     assert_eq!(fake.count(REFRESH), 3);
 
     // A rejected client key is a configuration error, never retried.
-    fake.error_next(1, 10013);
+    fake.fail_next(TokenOp::Any, Fault::code(10013), 1);
     let e = oauth.refresh(&next).await.unwrap_err();
     assert_eq!(e.api_kind(), Some(ApiErrorKind::InvalidCredentials), "{e}");
     assert_eq!(fake.count(REFRESH), 4);
 
     // 5xx on all four attempts (3 retries): the last error comes back; the stored tokens
     // were not touched, so the next refresh works.
-    fake.fail_next(4, 502);
+    fake.fail_next(TokenOp::Any, Fault::Status(502), 4);
     let e = oauth.refresh(&next).await.unwrap_err();
     assert_eq!(e.status(), Some(http::StatusCode::BAD_GATEWAY), "{e}");
     assert_eq!(fake.count(REFRESH), 8);
@@ -198,7 +198,7 @@ async fn fault_sequences_on_the_token_endpoints() {
     assert_eq!(fake.count(REFRESH), 9);
 
     // A cut answer (an empty 200): a decode error without any body text.
-    fake.fail_next(1, 200);
+    fake.fail_next(TokenOp::Any, Fault::Status(200), 1);
     let e = oauth
         .exchange_code(&fake.issue_code("u"))
         .await
@@ -274,7 +274,7 @@ async fn publish_with_a_rejected_token_refreshes_once_and_publishes_once() {
     // A bare HTTP 401 (a gateway in front of the platform, say) is the envelope's
     // `InvalidCredentials` too: with a managed token it means that token, so one refresh and
     // one replay, and the post lands once.
-    content.fail_next(1, 401);
+    content.fail_next(FakeOp::Any, Fault::Status(401), 1);
     client.publish(&post).await.unwrap();
     assert_eq!(oauth_fake.count(REFRESH), 2);
     assert_eq!(content.published().len(), 3, "landed once");

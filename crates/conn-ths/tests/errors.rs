@@ -232,5 +232,9 @@ async fn every_kit_fault_on_a_quote() {
     let before = fake.request_count(EP);
     let e = c.real_time_quotation(&q).await.unwrap_err();
     assert!(matches!(e, Error::Decode(_)), "{e:?}");
-    assert_eq!(fake.request_count(EP), before + 1, "a decode error is not retried");
+    assert_eq!(
+        fake.request_count(EP),
+        before + 1,
+        "a decode error is not retried"
+    );
 }

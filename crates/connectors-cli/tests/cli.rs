@@ -10,7 +10,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use connectors::content::fake::FakeContent;
+use connectors::content::fake::{FakeContent, FakeOp as ContentOp};
 use connectors::content::Builtin;
 use connectors::core::token::{TokenKey, TokenStore};
 use connectors::creds::{CredentialStore, StoreConfig};
@@ -907,7 +907,9 @@ fn content_publish_stats_and_an_unknown_outcome() {
     )
     .fails(5, &["platform code"]);
     // A publish that may have reached the server is not replayed: exit 8 with the context.
-    fakes().zhihu.fail_next(1, 502);
+    fakes()
+        .zhihu
+        .fail_next(ContentOp::Any, Fault::Status(502), 1);
     run(
         &[
             "content",

@@ -31,7 +31,7 @@ mod state;
 mod toutiao;
 
 use std::fmt;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use conn_core::fake::FakeServer;
@@ -40,15 +40,16 @@ use wiremock::matchers::any;
 use wiremock::{Mock, MockServer};
 
 use self::routes::{Responder, Shared};
-pub use self::state::{FakeItem, FakeStats};
+pub use self::state::{FakeItem, FakeOp, FakeStats};
 pub use self::toutiao::{
-    FakeTokenRequest, FakeToutiaoOAuth, ACCESS_LIFETIME, FAKE_CLIENT_KEY, FAKE_CLIENT_SECRET,
-    MAX_RENEWALS, REFRESH_LIFETIME,
+    FakeTokenRequest, FakeToutiaoOAuth, TokenOp, ACCESS_LIFETIME, FAKE_CLIENT_KEY,
+    FAKE_CLIENT_SECRET, MAX_RENEWALS, REFRESH_LIFETIME,
 };
 use crate::auth::Credentials;
 use crate::client::Client;
 use crate::config::{Config, PROFILES_FILE_VAR, PROFILES_VAR};
 use crate::profile::{AuthScheme, Builtin, Profile};
+pub use conn_core::fake::Fault;
 
 /// What to fake: a built-in, a profile name (a built-in, else a generic custom profile) or a
 /// whole [`Profile`] (its base URL is replaced by the fake's).
@@ -165,9 +166,16 @@ impl FakeContent {
         let shared = Arc::new(Shared {
             profile: profile.clone(),
             credentials: credentials.clone(),
-            state: Mutex::new(Default::default()),
-            token_check: Mutex::new(None),
+            state: Default::default(),
+            token_check: Default::default(),
         });
+        let drops = shared.clone();
+        server
+            .drop_connections_when(
+                &format!("fake {}", profile.name),
+                move |req: &wiremock::Request| drops.take_drop(req),
+            )
+            .await;
         Mock::given(any())
             .respond_with(Responder(shared.clone()))
             .named(format!("fake {}", profile.name))
@@ -188,11 +196,7 @@ impl FakeContent {
     /// fixed test token), so a client whose token manager refreshes through the OAuth fake
     /// sees expiry and refresh as on the platform.
     pub fn accept_tokens_of(&self, oauth: &FakeToutiaoOAuth) {
-        *self
-            .shared
-            .token_check
-            .lock()
-            .unwrap_or_else(|p| p.into_inner()) = Some(oauth.token_check());
+        *self.shared.token_check.lock() = Some(oauth.token_check());
     }
 
     /// A client of this fake whose bearer token comes from `tokens` (with the fake's fast
@@ -279,22 +283,23 @@ impl FakeContent {
         v
     }
 
-    /// Answers the next `n` requests with HTTP `status` (and the envelope's error body) without
-    /// processing them.
-    pub fn fail_next(&self, n: usize, status: u16) {
-        self.shared
-            .state()
-            .fail_next
-            .extend(std::iter::repeat_n(status, n));
-    }
-
-    /// Processes the next `n` requests normally but delays their answers by `delay` (a client
-    /// with a shorter timeout gives up after the fake has acted).
-    pub fn slow_next(&self, n: usize, delay: Duration) {
-        self.shared
-            .state()
-            .slow_next
-            .extend(std::iter::repeat_n(delay, n));
+    /// Queues `fault` for the next `times` requests of `op` ([`FakeOp::Any`]: whatever they
+    /// are). Errors (`Status`, `Code`, `Busy`, `RateLimited`, `TokenExpired`) are answered in
+    /// the profile's envelope without doing the work
+    /// ([`envelope_answer`](conn_core::fake::envelope_answer)); `Delay` and `Cut` do the work
+    /// and answer late or cut (both can meet one request with an error); `Drop` closes the
+    /// connection unanswered.
+    ///
+    /// ```no_run
+    /// # async fn f() {
+    /// use conn_content::fake::{FakeContent, FakeOp, Fault};
+    /// use conn_content::Builtin;
+    /// let fake = FakeContent::start(Builtin::Zhihu).await;
+    /// fake.fail_next(FakeOp::Publish, Fault::Status(503), 2);
+    /// # }
+    /// ```
+    pub fn fail_next(&self, op: FakeOp, fault: Fault, times: usize) {
+        self.shared.state().faults.push(op, fault, times);
     }
 
     /// Sets the counters served for a stored item; false when no item has that id.

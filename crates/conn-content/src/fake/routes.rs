@@ -1,19 +1,20 @@
 //! The fake's request handling: routing, the profile's auth checked exactly, the mapping
 //! validated, items stored, replays answered from memory.
 
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, MutexGuard};
 
 use conn_core::secret::Secret;
 use percent_encoding::percent_decode_str;
 use serde_json::{json, Value};
 use wiremock::{Request, Respond, ResponseTemplate};
 
-use super::state::{FakeItem, State};
+use super::state::{FakeItem, FakeOp, State};
 use crate::auth::{xhs_sign, Credentials};
 use crate::profile::{
     value_text, AuthScheme, Code, HttpMethod, Pointer, Profile, DEFAULT_PUBLISH_API_METHOD,
     DEFAULT_STATS_API_METHOD,
 };
+use conn_core::fake::{envelope_answer, Fault};
 
 /// The signing fields Xiaohongshu adds to a body; not part of the stored content.
 const XHS_FIELDS: [&str; 6] = [
@@ -31,14 +32,14 @@ pub(super) type TokenCheck = Arc<dyn Fn(&str) -> bool + Send + Sync>;
 pub(super) struct Shared {
     pub(super) profile: Profile,
     pub(super) credentials: Credentials,
-    pub(super) state: Mutex<State>,
+    pub(super) state: conn_core::fake::Shared<State>,
     /// When set, bearer tokens are checked by it instead of against the credentials.
-    pub(super) token_check: Mutex<Option<TokenCheck>>,
+    pub(super) token_check: conn_core::fake::Shared<Option<TokenCheck>>,
 }
 
 impl Shared {
     pub(super) fn state(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+        self.state.lock()
     }
 }
 
@@ -58,34 +59,73 @@ struct Failure {
     message: String,
 }
 
-impl Respond for Responder {
-    fn respond(&self, req: &Request) -> ResponseTemplate {
-        let shared = &self.0;
-        let mut st = shared.state();
+impl Route {
+    fn op(&self) -> FakeOp {
+        match self {
+            Route::Publish => FakeOp::Publish,
+            Route::Stats(_) => FakeOp::Stats,
+            Route::Unknown => FakeOp::Any,
+        }
+    }
+}
+
+impl Shared {
+    /// Counts a request of `route` (every answer, dropped ones included, is counted).
+    fn count(st: &mut State, route: &Route) {
         st.requests += 1;
-        let route = route(&shared.profile, req);
         match route {
             Route::Publish => st.publish_requests += 1,
             Route::Stats(_) => st.stats_requests += 1,
             Route::Unknown => {}
         }
-        let delay = st.take_slow();
-        let (status, body) = match st.take_fail() {
-            Some(status) => failure(
-                &shared.profile,
-                Failure {
-                    status,
-                    code: Code::from(u32::from(status)),
-                    message: "injected server error".into(),
-                },
-                true,
-            ),
+    }
+
+    /// Takes a pending [`Fault::Drop`] for the request's route (and counts the request).
+    pub(super) fn take_drop(&self, req: &Request) -> bool {
+        let route = route(&self.profile, req);
+        let op = route.op();
+        let mut st = self.state();
+        if st.faults.peek(&op) != Some(&Fault::Drop) {
+            return false;
+        }
+        st.faults.take(&op);
+        Self::count(&mut st, &route);
+        true
+    }
+}
+
+impl Respond for Responder {
+    fn respond(&self, req: &Request) -> ResponseTemplate {
+        let shared = &self.0;
+        let mut st = shared.state();
+        let route = route(&shared.profile, req);
+        Shared::count(&mut st, &route);
+        let op = route.op();
+        // A delay and an error can meet the same request: each kind is taken separately.
+        let delay = match st.faults.take_if(&op, |f| matches!(f, Fault::Delay(_))) {
+            Some(Fault::Delay(d)) => Some(d),
+            _ => None,
+        };
+        let cut = st.faults.take_if(&op, |f| *f == Fault::Cut).is_some();
+        let injected = st
+            .faults
+            .take_if(&op, |f| !f.is_processed() && *f != Fault::Drop)
+            .and_then(|f| envelope_answer(&shared.profile.envelope, &f));
+        let (status, body) = match injected {
+            Some(answer) => answer,
             None => match handle(shared, &mut st, req, route) {
                 Ok(ok) => ok,
-                Err(f) => failure(&shared.profile, f, false),
+                Err(f) => failure(&shared.profile, f),
             },
         };
-        let tpl = ResponseTemplate::new(status).set_body_json(body);
+        let tpl = if cut {
+            // The work is done; the answer stops mid-body.
+            let text = body.to_string();
+            let half = text.get(..text.len() / 2).unwrap_or_default().to_owned();
+            ResponseTemplate::new(status).set_body_raw(half, "application/json")
+        } else {
+            ResponseTemplate::new(status).set_body_json(body)
+        };
         match delay {
             Some(d) => tpl.set_delay(d),
             None => tpl,
@@ -93,10 +133,10 @@ impl Respond for Responder {
     }
 }
 
-/// The status and body of a failure. Injected faults keep their HTTP status; platform errors
-/// use 200 where the platform does (ByteDance style).
-fn failure(profile: &Profile, f: Failure, injected: bool) -> (u16, Value) {
-    let status = if profile.envelope.errors_with_http_200 && !injected {
+/// The status and body of a platform error: HTTP 200 where the platform does (ByteDance
+/// style), else the error's status.
+fn failure(profile: &Profile, f: Failure) -> (u16, Value) {
+    let status = if profile.envelope.errors_with_http_200 {
         200
     } else {
         f.status
@@ -178,11 +218,7 @@ fn handle(
             .as_deref()
             .unwrap_or(DEFAULT_STATS_API_METHOD),
     };
-    let token_check = shared
-        .token_check
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .clone();
+    let token_check = shared.token_check.lock().clone();
     if let Err(why) = check_auth(
         profile,
         &shared.credentials,

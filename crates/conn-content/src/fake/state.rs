@@ -1,7 +1,8 @@
 //! What the fake remembers: published items, idempotency keys, pending faults, counters.
 
 use std::collections::HashMap;
-use std::time::Duration;
+
+use conn_core::fake::{FaultTarget, Faults};
 
 use serde_json::Value;
 
@@ -42,8 +43,7 @@ pub(super) struct State {
     pub(super) stats: HashMap<String, FakeStats>,
     /// Idempotency key → the first answer (status, body).
     pub(super) by_key: HashMap<String, (u16, Value)>,
-    pub(super) fail_next: Vec<u16>,
-    pub(super) slow_next: Vec<Duration>,
+    pub(super) faults: Faults<FakeOp>,
     pub(super) requests: usize,
     pub(super) publish_requests: usize,
     pub(super) stats_requests: usize,
@@ -51,22 +51,20 @@ pub(super) struct State {
     pub(super) next_id: u64,
 }
 
-impl State {
-    /// The next injected failure status, if any (consumed).
-    pub(super) fn take_fail(&mut self) -> Option<u16> {
-        if self.fail_next.is_empty() {
-            None
-        } else {
-            Some(self.fail_next.remove(0))
-        }
-    }
+/// The operations of a content fake a fault can be queued for.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FakeOp {
+    /// The publish endpoint.
+    Publish,
+    /// The stats endpoint.
+    Stats,
+    /// Any request (also one the profile has no route for).
+    Any,
+}
 
-    /// The next injected delay, if any (consumed).
-    pub(super) fn take_slow(&mut self) -> Option<Duration> {
-        if self.slow_next.is_empty() {
-            None
-        } else {
-            Some(self.slow_next.remove(0))
-        }
+impl FaultTarget for FakeOp {
+    fn covers(&self, op: &Self) -> bool {
+        self == op || *self == FakeOp::Any
     }
 }

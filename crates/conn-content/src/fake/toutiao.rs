@@ -19,11 +19,11 @@
 //! # }
 //! ```
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::collections::HashMap;
+use std::sync::{Arc, MutexGuard};
 use std::time::Duration;
 
-use conn_core::fake::FakeServer;
+use conn_core::fake::{FakeServer, Fault, FaultTarget, Faults};
 use conn_core::retry::{Jitter, RetryPolicy};
 use conn_core::transport::TransportConfig;
 use serde_json::{json, Value};
@@ -56,13 +56,6 @@ pub struct FakeTokenRequest {
     pub params: Vec<String>,
 }
 
-/// A fault the next token request gets instead of its answer.
-#[derive(Debug, Clone)]
-enum Fault {
-    Status(u16),
-    Code(i64),
-}
-
 #[derive(Debug, Default)]
 struct State {
     next: u64,
@@ -73,16 +66,87 @@ struct State {
     /// refresh token → (open_id, renewals so far)
     refresh: HashMap<String, (String, u32)>,
     rotate: bool,
-    faults: VecDeque<Fault>,
+    faults: Faults<TokenOp>,
     log: Vec<FakeTokenRequest>,
 }
 
-struct Shared(Mutex<State>);
+struct Shared(conn_core::fake::Shared<State>);
 
 impl Shared {
     fn state(&self) -> MutexGuard<'_, State> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner())
+        self.0.lock()
     }
+
+    /// Takes a pending [`Fault::Drop`] for the request's endpoint (and logs the request).
+    fn take_drop(&self, req: &Request) -> bool {
+        let op = TokenOp::of(req.url.path());
+        let mut st = self.state();
+        if st.faults.peek(&op) != Some(&Fault::Drop) {
+            return false;
+        }
+        st.faults.take(&op);
+        st.log.push(FakeTokenRequest {
+            method: req.method.to_string(),
+            path: req.url.path().to_owned(),
+            form: is_form(req),
+            params: param_names(&params_of(req)),
+        });
+        true
+    }
+}
+
+/// The token endpoints of the fake a fault can be queued for.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TokenOp {
+    /// `/oauth/access_token/` (code exchange).
+    AccessToken,
+    /// `/oauth/refresh_token/`.
+    RefreshToken,
+    /// `/oauth/renew_refresh_token/`.
+    RenewRefreshToken,
+    /// Any token request (also to an unknown path).
+    Any,
+}
+
+impl TokenOp {
+    fn of(path: &str) -> Self {
+        match path {
+            "/oauth/access_token/" => Self::AccessToken,
+            "/oauth/refresh_token/" => Self::RefreshToken,
+            "/oauth/renew_refresh_token/" => Self::RenewRefreshToken,
+            _ => Self::Any,
+        }
+    }
+}
+
+impl FaultTarget for TokenOp {
+    fn covers(&self, op: &Self) -> bool {
+        self == op || *self == TokenOp::Any
+    }
+}
+
+fn is_form(req: &Request) -> bool {
+    req.headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"))
+}
+
+fn params_of(req: &Request) -> HashMap<String, String> {
+    if is_form(req) {
+        conn_core::reexports::url::form_urlencoded::parse(&req.body)
+            .into_owned()
+            .collect()
+    } else {
+        req.url.query_pairs().into_owned().collect()
+    }
+}
+
+fn param_names(params: &HashMap<String, String>) -> Vec<String> {
+    let mut names: Vec<String> = params.keys().cloned().collect();
+    names.sort();
+    names
 }
 
 /// The fake Toutiao OAuth server. Cheap to clone (clones share state).
@@ -104,10 +168,16 @@ impl FakeToutiaoOAuth {
     /// Starts the fake (refresh tokens rotate on every refresh).
     pub async fn start() -> Self {
         let server = FakeServer::start().await;
-        let shared = Arc::new(Shared(Mutex::new(State {
+        let shared = Arc::new(Shared(conn_core::fake::Shared::new(State {
             rotate: true,
             ..State::default()
         })));
+        let drops = shared.clone();
+        server
+            .drop_connections_when("fake toutiao oauth", move |req: &Request| {
+                drops.take_drop(req)
+            })
+            .await;
         Mock::given(any())
             .respond_with(Responder(shared.clone()))
             .named("fake toutiao oauth")
@@ -187,17 +257,13 @@ impl FakeToutiaoOAuth {
         self.shared.state().refresh.clear();
     }
 
-    /// The next `n` token requests get HTTP `status` with an empty body.
-    pub fn fail_next(&self, n: usize, status: u16) {
-        let mut st = self.shared.state();
-        st.faults
-            .extend(std::iter::repeat_n(Fault::Status(status), n));
-    }
-
-    /// The next `n` token requests get HTTP 200 with `data.error_code = code`.
-    pub fn error_next(&self, n: usize, code: i64) {
-        let mut st = self.shared.state();
-        st.faults.extend(std::iter::repeat_n(Fault::Code(code), n));
+    /// Queues `fault` for the next `times` requests of `op` ([`TokenOp::Any`]: any token
+    /// request). Errors are answered as the platform does, HTTP 200 with `data.error_code`:
+    /// `Code` as that code, `Busy` as 2100004, `RateLimited` as 28003018, `TokenExpired` as
+    /// 10008; `Status` is that status with an empty body. `Delay` and `Cut` do the work and
+    /// answer late or cut; `Drop` closes the connection unanswered.
+    pub fn fail_next(&self, op: TokenOp, fault: Fault, times: usize) {
+        self.shared.state().faults.push(op, fault, times);
     }
 
     /// Every token request received, in order.
@@ -229,11 +295,14 @@ fn bump(st: &mut State) -> u64 {
 
 struct Responder(Arc<Shared>);
 
-fn error(code: i64, description: &str) -> ResponseTemplate {
-    ResponseTemplate::new(200).set_body_json(json!({
-        "data": {"error_code": code, "description": description},
-        "message": "error",
-    }))
+fn error(code: i64, description: &str) -> (u16, Value) {
+    (
+        200,
+        json!({
+            "data": {"error_code": code, "description": description},
+            "message": "error",
+        }),
+    )
 }
 
 fn tokens(st: &mut State, open_id: &str, refresh_token: Option<String>) -> Value {
@@ -254,90 +323,119 @@ fn tokens(st: &mut State, open_id: &str, refresh_token: Option<String>) -> Value
 
 impl Respond for Responder {
     fn respond(&self, req: &Request) -> ResponseTemplate {
-        let form = req
-            .headers
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-        let params: HashMap<String, String> = if form {
-            conn_core::reexports::url::form_urlencoded::parse(&req.body)
-                .into_owned()
-                .collect()
-        } else {
-            req.url.query_pairs().into_owned().collect()
-        };
-        let mut names: Vec<String> = params.keys().cloned().collect();
-        names.sort();
+        let params = params_of(req);
         let path = req.url.path().to_owned();
+        let op = TokenOp::of(&path);
         let mut st = self.0.state();
         st.log.push(FakeTokenRequest {
             method: req.method.to_string(),
             path: path.clone(),
-            form,
-            params: names,
+            form: is_form(req),
+            params: param_names(&params),
         });
-        match st.faults.pop_front() {
-            Some(Fault::Status(s)) => return ResponseTemplate::new(s),
-            Some(Fault::Code(c)) => return error(c, "injected"),
-            None => {}
+        // A delay and an error can meet the same request: each kind is taken separately.
+        let delay = match st.faults.take_if(&op, |f| matches!(f, Fault::Delay(_))) {
+            Some(Fault::Delay(d)) => Some(d),
+            _ => None,
+        };
+        let cut = st.faults.take_if(&op, |f| *f == Fault::Cut).is_some();
+        let injected = match st
+            .faults
+            .take_if(&op, |f| !f.is_processed() && *f != Fault::Drop)
+        {
+            Some(Fault::Status(s)) => Some((s, Value::Null)),
+            Some(Fault::Code(c, m)) if m.is_empty() => Some(error(c, "injected")),
+            Some(Fault::Code(c, m)) => Some(error(c, &m)),
+            Some(Fault::Busy) => Some(error(2100004, "系统繁忙")),
+            Some(Fault::RateLimited) => Some(error(28003018, "请求过于频繁")),
+            Some(Fault::TokenExpired) => Some(error(10008, "access_token 已过期")),
+            _ => None,
+        };
+        let (status, body) = match injected {
+            Some(answer) => answer,
+            None => answer(&mut st, &path, &params),
+        };
+        drop(st);
+        let text = if body.is_null() {
+            String::new()
+        } else {
+            body.to_string()
+        };
+        let text = if cut {
+            // The work is done; the answer stops mid-body.
+            text.get(..text.len() / 2).unwrap_or_default().to_owned()
+        } else {
+            text
+        };
+        let tpl = ResponseTemplate::new(status).set_body_raw(text, "application/json");
+        match delay {
+            Some(d) => tpl.set_delay(d),
+            None => tpl,
         }
-        let p = |k: &str| params.get(k).map(String::as_str).unwrap_or_default();
-        if p("client_key") != FAKE_CLIENT_KEY {
-            return error(10003, "client_key 错误");
+    }
+}
+
+/// The platform's answer to a token request.
+fn answer(st: &mut State, path: &str, params: &HashMap<String, String>) -> (u16, Value) {
+    let p = |k: &str| params.get(k).map(String::as_str).unwrap_or_default();
+    if p("client_key") != FAKE_CLIENT_KEY {
+        return error(10003, "client_key 错误");
+    }
+    match path {
+        "/oauth/access_token/" => {
+            if p("client_secret") != FAKE_CLIENT_SECRET {
+                return error(10013, "client_secret 错误");
+            }
+            if p("grant_type") != "authorization_code" {
+                return error(10002, "grant_type 错误");
+            }
+            let open_id = match st.codes.get_mut(p("code")) {
+                Some((open_id, used)) if !*used => {
+                    *used = true;
+                    open_id.clone()
+                }
+                _ => return error(10007, "授权码过期或已使用"),
+            };
+            let rt = format!("rft.fake{}", bump(st));
+            st.refresh.insert(rt.clone(), (open_id.clone(), 0));
+            (200, tokens(st, &open_id, Some(rt)))
         }
-        match path.as_str() {
-            "/oauth/access_token/" => {
-                if p("client_secret") != FAKE_CLIENT_SECRET {
-                    return error(10013, "client_secret 错误");
-                }
-                if p("grant_type") != "authorization_code" {
-                    return error(10002, "grant_type 错误");
-                }
-                let open_id = match st.codes.get_mut(p("code")) {
-                    Some((open_id, used)) if !*used => {
-                        *used = true;
-                        open_id.clone()
-                    }
-                    _ => return error(10007, "授权码过期或已使用"),
-                };
-                let rt = format!("rft.fake{}", bump(&mut st));
-                st.refresh.insert(rt.clone(), (open_id.clone(), 0));
-                ResponseTemplate::new(200).set_body_json(tokens(&mut st, &open_id, Some(rt)))
+        "/oauth/refresh_token/" => {
+            if p("grant_type") != "refresh_token" {
+                return error(10002, "grant_type 错误");
             }
-            "/oauth/refresh_token/" => {
-                if p("grant_type") != "refresh_token" {
-                    return error(10002, "grant_type 错误");
-                }
-                let Some((open_id, renewals)) = st.refresh.get(p("refresh_token")).cloned() else {
-                    return error(10010, "refresh_token 已过期");
-                };
-                let rotated = if st.rotate {
-                    st.refresh.remove(p("refresh_token"));
-                    let rt = format!("rft.fake{}", bump(&mut st));
-                    st.refresh.insert(rt.clone(), (open_id.clone(), renewals));
-                    Some(rt)
-                } else {
-                    None
-                };
-                ResponseTemplate::new(200).set_body_json(tokens(&mut st, &open_id, rotated))
+            let Some((open_id, renewals)) = st.refresh.get(p("refresh_token")).cloned() else {
+                return error(10010, "refresh_token 已过期");
+            };
+            let rotated = if st.rotate {
+                st.refresh.remove(p("refresh_token"));
+                let rt = format!("rft.fake{}", bump(st));
+                st.refresh.insert(rt.clone(), (open_id.clone(), renewals));
+                Some(rt)
+            } else {
+                None
+            };
+            (200, tokens(st, &open_id, rotated))
+        }
+        "/oauth/renew_refresh_token/" => {
+            let Some((open_id, renewals)) = st.refresh.remove(p("refresh_token")) else {
+                return error(10010, "refresh_token 已过期");
+            };
+            if renewals >= MAX_RENEWALS {
+                st.refresh
+                    .insert(p("refresh_token").to_owned(), (open_id, renewals));
+                return error(10020, "刷新次数超过上限");
             }
-            "/oauth/renew_refresh_token/" => {
-                let Some((open_id, renewals)) = st.refresh.remove(p("refresh_token")) else {
-                    return error(10010, "refresh_token 已过期");
-                };
-                if renewals >= MAX_RENEWALS {
-                    st.refresh
-                        .insert(p("refresh_token").to_owned(), (open_id, renewals));
-                    return error(10020, "刷新次数超过上限");
-                }
-                let rt = format!("rft.fake{}", bump(&mut st));
-                st.refresh.insert(rt.clone(), (open_id, renewals + 1));
-                ResponseTemplate::new(200).set_body_json(json!({
+            let rt = format!("rft.fake{}", bump(st));
+            st.refresh.insert(rt.clone(), (open_id, renewals + 1));
+            (
+                200,
+                json!({
                     "data": {"error_code": 0, "description": "", "refresh_token": rt, "expires_in": REFRESH_LIFETIME},
                     "message": "success",
-                }))
-            }
-            _ => ResponseTemplate::new(404),
+                }),
+            )
         }
+        _ => (404, Value::Null),
     }
 }
