@@ -1,64 +1,27 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use conn_core::retry::{Jitter, RetryPolicy};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 /// Headers left out of snapshots: they vary with the port, the crate version or the body size.
-const UNSTABLE_HEADERS: [&str; 3] = ["host", "user-agent", "content-length"];
-
-/// Replaces every occurrence of a secret in a JSON value by `[secret]`.
-fn redact_value(v: &mut Value, secrets: &[&str]) {
-    match v {
-        Value::String(s) if secrets.iter().any(|x| s.contains(x)) => {
-            *s = "[secret]".into();
-        }
-        Value::Array(a) => a.iter_mut().for_each(|x| redact_value(x, secrets)),
-        Value::Object(o) => o.values_mut().for_each(|x| redact_value(x, secrets)),
-        _ => {}
-    }
-}
-
-/// A request as a snapshot value: method, path, query, headers (secrets and idempotency keys
-/// redacted), body (secrets redacted).
+/// A request as a snapshot value: conn-core's one redacting view, with the fake's secrets
+/// masked wherever they appear and the idempotency key (random per publish) as `[varies]`.
+/// The Xiaohongshu `sign` is shown: under the fixed clock it is the value the snapshot pins.
 pub fn request_snapshot(
     req: &wiremock::Request,
     secrets: &[&str],
     key_header: Option<&str>,
 ) -> Value {
-    let mut headers = BTreeMap::new();
-    for (name, value) in &req.headers {
-        let n = name.as_str();
-        if UNSTABLE_HEADERS.contains(&n) {
-            continue;
-        }
-        let v = value.to_str().unwrap_or("[binary]");
-        let shown = if secrets.iter().any(|s| v.contains(s)) {
-            "[secret]".to_owned()
-        } else if key_header.is_some_and(|k| k.eq_ignore_ascii_case(n)) {
-            "[idempotency-key]".to_owned()
-        } else {
-            v.to_owned()
-        };
-        headers.insert(n.to_owned(), shown);
+    let varying: Vec<&str> = key_header.into_iter().collect();
+    conn_core::fake::Describe {
+        secrets,
+        varying: &varying,
+        shown: &["sign", "appId"],
     }
-    let mut body = if req.body.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_slice(&req.body).expect("JSON body")
-    };
-    redact_value(&mut body, secrets);
-    let query: BTreeMap<String, String> = req.url.query_pairs().into_owned().collect();
-    json!({
-        "method": req.method.as_str(),
-        "path": req.url.path(),
-        "query": query,
-        "headers": headers,
-        "body": body,
-    })
+    .request(req)
 }
 
 /// A retry policy with millisecond delays and no jitter.

@@ -1,6 +1,7 @@
 //! What every platform's fake server shares (behind the `fake` feature): the loopback server
 //! ([`FakeServer`]), one fault model ([`Fault`], queued per operation in [`Faults`]), and the
-//! poison-tolerant state every fake's responders share ([`Shared`]).
+//! poison-tolerant state every fake's responders share ([`Shared`]), and one redacting view of
+//! a received request for snapshot tests ([`Describe`]).
 //!
 //! Each platform's fake keeps its platform logic (what it stores, how it signs, which codes it
 //! answers) and offers the same fault call, `fail_next(op, fault, times)`, where `op` is the
@@ -25,11 +26,13 @@
 //! ```
 
 mod answer;
+mod describe;
 mod fault;
 mod server;
 mod state;
 
 pub use answer::envelope_answer;
+pub use describe::{Describe, SECRET, VARIES};
 pub use fault::{Fault, FaultTarget, Faults};
 pub use server::FakeServer;
 pub use state::Shared;

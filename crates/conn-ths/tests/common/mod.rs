@@ -1,13 +1,12 @@
 //! Helpers shared by the integration tests.
 #![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use conn_core::retry::{Jitter, RetryPolicy};
 use conn_ths::fake::FakeIfind;
 use conn_ths::Client;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 /// Retries with millisecond delays so fault tests stay fast.
 pub fn fast_retry(retries: u32) -> RetryPolicy {
@@ -48,37 +47,9 @@ pub fn client(fake: &FakeIfind) -> Client {
     Client::new(fake.config_builder().retry(fast_retry(3)).build().unwrap()).unwrap()
 }
 
-/// A request as a snapshot value: method, path, query, the headers that matter (secrets
-/// replaced), and the JSON body.
+/// A request as a snapshot value: conn-core's one redacting view (the token headers masked).
 pub fn describe(req: &wiremock::Request) -> Value {
-    let mut headers = BTreeMap::new();
-    for name in [
-        "content-type",
-        "access_token",
-        "refresh_token",
-        "authorization",
-    ] {
-        if let Some(v) = req.headers.get(name) {
-            let shown = if name == "content-type" {
-                v.to_str().unwrap().to_owned()
-            } else {
-                "[secret]".to_owned()
-            };
-            headers.insert(name, shown);
-        }
-    }
-    let body = if req.body.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_slice(&req.body).unwrap()
-    };
-    json!({
-        "method": req.method.to_string(),
-        "path": req.url.path(),
-        "query": req.url.query(),
-        "headers": headers,
-        "body": body,
-    })
+    conn_core::fake::Describe::default().request(req)
 }
 
 /// The requests the fake received at an endpoint.
