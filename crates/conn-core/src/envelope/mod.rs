@@ -49,7 +49,7 @@ use http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::error::{excerpt, ApiError, ApiErrorKind};
+use crate::error::{ApiError, ApiErrorKind};
 use crate::pointer::Pointer;
 use crate::transport::{EnvelopeDecoder, ResponseParts};
 use crate::Error;
@@ -120,7 +120,7 @@ pub struct Envelope {
 pub struct Found {
     /// The code: the body's, else `success_false` or `http_{status}`.
     pub code: String,
-    /// The body's message, if it has one (uncut: [`Envelope::decode`] cuts and redacts it).
+    /// The body's message, if it has one (uncut: the [`ApiError`] cuts and redacts it).
     pub message: Option<String>,
     /// What the code (or else the status) means.
     pub kind: ApiErrorKind,
@@ -242,10 +242,10 @@ impl Envelope {
             None
         };
         let found = self.error_in(r.status, body.as_ref())?;
-        let message = match found.message {
-            Some(m) => excerpt(m.as_bytes()),
-            None => format!("HTTP {}", r.status.as_u16()),
-        };
+        // `ApiError::new` cuts and redacts the message, as it does every platform's text.
+        let message = found
+            .message
+            .unwrap_or_else(|| format!("HTTP {}", r.status.as_u16()));
         let log_id = found.log_id.or_else(|| {
             let name = self.log_id_header.as_deref()?;
             r.headers

@@ -201,6 +201,17 @@ pub struct ApiError {
 
 impl ApiError {
     /// Builds an error with the essentials; set the rest with the `with_*` methods.
+    ///
+    /// The message is the platform's text, so it is treated like any body excerpt: cut to
+    /// [`EXCERPT_LIMIT`](super::EXCERPT_LIMIT) bytes and redacted
+    /// ([`crate::redact::redact`]). A platform that echoes the request's token in its message
+    /// does not put it in a log.
+    ///
+    /// ```
+    /// use conn_core::error::{ApiError, ApiErrorKind};
+    /// let e = ApiError::new("p", "1", "bad access_token=act.SECRET", ApiErrorKind::Other);
+    /// assert!(!e.message.contains("SECRET"));
+    /// ```
     pub fn new(
         platform: impl Into<Cow<'static, str>>,
         code: impl Into<String>,
@@ -210,7 +221,7 @@ impl ApiError {
         Self {
             platform: platform.into(),
             code: code.into(),
-            message: message.into(),
+            message: super::excerpt(message.into().as_bytes()),
             kind,
             status: None,
             log_id: None,
