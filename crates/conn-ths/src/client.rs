@@ -33,13 +33,15 @@ use conn_core::transport::{Request, Response, Transport};
 use conn_core::{Error, Result};
 use http::HeaderName;
 
-use crate::auth::{IfindRefresher, ACCESS_TOKEN_HEADER, FINGERPRINT_KEY};
+use crate::auth::{ACCESS_TOKEN_HEADER, FINGERPRINT_KEY};
 use crate::config::Config;
+use crate::IfindRefresher;
 use conn_core::limit::Limiter;
 
-use crate::envelope::{IfindEnvelope, RateSignal};
+use crate::envelope::IfindEnvelope;
 use crate::ratelimit::{LimiterHook, RateLimiter};
 use crate::tables::Tables;
+use crate::RateSignal;
 use crate::PLATFORM;
 
 /// The iFinD client. Cheap to clone; clones share the HTTP client, the rate limiter and the

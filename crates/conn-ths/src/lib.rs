@@ -106,12 +106,13 @@ pub mod fake;
 
 use conn_core::env::EnvVarDoc;
 
+pub use auth::endpoint::IfindRefresher;
 pub use client::{Client, ClientBuilder};
 pub use config::{
     normalize_base_url, Config, ConfigBuilder, DEFAULT_BASE_URL, DEFAULT_REFRESH_MARGIN,
     DEFAULT_TOKEN_LIFETIME, LEGACY_BASE_URL,
 };
-pub use envelope::{Action, Limit};
+pub use envelope::table::{Action, CodeInfo, Limit, RateSignal};
 pub use ops::{
     endpoint, trade_dates_of, BasicData, DataPool, DateFormat, DateQueryMode, DateSequence,
     DateType, EdbQuery, FinalFundValuation, FundValuation, HighFrequency, HistoryQuotation,
@@ -125,11 +126,15 @@ pub use options::{
 pub use params::{
     fmt_date, fmt_datetime, parse_date, parse_datetime, IndiPara, Indicators, IntoIndicators,
 };
-pub use portfolio::{
-    Bonus, CashAccess, CashMovement, Deal, DealInput, ExchangeRecordsQuery, FileImport, ImportRow,
-    ImportStatusQuery, NewPortfolio, OverviewQuery, PerformClass, PerformCycle, PerformQuery,
-    PortfolioCurrency, PortfolioId, PortfolioImport, PositionsQuery, RiskCycle, RiskQuery, Side,
-    TradingCalendar, WriteReceipt,
+pub use portfolio::deal::{Bonus, Deal, DealInput, PortfolioCurrency, Side};
+pub use portfolio::ids::{PortfolioId, WriteReceipt};
+pub use portfolio::manage::{
+    CashAccess, CashMovement, FileImport, ImportRow, ImportStatusQuery, NewPortfolio,
+    PortfolioImport, TradingCalendar,
+};
+pub use portfolio::queries::{
+    ExchangeRecordsQuery, OverviewQuery, PerformClass, PerformCycle, PerformQuery, PositionsQuery,
+    RiskCycle, RiskQuery,
 };
 pub use ratelimit::{
     LimiterHook, RateLimit, RateLimiter, DEFAULT_REQUESTS_PER_WINDOW, DEFAULT_WINDOW,

@@ -35,7 +35,7 @@ use conn_core::limit::Limiter;
 use conn_core::{Error, Result};
 use tokio::time::Instant;
 
-use crate::envelope::RateSignal;
+use crate::RateSignal;
 
 /// iFinD's documented limit: 600 requests per minute.
 pub const DEFAULT_REQUESTS_PER_WINDOW: u32 = 600;

@@ -27,7 +27,7 @@ use conn_core::journal::{
 use serde_json::json;
 
 use crate::client::Client;
-use crate::portfolio::Deal;
+use crate::Deal;
 use crate::PLATFORM;
 
 /// The journal operation of a keyed deal.

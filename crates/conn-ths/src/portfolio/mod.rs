@@ -27,12 +27,11 @@
 //! deal's identifying fields; [`Client::deal_recorded`] then asks `query_exchange_records`
 //! whether a matching trade was recorded before the caller decides to send it again.
 
-mod deal;
+pub(crate) mod deal;
+pub(crate) mod ids;
 pub mod keyed;
-mod manage;
-mod queries;
-
-use std::fmt;
+pub(crate) mod manage;
+pub(crate) mod queries;
 
 use chrono::NaiveDate;
 use conn_core::retry::Idempotency;
@@ -46,53 +45,15 @@ use crate::envelope::read_envelope_full;
 use crate::ops::endpoint::PORTFOLIO_MANAGE;
 use crate::tables::{Cell, Tables};
 
-pub use deal::{Bonus, Deal, DealInput, PortfolioCurrency, Side};
-pub use manage::{
-    CashAccess, CashMovement, FileImport, ImportRow, ImportStatusQuery, NewPortfolio,
-    PortfolioImport, TradingCalendar, IMPORT_HEADER,
+pub(crate) use ids::{PortfolioId, WriteReceipt};
+pub use manage::IMPORT_HEADER;
+pub use queries::EXCHANGE_RECORDS_MAX_DAYS;
+
+// The types of this module are at the crate root (one path each).
+use crate::{
+    CashMovement, Deal, DealInput, ExchangeRecordsQuery, FileImport, ImportStatusQuery,
+    NewPortfolio, OverviewQuery, PerformQuery, PortfolioImport, PositionsQuery, RiskQuery,
 };
-pub use queries::{
-    ExchangeRecordsQuery, OverviewQuery, PerformClass, PerformCycle, PerformQuery, PositionsQuery,
-    RiskCycle, RiskQuery, EXCHANGE_RECORDS_MAX_DAYS,
-};
-
-/// An iFinD portfolio id (`portfid`), a number on the wire as in the manual's examples.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct PortfolioId(u64);
-
-impl PortfolioId {
-    /// An id.
-    pub fn new(id: u64) -> Self {
-        Self(id)
-    }
-
-    /// Parses an id typed by a user.
-    pub fn parse(s: &str) -> Result<Self> {
-        s.trim().parse().map(Self).map_err(|_| {
-            conn_core::Error::validation("portfid", format!("a portfolio number, got {s:?}"))
-        })
-    }
-
-    /// The id.
-    pub fn get(self) -> u64 {
-        self.0
-    }
-}
-
-impl fmt::Display for PortfolioId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)
-    }
-}
-
-/// What the server said about a write (`deal`, `cashacs`, `newportf`, imports).
-#[derive(Debug, Clone, PartialEq)]
-pub struct WriteReceipt {
-    /// The server's `errmsg` (`"Success!"`).
-    pub message: String,
-    /// The whole answer (it may hold a new portfolio's id or an import's job id).
-    pub answer: Value,
-}
 
 fn op_name(func: &str) -> &'static str {
     match func {
