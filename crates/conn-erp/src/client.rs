@@ -241,46 +241,15 @@ impl Client {
         let body: Value = self.send(&req).await?.json()?;
         match self.flow() {
             Some(flow) => profile::parse_page(flow, page, &body),
-            None => self.parse_page(page, &body),
+            None => self.parse_page(page, body),
         }
     }
 
-    fn parse_page(&self, page: u64, body: &Value) -> Result<OrdersPage> {
+    /// Reads a page of the own profile; the orders are moved out of `body` into their `raw`.
+    fn parse_page(&self, page: u64, mut body: Value) -> Result<OrdersPage> {
         const OP: &str = "list_orders";
         let cfg = &self.inner.config;
         let ptr = &cfg.pagination.items_pointer;
-        let found = if ptr.is_empty() {
-            Some(body)
-        } else {
-            body.pointer(ptr)
-        };
-        let where_ = ptr.trim_start_matches('/').replace('/', ".");
-        let empty = Vec::new();
-        let items = match found {
-            Some(Value::Array(a)) => a,
-            Some(Value::Null) => &empty,
-            Some(other) => {
-                return Err(decode_error(
-                    OP,
-                    &where_,
-                    other,
-                    "expected an array of orders",
-                ))
-            }
-            None => {
-                return Err(decode_error(
-                    OP,
-                    &where_,
-                    body,
-                    &format!("no order list at {ptr:?} (set ERP_ORDERS_LIST_POINTER)"),
-                ))
-            }
-        };
-        let mut orders = Vec::with_capacity(items.len());
-        for (i, item) in items.iter().enumerate() {
-            let path = format!("{where_}[{i}]");
-            orders.push(Order::from_json(OP, &path, item, &cfg.order_fields)?);
-        }
         let total = body
             .pointer(&cfg.pagination.total_pointer)
             .filter(|_| !cfg.pagination.total_pointer.is_empty())
@@ -289,6 +258,37 @@ impl Client {
                 Value::String(s) => s.trim().parse().ok(),
                 _ => None,
             });
+        let where_ = ptr.trim_start_matches('/').replace('/', ".");
+        let found = if ptr.is_empty() {
+            Some(&mut body)
+        } else {
+            body.pointer_mut(ptr)
+        };
+        let items = match found.map(Value::take) {
+            Some(Value::Array(a)) => a,
+            Some(Value::Null) => Vec::new(),
+            Some(other) => {
+                return Err(decode_error(
+                    OP,
+                    &where_,
+                    &other,
+                    "expected an array of orders",
+                ))
+            }
+            None => {
+                return Err(decode_error(
+                    OP,
+                    &where_,
+                    &body,
+                    &format!("no order list at {ptr:?} (set ERP_ORDERS_LIST_POINTER)"),
+                ))
+            }
+        };
+        let mut orders = Vec::with_capacity(items.len());
+        for (i, item) in items.into_iter().enumerate() {
+            let path = format_args!("{where_}[{i}]");
+            orders.push(Order::from_owned(OP, &path, item, &cfg.order_fields)?);
+        }
         Ok(OrdersPage {
             page,
             orders,

@@ -42,7 +42,15 @@ impl Code {
     /// True when `code` (a code read from a body, as text) is this code.
     pub fn matches(&self, code: &str) -> bool {
         match &self.0 {
-            CodeValue::Number(n) => n.to_string() == code,
+            CodeValue::Number(n) => {
+                // Every answer is checked against the success codes: compare the number's text
+                // without allocating it.
+                let mut buf = NumberText::default();
+                match fmt::Write::write_fmt(&mut buf, format_args!("{n}")) {
+                    Ok(()) => buf.as_bytes() == code.as_bytes(),
+                    Err(_) => n.to_string() == code,
+                }
+            }
             CodeValue::Text(s) => s.eq_ignore_ascii_case(code),
         }
     }
@@ -58,6 +66,38 @@ impl Code {
     /// True when `code` is in `list`.
     pub fn listed(list: &[Code], code: &str) -> bool {
         list.iter().any(|c| c.matches(code))
+    }
+}
+
+/// A number's text on the stack (a JSON number is at most a few dozen characters; longer
+/// ones make `write_str` fail and the caller falls back to allocating).
+struct NumberText {
+    buf: [u8; 48],
+    len: usize,
+}
+
+impl Default for NumberText {
+    fn default() -> Self {
+        Self {
+            buf: [0; 48],
+            len: 0,
+        }
+    }
+}
+
+impl NumberText {
+    fn as_bytes(&self) -> &[u8] {
+        self.buf.get(..self.len).unwrap_or_default()
+    }
+}
+
+impl fmt::Write for NumberText {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let end = self.len + s.len();
+        let slot = self.buf.get_mut(self.len..end).ok_or(fmt::Error)?;
+        slot.copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
     }
 }
 

@@ -42,6 +42,7 @@
 //! ```
 
 mod code;
+mod project;
 #[cfg(test)]
 mod tests;
 
@@ -191,7 +192,9 @@ impl Envelope {
     pub fn error_in(&self, status: StatusCode, body: Option<&Value>) -> Option<Found> {
         let obj = body.and_then(|b| self.object(b));
         let code = obj.and_then(|o| first_text(o, &self.code));
-        let message = obj.and_then(|o| first_text(o, &self.message));
+        // The message is read only when it matters: on a failed status (where it alone makes
+        // an error) or once the answer is known to be an error. Successes allocate nothing.
+        let message_of = || obj.and_then(|o| first_text(o, &self.message));
         let flag = obj.and_then(|o| {
             self.success_flag
                 .iter()
@@ -200,14 +203,20 @@ impl Envelope {
         let ok_status = status.is_success();
         let code_failed = code.as_deref().is_some_and(|c| !self.is_success(c));
         let flag_failed = flag == Some(false);
+        let mut message = None;
         let is_error = code_failed
             || flag_failed
             || status == StatusCode::UNAUTHORIZED
             || status == StatusCode::FORBIDDEN
-            || (!ok_status && (code.is_some() || message.is_some()));
+            || (!ok_status
+                && (code.is_some() || {
+                    message = message_of();
+                    message.is_some()
+                }));
         if !is_error {
             return None;
         }
+        let message = message.or_else(message_of);
         let listed = code
             .as_deref()
             .filter(|_| code_failed)
@@ -235,9 +244,17 @@ impl Envelope {
     /// with the message cut and redacted and the status, log id and `Retry-After` kept.
     pub fn decode(&self, r: &ResponseParts<'_>) -> Option<Error> {
         // Most answers are 2xx successes; an envelope that reads no body decides on the status
-        // alone, without parsing.
+        // alone, without parsing, and one that does keeps only the members it reads.
         let body: Option<Value> = if self.reads_body() {
-            serde_json::from_slice(r.body).ok()
+            let needs = project::Needs::of(
+                self.code
+                    .iter()
+                    .chain(&self.message)
+                    .chain(&self.success_flag)
+                    .chain(&self.log_id),
+            );
+            let rows = if self.unwrap_rows { ROW_DEPTH } else { 0 };
+            project::project(r.body, &needs, rows)
         } else {
             None
         };

@@ -273,3 +273,94 @@ fn the_status_table() {
         assert_eq!(kind(s), ApiErrorKind::Other, "{s}");
     }
 }
+
+mod projection {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The whole-parse reading, the reference the projection must agree with.
+    fn reference(e: &Envelope, status: StatusCode, body: &[u8]) -> Option<Found> {
+        let v: Option<Value> = serde_json::from_slice(body).ok();
+        e.error_in(status, v.as_ref())
+    }
+
+    fn projected(e: &Envelope, status: StatusCode, body: &[u8]) -> Option<Found> {
+        let needs = super::super::project::Needs::of(
+            e.code
+                .iter()
+                .chain(&e.message)
+                .chain(&e.success_flag)
+                .chain(&e.log_id),
+        );
+        let rows = if e.unwrap_rows { ROW_DEPTH } else { 0 };
+        let v = super::super::project::project(body, &needs, rows);
+        e.error_in(status, v.as_ref())
+    }
+
+    fn kingdee() -> Envelope {
+        Envelope {
+            code: ptrs(&[
+                "/Result/ResponseStatus/MsgCode",
+                "/Result/ResponseStatus/ErrorCode",
+            ]),
+            message: ptrs(&[
+                "/Result/ResponseStatus/Errors/0/Message",
+                "/Result/ResponseStatus/Errors/0/FieldName",
+                "message",
+            ]),
+            success_flag: ptrs(&["/Result/ResponseStatus/IsSuccess"]),
+            success: codes(&[0]),
+            unwrap_rows: true,
+            ..generic()
+        }
+    }
+
+    /// Answers of the shapes the envelopes read (ERP, Kingdee rows, ByteDance `data`), the
+    /// seeds the generated bodies are built from.
+    const SEEDS: [&str; 6] = [
+        r#"{"code":0,"msg":"ok","data":{"orders":[{"id":1,"code":"SO-1"}]},"request_id":"r"}"#,
+        r#"{"code":40001,"msg":"invalid sign","success":false}"#,
+        r#"[[{"Result":{"ResponseStatus":{"IsSuccess":false,"ErrorCode":500,"Errors":[{"FieldName":"F","Message":"m"}],"MsgCode":11}}}]]"#,
+        r#"[[1,"X","2024-01-01",null,1.0,"A"]]"#,
+        r#"{"data":{"error_code":10008,"description":"expired"},"extra":{"logid":"L"}}"#,
+        r#"{"Result":{"ResponseStatus":{"IsSuccess":true,"MsgCode":0},"Id":1}}"#,
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2_000))]
+
+        /// Any body, valid or not: the projection reads exactly what the whole parse reads.
+        #[test]
+        fn the_projection_reads_what_the_whole_body_says(
+            seed in 0usize..SEEDS.len(),
+            cut in 0usize..200,
+            splice in proptest::collection::vec(any::<u8>(), 0..8),
+            at in 0usize..200,
+            status in prop::sample::select(vec![200u16, 401, 404, 500]),
+        ) {
+            let mut body = SEEDS[seed].as_bytes().to_vec();
+            let at = at.min(body.len());
+            body.splice(at..at, splice);
+            if cut < body.len() && cut % 3 == 0 {
+                body.truncate(cut);
+            }
+            let status = StatusCode::from_u16(status).unwrap();
+            for e in [generic(), kingdee(), Envelope::default()] {
+                prop_assert_eq!(reference(&e, status, &body), projected(&e, status, &body));
+            }
+        }
+    }
+
+    #[test]
+    fn the_seeds_themselves_agree() {
+        for body in SEEDS {
+            for e in [generic(), kingdee()] {
+                assert_eq!(
+                    reference(&e, StatusCode::OK, body.as_bytes()),
+                    projected(&e, StatusCode::OK, body.as_bytes()),
+                    "{body}"
+                );
+            }
+        }
+    }
+}

@@ -5,7 +5,7 @@ use serde::{Serialize, Serializer};
 use serde_json::Value;
 
 use super::money::Money;
-use super::order::{decode_error, first, money_at, strings, text};
+use super::order::{decode_error, first, money_at, text};
 use super::period::Period;
 
 /// Financial figures for a period.
@@ -39,20 +39,10 @@ impl FinancialData {
             .ok_or_else(|| decode_error(OP, "data", value, "expected an object"))?;
         Ok(Self {
             period,
-            revenue: money_at(
-                OP,
-                "data",
-                obj,
-                &strings(&["revenue", "income", "total_revenue"]),
-            )?,
-            expenses: money_at(
-                OP,
-                "data",
-                obj,
-                &strings(&["expenses", "cost", "total_cost"]),
-            )?,
-            profit: money_at(OP, "data", obj, &strings(&["profit", "net_profit"]))?,
-            currency: first(obj, &strings(&["currency"])).and_then(|(_, v)| text(v)),
+            revenue: money_at(OP, &"data", obj, &["revenue", "income", "total_revenue"])?,
+            expenses: money_at(OP, &"data", obj, &["expenses", "cost", "total_cost"])?,
+            profit: money_at(OP, &"data", obj, &["profit", "net_profit"])?,
+            currency: first(obj, &["currency"]).and_then(|(_, v)| text(v)),
             raw: value.clone(),
         })
     }

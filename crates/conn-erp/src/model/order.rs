@@ -1,5 +1,7 @@
 //! [`Order`] as an ERP returns it, read through [`OrderFields`].
 
+use std::fmt;
+
 use conn_core::error::{excerpt, DecodeError};
 use conn_core::{Error, Result};
 use rust_decimal::Decimal;
@@ -108,12 +110,12 @@ pub(crate) fn decode_error(operation: &'static str, path: &str, body: &Value, ms
     .into()
 }
 
-pub(super) fn first<'a>(
+pub(super) fn first<'a, K: AsRef<str>>(
     obj: &'a Map<String, Value>,
-    keys: &[String],
+    keys: &[K],
 ) -> Option<(&'a str, &'a Value)> {
     keys.iter().find_map(|k| {
-        obj.get_key_value(k.as_str())
+        obj.get_key_value(k.as_ref())
             .filter(|(_, v)| !v.is_null())
             .map(|(k, v)| (k.as_str(), v))
     })
@@ -128,11 +130,12 @@ pub(super) fn text(v: &Value) -> Option<String> {
     }
 }
 
-pub(super) fn money_at(
+/// `path` is formatted only for an error: a page of orders reads hundreds of fields.
+pub(super) fn money_at<K: AsRef<str>>(
     op: &'static str,
-    path: &str,
+    path: &dyn fmt::Display,
     obj: &Map<String, Value>,
-    keys: &[String],
+    keys: &[K],
 ) -> Result<Option<Money>> {
     match first(obj, keys) {
         None => Ok(None),
@@ -144,11 +147,11 @@ pub(super) fn money_at(
     }
 }
 
-fn decimal_at(
+fn decimal_at<K: AsRef<str>>(
     op: &'static str,
-    path: &str,
+    path: &dyn fmt::Display,
     obj: &Map<String, Value>,
-    keys: &[String],
+    keys: &[K],
 ) -> Result<Option<Decimal>> {
     Ok(money_at(op, path, obj, keys)?.map(|m| m.amount()))
 }
@@ -161,16 +164,46 @@ impl Order {
         value: &Value,
         fields: &OrderFields,
     ) -> Result<Order> {
-        let obj = value
-            .as_object()
-            .ok_or_else(|| decode_error(operation, path, value, "expected an order object"))?;
+        let mut order = Self::read(operation, &path, value, fields)?;
+        order.raw = value.clone();
+        Ok(order)
+    }
+
+    /// [`Order::from_json`] taking the object, which becomes `raw` without a copy (a page's
+    /// orders are moved out of the page).
+    pub(crate) fn from_owned(
+        operation: &'static str,
+        path: &dyn fmt::Display,
+        value: Value,
+        fields: &OrderFields,
+    ) -> Result<Order> {
+        let mut order = Self::read(operation, path, &value, fields)?;
+        order.raw = value;
+        Ok(order)
+    }
+
+    /// The order's fields; `raw` is left `null` for the caller to fill.
+    fn read(
+        operation: &'static str,
+        path: &dyn fmt::Display,
+        value: &Value,
+        fields: &OrderFields,
+    ) -> Result<Order> {
+        let obj = value.as_object().ok_or_else(|| {
+            decode_error(
+                operation,
+                &path.to_string(),
+                value,
+                "expected an order object",
+            )
+        })?;
         let id = first(obj, &fields.id)
             .and_then(|(_, v)| text(v))
             .filter(|s| !s.is_empty())
             .ok_or_else(|| {
                 decode_error(
                     operation,
-                    path,
+                    &path.to_string(),
                     value,
                     &format!("order has no id (looked for {})", fields.id.join(", ")),
                 )
@@ -182,23 +215,16 @@ impl Order {
                 decode_error(operation, &format!("{path}.{k}"), v, "expected an array")
             })?;
             for (i, item) in arr.iter().enumerate() {
-                let ipath = format!("{path}.{k}[{i}]");
-                let io = item
-                    .as_object()
-                    .ok_or_else(|| decode_error(operation, &ipath, item, "expected an object"))?;
-                let keys = |v: &[&str]| strings(v);
+                let ipath = format_args!("{path}.{k}[{i}]");
+                let io = item.as_object().ok_or_else(|| {
+                    decode_error(operation, &ipath.to_string(), item, "expected an object")
+                })?;
                 items.push(OrderItem {
-                    sku: first(io, &keys(&["sku", "sku_id", "item_code"]))
-                        .and_then(|(_, v)| text(v)),
-                    name: first(io, &keys(&["name", "item_name"])).and_then(|(_, v)| text(v)),
-                    quantity: decimal_at(operation, &ipath, io, &keys(&["quantity", "qty"]))?,
-                    unit_price: money_at(
-                        operation,
-                        &ipath,
-                        io,
-                        &keys(&["unit_price", "price", "rate"]),
-                    )?,
-                    amount: money_at(operation, &ipath, io, &keys(&["amount"]))?,
+                    sku: first(io, &["sku", "sku_id", "item_code"]).and_then(|(_, v)| text(v)),
+                    name: first(io, &["name", "item_name"]).and_then(|(_, v)| text(v)),
+                    quantity: decimal_at(operation, &ipath, io, &["quantity", "qty"])?,
+                    unit_price: money_at(operation, &ipath, io, &["unit_price", "price", "rate"])?,
+                    amount: money_at(operation, &ipath, io, &["amount"])?,
                 });
             }
         }
@@ -210,7 +236,7 @@ impl Order {
             total_amount: money_at(operation, path, obj, &fields.total_amount)?,
             created_at: get(&fields.created_at),
             items,
-            raw: value.clone(),
+            raw: Value::Null,
         })
     }
 }

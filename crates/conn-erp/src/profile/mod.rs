@@ -293,14 +293,14 @@ pub(crate) fn parse_page(flow: &dyn Flow, page: u64, body: &Value) -> Result<Ord
     let (items, total) = flow.page_items(body)?;
     let fields = OrderFields::default();
     let mut orders = Vec::with_capacity(items.len());
-    for (i, raw) in items.iter().enumerate() {
-        let mut o = Order::from_json(
+    for (i, raw) in items.into_iter().enumerate() {
+        let mut o = Order::from_owned(
             "list_orders",
-            &format!("orders[{i}]"),
-            &flow.normalise(raw),
+            &format_args!("orders[{i}]"),
+            flow.normalise(&raw),
             &fields,
         )?;
-        o.raw = raw.clone();
+        o.raw = raw;
         orders.push(o);
     }
     Ok(OrdersPage {
