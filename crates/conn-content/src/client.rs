@@ -114,7 +114,7 @@ impl Client {
         let transport = Transport::new(
             profile.name.clone(),
             config.transport().clone(),
-            profile.envelope.clone(),
+            profile.envelope.clone().decoder(),
         )?;
         Ok(Self {
             inner: Arc::new(Inner {

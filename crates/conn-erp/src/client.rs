@@ -63,8 +63,11 @@ struct Inner {
 impl Client {
     /// A client for a configuration.
     pub fn new(config: Config) -> Result<Self> {
-        let transport =
-            Transport::new(PLATFORM, config.transport.clone(), config.envelope.clone())?;
+        let transport = Transport::new(
+            PLATFORM,
+            config.transport.clone(),
+            config.envelope.clone().decoder(),
+        )?;
         Ok(Self {
             inner: Arc::new(Inner { config, transport }),
         })

@@ -75,7 +75,7 @@ mod tests {
 
     fn decode(status: u16, body: &str) -> Option<Error> {
         let headers = HeaderMap::new();
-        generic().decode_error(&ResponseParts {
+        generic().decoder().decode_error(&ResponseParts {
             platform: "erp",
             operation: "t",
             status: StatusCode::from_u16(status).unwrap(),
@@ -125,11 +125,11 @@ mod tests {
             headers: &headers,
             body: br#"{"id":7,"code":"SO-7"}"#,
         };
-        assert!(generic().decode_error(&parts).is_some());
+        assert!(generic().decoder().decode_error(&parts).is_some());
         let only_errcode = Envelope {
             code: at(&["errcode"]),
             ..generic()
         };
-        assert!(only_errcode.decode_error(&parts).is_none());
+        assert!(only_errcode.decoder().decode_error(&parts).is_none());
     }
 }

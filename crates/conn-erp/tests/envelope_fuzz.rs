@@ -88,7 +88,7 @@ fn envelope_decoders_never_panic_and_stay_bounded() {
     let seeds = seeds();
     let mut ran = 0usize;
     for profile in Profile::ALL {
-        let env = profile.envelope();
+        let env = profile.envelope().decoder();
         for i in 0..CASES {
             let body = mutate(&mut rng, seeds[i % seeds.len()]);
             let status = [200u16, 200, 401, 429, 500, 503][i % 6];
@@ -165,6 +165,7 @@ fn every_profile_reads_its_failure_shape_as_an_error() {
     for (p, status, body, code) in cases {
         let e = p
             .envelope()
+            .decoder()
             .decode_error(&ResponseParts {
                 platform: "erp",
                 operation: "t",
@@ -192,7 +193,7 @@ fn every_profile_reads_its_failure_shape_as_an_error() {
         ),
         (Profile::Erpnext, r#"{"data":{"name":"SAL-ORD-1"}}"#),
     ] {
-        let none = p.envelope().decode_error(&ResponseParts {
+        let none = p.envelope().decoder().decode_error(&ResponseParts {
             platform: "erp",
             operation: "t",
             status: StatusCode::OK,

@@ -241,42 +241,46 @@ impl Envelope {
     }
 
     /// The typed error an answer carries, if any: [`Envelope::error_in`] on the parsed body,
-    /// with the message cut and redacted and the status, log id and `Retry-After` kept.
+    /// with the message cut and redacted and the status, log id and `Retry-After` kept. A
+    /// transport decodes through [`Envelope::decoder`], which prepares the reading once.
     pub fn decode(&self, r: &ResponseParts<'_>) -> Option<Error> {
-        // Most answers are 2xx successes; an envelope that reads no body decides on the status
-        // alone, without parsing, and one that does keeps only the members it reads.
-        let body: Option<Value> = if self.reads_body() {
-            let needs = project::Needs::of(
-                self.code
-                    .iter()
-                    .chain(&self.message)
-                    .chain(&self.success_flag)
-                    .chain(&self.log_id),
-            );
-            let rows = if self.unwrap_rows { ROW_DEPTH } else { 0 };
-            project::project(r.body, &needs, rows)
-        } else {
-            None
-        };
-        let found = self.error_in(r.status, body.as_ref())?;
-        // `ApiError::new` cuts and redacts the message, as it does every platform's text.
-        let message = found
-            .message
-            .unwrap_or_else(|| format!("HTTP {}", r.status.as_u16()));
-        let log_id = found.log_id.or_else(|| {
-            let name = self.log_id_header.as_deref()?;
-            r.headers
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned)
-        });
-        Some(
-            ApiError::new(r.platform.to_owned(), found.code, message, found.kind)
-                .with_status(r.status)
-                .with_log_id(log_id)
-                .with_retry_after(r.retry_after())
-                .into(),
-        )
+        self.decoder_ref().decode(self, r)
+    }
+
+    /// The transport's [`EnvelopeDecoder`] for this envelope, with what it reads from a body
+    /// worked out once rather than per answer.
+    ///
+    /// ```
+    /// use conn_core::envelope::Envelope;
+    /// use conn_core::transport::{Transport, TransportConfig};
+    /// let envelope: Envelope =
+    ///     serde_json::from_value(serde_json::json!({"code": "code", "success": 0})).unwrap();
+    /// let config = TransportConfig::new("https://api.example.com").unwrap();
+    /// let transport = Transport::new("example", config, envelope.decoder()).unwrap();
+    /// # let _ = transport;
+    /// ```
+    pub fn decoder(self) -> Decoder {
+        let reading = self.decoder_ref();
+        Decoder {
+            envelope: self,
+            reading,
+        }
+    }
+
+    /// What this envelope reads from a body.
+    fn decoder_ref(&self) -> Reading {
+        Reading {
+            needs: self.reads_body().then(|| {
+                project::Needs::of(
+                    self.code
+                        .iter()
+                        .chain(&self.message)
+                        .chain(&self.success_flag)
+                        .chain(&self.log_id),
+                )
+            }),
+            rows: if self.unwrap_rows { ROW_DEPTH } else { 0 },
+        }
     }
 
     /// A body carrying `code` and `message` where this envelope reads them, with the success
@@ -322,8 +326,61 @@ impl Envelope {
     }
 }
 
-impl EnvelopeDecoder for Envelope {
+/// What an [`Envelope`] reads from a body: the members on its pointers, and how deep rows go.
+#[derive(Debug)]
+struct Reading {
+    /// `None`: the envelope reads no body (only the status counts).
+    needs: Option<project::Needs>,
+    rows: usize,
+}
+
+impl Reading {
+    fn decode(&self, envelope: &Envelope, r: &ResponseParts<'_>) -> Option<Error> {
+        // Most answers are 2xx successes; an envelope that reads no body decides on the status
+        // alone, without parsing, and one that does keeps only the members it reads.
+        let body = self
+            .needs
+            .as_ref()
+            .and_then(|needs| project::project(r.body, needs, self.rows));
+        let found = envelope.error_in(r.status, body.as_ref())?;
+        // `ApiError::new` cuts and redacts the message, as it does every platform's text.
+        let message = found
+            .message
+            .unwrap_or_else(|| format!("HTTP {}", r.status.as_u16()));
+        let log_id = found.log_id.or_else(|| {
+            let name = envelope.log_id_header.as_deref()?;
+            r.headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        });
+        Some(
+            ApiError::new(r.platform.to_owned(), found.code, message, found.kind)
+                .with_status(r.status)
+                .with_log_id(log_id)
+                .with_retry_after(r.retry_after())
+                .into(),
+        )
+    }
+}
+
+/// An [`Envelope`] ready to decode answers: the transport's [`EnvelopeDecoder`]
+/// ([`Envelope::decoder`]).
+#[derive(Debug)]
+pub struct Decoder {
+    envelope: Envelope,
+    reading: Reading,
+}
+
+impl Decoder {
+    /// The envelope it decodes.
+    pub fn envelope(&self) -> &Envelope {
+        &self.envelope
+    }
+}
+
+impl EnvelopeDecoder for Decoder {
     fn decode_error(&self, r: &ResponseParts<'_>) -> Option<Error> {
-        self.decode(r)
+        self.reading.decode(&self.envelope, r)
     }
 }
