@@ -55,6 +55,22 @@ pub(crate) fn generic() -> Envelope {
     }
 }
 
+/// `e` with no code mapped to a kind: for an ERP whose codes are not documented well enough
+/// to say which means what (the status still does, through conn-core's table).
+pub(crate) fn without_code_kinds(mut e: Envelope) -> Envelope {
+    for list in [
+        &mut e.auth_codes,
+        &mut e.permission_codes,
+        &mut e.not_found_codes,
+        &mut e.rate_limit_codes,
+        &mut e.busy_codes,
+        &mut e.invalid_codes,
+    ] {
+        list.clear();
+    }
+    e
+}
+
 /// `list` as pointers (a profile's code and message fields).
 pub(crate) fn at(list: &[&str]) -> Vec<Pointer> {
     pointers(list)

@@ -23,7 +23,7 @@ use conn_core::Result;
 use serde_json::{json, Map, Value};
 
 use super::{Flow, ProfileOptions};
-use crate::envelope::{at, code_list, generic};
+use crate::envelope::{at, code_list, generic, without_code_kinds};
 use crate::model::{decode_error, NewOrder};
 use crate::pagination::OrderQuery;
 use conn_core::envelope::Envelope;
@@ -48,7 +48,7 @@ pub(crate) const FIELD_KEYS: [&str; 6] = [
 
 /// `Result.ResponseStatus.IsSuccess`, also inside a query's row array.
 pub(crate) fn envelope() -> Envelope {
-    Envelope {
+    without_code_kinds(Envelope {
         code: at(&[
             "/Result/ResponseStatus/MsgCode",
             "/Result/ResponseStatus/ErrorCode",
@@ -62,15 +62,9 @@ pub(crate) fn envelope() -> Envelope {
         // A success answer carries MsgCode 0; any other code with IsSuccess:true is not read
         // as a failure (the flag decides).
         success: code_list(&["0"]),
-        auth_codes: Vec::new(),
-        permission_codes: Vec::new(),
-        not_found_codes: Vec::new(),
-        rate_limit_codes: Vec::new(),
-        busy_codes: Vec::new(),
-        invalid_codes: Vec::new(),
         unwrap_rows: true,
         ..generic()
-    }
+    })
 }
 
 /// A Kingdee filter value: single quotes doubled.

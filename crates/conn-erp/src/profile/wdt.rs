@@ -23,7 +23,7 @@ use super::{
     array_at, copy, copy_items, count_at, filters_object, require_shop, Flow, ProfileOptions,
 };
 use crate::auth::WDT_METHOD_PARAM;
-use crate::envelope::{at, code_list, generic};
+use crate::envelope::{at, code_list, generic, without_code_kinds};
 use crate::model::NewOrder;
 use crate::pagination::OrderQuery;
 use conn_core::envelope::Envelope;
@@ -35,17 +35,11 @@ pub(crate) const CREATE_METHOD: &str = "sales.RawTrade.pushSelf";
 /// `{"status":0|n,"message":…}`. ⚠ The platform publishes no code table: every non-zero status
 /// is an error of kind `Other`, retried only as the HTTP status allows.
 pub(crate) fn envelope() -> Envelope {
-    Envelope {
+    without_code_kinds(Envelope {
         code: at(&["status"]),
         success: code_list(&["0"]),
-        auth_codes: Vec::new(),
-        permission_codes: Vec::new(),
-        not_found_codes: Vec::new(),
-        rate_limit_codes: Vec::new(),
-        busy_codes: Vec::new(),
-        invalid_codes: Vec::new(),
         ..generic()
-    }
+    })
 }
 
 pub(crate) struct Wdt;
