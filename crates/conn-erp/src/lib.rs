@@ -57,18 +57,18 @@
 //!
 //! ### Signing rules
 //!
-//! - **聚水潭** ([`auth::SortedMd5Signer`]): drop `sign`, sort the parameters by key,
+//! - **聚水潭** ([`SortedMd5Signer`]): drop `sign`, sort the parameters by key,
 //!   concatenate `key + value`, prefix the secret, MD5, lowercase hex; the business payload
 //!   travels as compact JSON in `biz`; timestamp in seconds.
-//! - **旺店通旗舰版** ([`auth::WdtSigner`]): system parameters in the query,
+//! - **旺店通旗舰版** ([`WdtSigner`]): system parameters in the query,
 //!   `md5(secret + sorted(k+v over the query and body=<raw body>) + secret)`; the salt of the
 //!   `secret:salt` app secret goes in the query; timestamps count from 2012-01-01.
-//! - **Kingdee** ([`auth::KingdeeHmacSigner`]): the official SDK's nine headers; the gateway
+//! - **Kingdee** ([`KingdeeHmacSigner`]): the official SDK's nine headers; the gateway
 //!   signature is keyed with the client secret derived from the AppId
 //!   ([`auth::derive_client_secret`]), the `X-Kd-Signature` with the app secret.
 //!
 //! Known answers for all three come from running the vendors' public SDKs (`tests/vectors/`).
-//! Timestamps and nonces come from the configured clock and [`auth::NonceSource`]
+//! Timestamps and nonces come from the configured clock and [`NonceSource`]
 //! ([`ConfigBuilder::clock`], [`ConfigBuilder::nonce_source`]), drawn once per logical call, so
 //! tests can pin them and every retry of a call carries the same signature.
 //!
@@ -78,7 +78,7 @@
 //!
 //! | detail | default | setting |
 //! |---|---|---|
-//! | 聚水潭 app key parameter name | `app_key` | `ERP_SIGN_APP_KEY_NAME`, [`auth::Md5ParamNames`] |
+//! | 聚水潭 app key parameter name | `app_key` | `ERP_SIGN_APP_KEY_NAME`, [`Md5ParamNames`] |
 //! | 聚水潭 fixed extra parameters | `charset=utf-8&version=2` | `ERP_SIGN_EXTRA_PARAMS` |
 //! | which answer fields carry a code (`own`) | `code, error_code, errcode, errorCode` | `ERP_ERROR_CODE_FIELDS` |
 //! | auth error codes in a 200 answer (`own`) | `401, 40001, invalid_signature, unauthorized` | `ERP_AUTH_ERROR_CODES` |
@@ -95,7 +95,7 @@
 //! and the body, plus the call's timestamp and nonce, and adds what the ERP wants:
 //!
 //! ```
-//! use conn_erp::auth::{RequestSigner, SignableRequest, SigningContext};
+//! use conn_erp::{RequestSigner, SignableRequest, SigningContext};
 //! use conn_erp::{Auth, Config};
 //! use conn_core::secret::{sensitive_header_str, ClientSecret};
 //!
@@ -174,7 +174,14 @@ pub mod fake;
 
 use conn_core::env::EnvVarDoc;
 
-pub use auth::{Auth, AuthMode, RequestSigner};
+pub use auth::header::{ApiKeyAuth, BasicAuth, BearerAuth, NoAuth, TokenAuth};
+pub use auth::kingdee::{KingdeeHmacSigner, KingdeeIdentity};
+pub use auth::md5::{Md5ParamNames, Md5Wrap, SortedMd5Signer};
+pub use auth::signing::{
+    Auth, AuthMode, FixedNonce, NonceSource, RandomNonce, RequestSigner, SignBody, SignableRequest,
+    SigningContext,
+};
+pub use auth::wdt::WdtSigner;
 pub use client::{Client, MAX_ORDER_ID_LEN};
 pub use config::{Config, ConfigBuilder, Paths, DEFAULT_API_URL};
 pub use conn_core::envelope::{Code, Envelope};

@@ -14,11 +14,11 @@ use conn_core::error::{ApiErrorKind, Category};
 use conn_core::secret::{AccessToken, ApiKey, ClientSecret, Password};
 use conn_core::testing::LogCapture;
 use conn_core::Error;
-use conn_erp::auth::{
+use conn_erp::fake::{FakeErp, FakeOp, Fault};
+use conn_erp::{
     ApiKeyAuth, BasicAuth, BearerAuth, KingdeeHmacSigner, KingdeeIdentity, RequestSigner, SignBody,
     SignableRequest, SigningContext, SortedMd5Signer, TokenAuth, WdtSigner,
 };
-use conn_erp::fake::{FakeErp, FakeOp, Fault};
 use conn_erp::{Auth, AuthMode, Client, Config, Money, NewOrder, OrderQuery, Period};
 use rust_decimal::Decimal;
 use serde_json::json;
@@ -49,7 +49,7 @@ fn wrong_auth(mode: AuthMode) -> Auth {
             )
             .unwrap(),
         ),
-        AuthMode::None => Auth::None(conn_erp::auth::NoAuth),
+        AuthMode::None => Auth::None(conn_erp::NoAuth),
     }
 }
 

@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use conn_core::clock::ManualClock;
 use conn_core::fake::Describe;
-use conn_erp::auth::FixedNonce;
 use conn_erp::fake::FakeErp;
+use conn_erp::FixedNonce;
 use conn_erp::{AuthMode, Client, NewOrder, OrderQuery, Period, Profile};
 use serde_json::Value;
 

@@ -12,9 +12,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use conn_core::secret::{AccessToken, ClientSecret};
-use conn_erp::auth::{
-    derive_client_secret, md5_signature, wdt_signature, KingdeeHmacSigner, KingdeeIdentity,
-    Md5Wrap, RequestSigner, SignBody, SignableRequest, SigningContext, SortedMd5Signer, WdtSigner,
+use conn_erp::auth::{derive_client_secret, md5_signature, wdt_signature};
+use conn_erp::{
+    KingdeeHmacSigner, KingdeeIdentity, Md5Wrap, RequestSigner, SignBody, SignableRequest,
+    SigningContext, SortedMd5Signer, WdtSigner,
 };
 use http::Method;
 use serde_json::Value;

@@ -4,9 +4,11 @@
 
 use conn_core::secret::{AccessToken, ApiKey, ClientSecret, Password};
 use conn_erp::auth::{
-    hmac_signature, kingdee_string_to_sign, md5_signature, string_to_sign, BasicAuth,
-    KingdeeHmacSigner, KingdeeIdentity, Md5Wrap, RequestSigner, SignBody, SignableRequest,
-    SigningContext, SortedMd5Signer, TokenAuth, WdtSigner, WDT_EPOCH,
+    hmac_signature, kingdee_string_to_sign, md5_signature, string_to_sign, WDT_EPOCH,
+};
+use conn_erp::{
+    BasicAuth, KingdeeHmacSigner, KingdeeIdentity, Md5Wrap, RequestSigner, SignBody,
+    SignableRequest, SigningContext, SortedMd5Signer, TokenAuth, WdtSigner,
 };
 use http::Method;
 

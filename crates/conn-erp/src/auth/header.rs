@@ -21,7 +21,7 @@ fn bad_value(what: &str) -> Error {
 /// `X-API-Key: <key>` (header name configurable).
 ///
 /// ```
-/// use conn_erp::auth::{ApiKeyAuth, RequestSigner, SignableRequest, SigningContext};
+/// use conn_erp::{ApiKeyAuth, RequestSigner, SignableRequest, SigningContext};
 /// let auth = ApiKeyAuth::new("k-1".into());
 /// let mut r = SignableRequest::new(http::Method::GET, "/api/orders");
 /// auth.sign(&mut r, &SigningContext::new(0, "")).unwrap();

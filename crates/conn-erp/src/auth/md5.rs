@@ -83,7 +83,8 @@ pub fn string_to_sign(
 /// The signature: lowercase hex MD5 of [`string_to_sign`].
 ///
 /// ```
-/// use conn_erp::auth::{md5_signature, Md5Wrap};
+/// use conn_erp::auth::md5_signature;
+/// use conn_erp::Md5Wrap;
 /// let p = vec![("b".to_string(), "2".to_string()), ("a".to_string(), "1".to_string())];
 /// // printf '%s' 'Sa1b2' | md5sum
 /// assert_eq!(md5_signature("S", &p, "sign", Md5Wrap::Prefix), "db2c9fbfacbf0a00ca0ef83ddd01e6ff");

@@ -42,9 +42,9 @@ impl WdtSigner {
     ///
     /// ```
     /// use conn_core::secret::ClientSecret;
-    /// let s = conn_erp::auth::WdtSigner::new("sid", "key", ClientSecret::new("sec:salt")).unwrap();
+    /// let s = conn_erp::WdtSigner::new("sid", "key", ClientSecret::new("sec:salt")).unwrap();
     /// assert_eq!(s.salt(), "salt");
-    /// assert!(conn_erp::auth::WdtSigner::new("sid", "key", ClientSecret::new("no-salt")).is_err());
+    /// assert!(conn_erp::WdtSigner::new("sid", "key", ClientSecret::new("no-salt")).is_err());
     /// ```
     pub fn new(
         sid: impl Into<String>,

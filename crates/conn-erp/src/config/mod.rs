@@ -67,7 +67,7 @@ impl Default for Paths {
 ///
 /// ```
 /// use conn_erp::{Auth, Config};
-/// use conn_erp::auth::ApiKeyAuth;
+/// use conn_erp::ApiKeyAuth;
 /// let cfg = Config::builder()
 ///     .base_url("http://localhost:8013")
 ///     .auth(Auth::ApiKey(ApiKeyAuth::new("k-123".into())))
