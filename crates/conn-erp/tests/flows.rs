@@ -217,12 +217,10 @@ async fn stale_timestamps_are_refused() {
     for mode in [AuthMode::JstMd5, AuthMode::KingdeeHmac] {
         let fake = FakeErp::start(mode).await;
         let an_hour_ago = ManualClock::at_unix(chrono::Utc::now().timestamp() - 3600);
-        let cfg = fake
-            .config_builder()
+        let cfg = fake.config_builder().build().unwrap();
+        let err = Client::builder(cfg)
             .clock(Arc::new(an_hour_ago))
             .build()
-            .unwrap();
-        let err = Client::new(cfg)
             .unwrap()
             .orders_page(&OrderQuery::new(), 0)
             .await
