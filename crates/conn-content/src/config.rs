@@ -58,7 +58,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
-use conn_core::clock::{self, SharedClock};
+use conn_core::clock;
 use conn_core::credentials::env_var_name;
 use conn_core::env::Env;
 use conn_core::retry::RetryPolicy;
@@ -94,7 +94,6 @@ pub struct Config {
     profile: Profile,
     credentials: Credentials,
     transport: TransportConfig,
-    clock: SharedClock,
     /// The bearer token comes from a token manager given to [`crate::ClientBuilder`].
     managed_token: bool,
 }
@@ -153,7 +152,6 @@ impl Config {
             Some(env) => TransportConfig::from_env(env, base, Some(&var))?,
             None => TransportConfig::new(base)?,
         };
-        let clock = clock::system();
         if managed_token {
             if profile.auth != AuthScheme::Bearer {
                 return Err(Error::config_var(
@@ -166,13 +164,13 @@ impl Config {
                 ));
             }
         } else {
-            Authenticator::new(&profile, &credentials, clock.clone())?;
+            // Checks the credentials; the client builds its own with its clock.
+            Authenticator::new(&profile, &credentials, clock::system())?;
         }
         Ok(Self {
             profile,
             credentials,
             transport,
-            clock,
             managed_token,
         })
     }
@@ -292,12 +290,6 @@ impl Config {
         self
     }
 
-    /// Sets the clock used for signing timestamps.
-    pub fn with_clock(mut self, clock: SharedClock) -> Self {
-        self.clock = clock;
-        self
-    }
-
     /// The profile.
     pub fn profile(&self) -> &Profile {
         &self.profile
@@ -311,11 +303,6 @@ impl Config {
     /// The transport settings.
     pub fn transport(&self) -> &TransportConfig {
         &self.transport
-    }
-
-    /// The clock.
-    pub fn clock(&self) -> &SharedClock {
-        &self.clock
     }
 }
 
@@ -368,7 +355,6 @@ pub struct ConfigBuilder {
     credentials: Credentials,
     managed_token: bool,
     transport: Option<TransportConfig>,
-    clock: Option<SharedClock>,
 }
 
 impl ConfigBuilder {
@@ -396,12 +382,6 @@ impl ConfigBuilder {
         self
     }
 
-    /// The clock used for signing timestamps.
-    pub fn clock(mut self, clock: SharedClock) -> Self {
-        self.clock = Some(clock);
-        self
-    }
-
     /// The configuration, checked as [`Config::new`] checks it.
     pub fn build(self) -> Result<Config> {
         let profile = self
@@ -410,9 +390,6 @@ impl ConfigBuilder {
         let mut cfg = Config::build(profile, self.credentials, None, self.managed_token)?;
         if let Some(t) = self.transport {
             cfg = cfg.with_transport(t);
-        }
-        if let Some(c) = self.clock {
-            cfg = cfg.with_clock(c);
         }
         Ok(cfg)
     }
