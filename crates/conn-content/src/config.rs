@@ -56,12 +56,10 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::time::Duration;
 
 use conn_core::clock;
 use conn_core::credentials::env_var_name;
 use conn_core::env::Env;
-use conn_core::retry::RetryPolicy;
 use conn_core::secret::{AccessToken, ApiKey, ClientSecret};
 use conn_core::transport::TransportConfig;
 use conn_core::{Error, Result};
@@ -262,7 +260,22 @@ impl Config {
         Ok(out)
     }
 
-    /// Replaces the transport settings; the base URL stays the profile's.
+    /// Replaces the transport settings (timeouts, retry policy, body cap); the base URL stays
+    /// the profile's. To change one setting, start from the current ones:
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use conn_content::{Config, Credentials, Profile};
+    /// let cfg = Config::new(
+    ///     Profile::zhihu().with_base_url("https://gw.example.com/zhihu"),
+    ///     Credentials::bearer("t"),
+    /// )?;
+    /// let t = cfg.transport().clone().with_attempt_timeout(Duration::from_secs(5));
+    /// let cfg = cfg.with_transport(t);
+    /// assert_eq!(cfg.transport().attempt_timeout, Duration::from_secs(5));
+    /// assert_eq!(cfg.transport().base_url.as_str(), "https://gw.example.com/zhihu");
+    /// # Ok::<(), conn_core::Error>(())
+    /// ```
     pub fn with_transport(mut self, transport: TransportConfig) -> Self {
         let base = self.transport.base_url.clone();
         self.transport = TransportConfig {
@@ -272,21 +285,18 @@ impl Config {
         self
     }
 
-    /// Sets the retry policy.
-    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
+    /// The fake's fast retries (crate-private: the public way is [`Config::with_transport`]).
+    #[cfg(feature = "fake")]
+    pub(crate) fn with_retry(mut self, retry: conn_core::retry::RetryPolicy) -> Self {
         self.transport.retry = retry;
         self
     }
 
-    /// Sets the per-attempt timeout.
-    pub fn with_attempt_timeout(mut self, d: Duration) -> Self {
+    /// The fake's attempt timeout (crate-private: the public way is
+    /// [`Config::with_transport`]).
+    #[cfg(feature = "fake")]
+    pub(crate) fn with_attempt_timeout(mut self, d: std::time::Duration) -> Self {
         self.transport.attempt_timeout = d;
-        self
-    }
-
-    /// Sets the whole-operation deadline.
-    pub fn with_operation_deadline(mut self, d: Option<Duration>) -> Self {
-        self.transport.operation_deadline = d;
         self
     }
 

@@ -276,9 +276,9 @@ pub(crate) fn content(stack: Stack, base: &str) -> Result<Box<dyn Case>, BenchEr
                     .set("TOUTIAO_BASE_URL", base)
                     .set("TOUTIAO_ACCESS_TOKEN", TOUTIAO_TOKEN),
             );
-            let cfg = conn_content::Config::from_env_with(&env, "toutiao")
-                .map_err(&err)?
-                .with_attempt_timeout(TIMEOUT);
+            let cfg = conn_content::Config::from_env_with(&env, "toutiao").map_err(&err)?;
+            let transport = cfg.transport().clone().with_attempt_timeout(TIMEOUT);
+            let cfg = cfg.with_transport(transport);
             let client = conn_content::Client::new(cfg).map_err(&err)?;
             Ok(Box::new(ContentStack { client }))
         }
