@@ -3,7 +3,9 @@
 use std::fmt;
 use std::sync::Arc;
 
+use conn_core::clock::{self, SharedClock};
 use conn_core::error::{excerpt, ApiErrorKind, DecodeError};
+use conn_core::reexports::reqwest;
 use conn_core::retry::Idempotency;
 use conn_core::token::TokenManager;
 use conn_core::transport::{Request, Response, Transport};
@@ -69,7 +71,7 @@ impl Client {
         Self::builder(config).build()
     }
 
-    /// A builder, for the optional pieces (a token manager).
+    /// A builder, for the optional pieces (a token manager, a clock, an HTTP client).
     ///
     /// ```
     /// use conn_content::{Client, Config, Profile};
@@ -86,16 +88,26 @@ impl Client {
         ClientBuilder {
             config,
             tokens: None,
+            clock: None,
+            http: None,
         }
     }
 
-    fn from_parts(config: Config, tokens: Option<TokenManager>) -> Result<Self> {
+    fn from_parts(b: ClientBuilder) -> Result<Self> {
+        let ClientBuilder {
+            config,
+            tokens,
+            clock,
+            http,
+        } = b;
         let profile = config.profile().clone();
         let auth = match (tokens, config.has_managed_token()) {
             (Some(m), true) => Authenticator::Managed(m),
-            (None, false) => {
-                Authenticator::new(&profile, config.credentials(), config.clock().clone())?
-            }
+            (None, false) => Authenticator::new(
+                &profile,
+                config.credentials(),
+                clock.unwrap_or_else(clock::system),
+            )?,
             (None, true) => {
                 return Err(Error::config(format!(
                     "profile `{}` takes its token from a token manager: use \
@@ -111,11 +123,16 @@ impl Client {
                 )))
             }
         };
-        let transport = Transport::new(
-            profile.name.clone(),
-            config.transport().clone(),
-            profile.envelope.clone().decoder(),
-        )?;
+        let envelope = profile.envelope.clone().decoder();
+        let transport = match http {
+            Some(c) => Transport::with_client(
+                profile.name.clone(),
+                config.transport().clone(),
+                envelope,
+                c,
+            ),
+            None => Transport::new(profile.name.clone(), config.transport().clone(), envelope)?,
+        };
         Ok(Self {
             inner: Arc::new(Inner {
                 profile,
@@ -360,11 +377,35 @@ impl Client {
     }
 }
 
-/// Builds a [`Client`] with its optional pieces.
+/// Builds a [`Client`] with its optional pieces: a token manager, a clock, an HTTP client.
+///
+/// There is no `token_store`: the client holds a whole [`TokenManager`], which needs the
+/// platform's refresher and the account besides a store, so the store goes where the manager
+/// is made (for Toutiao, [`ToutiaoOAuth::token_manager`](crate::toutiao::ToutiaoOAuth::token_manager)).
+///
+/// ```
+/// use std::sync::Arc;
+/// use conn_content::{AuthScheme, Client, Config, Credentials, Profile};
+/// use conn_core::clock::ManualClock;
+/// let cfg = Config::new(
+///     Profile::xiaohongshu()
+///         .with_base_url("https://gw.example.com")
+///         .with_auth(AuthScheme::xhs_sign()),
+///     Credentials::xhs("app", "secret", "token"),
+/// )?;
+/// let client = Client::builder(cfg)
+///     .clock(Arc::new(ManualClock::at_unix(1_700_000_000)))
+///     .http_client(conn_core::reexports::reqwest::Client::new())
+///     .build()?;
+/// # let _ = client;
+/// # Ok::<(), conn_core::Error>(())
+/// ```
 #[derive(Debug)]
 pub struct ClientBuilder {
     config: Config,
     tokens: Option<TokenManager>,
+    clock: Option<SharedClock>,
+    http: Option<reqwest::Client>,
 }
 
 impl ClientBuilder {
@@ -375,9 +416,24 @@ impl ClientBuilder {
         self
     }
 
+    /// The clock signing timestamps come from (the `xhs_sign` scheme; default: the system
+    /// clock). A token manager keeps its own clock: set it where the manager is made (for
+    /// Toutiao, [`ToutiaoOAuthBuilder::clock`](crate::toutiao::ToutiaoOAuthBuilder::clock)).
+    pub fn clock(mut self, clock: SharedClock) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
+    /// Shares an existing reqwest client (its connection pool, proxies and TLS settings); by
+    /// default one is built from the transport settings.
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http = Some(client);
+        self
+    }
+
     /// The client.
     pub fn build(self) -> Result<Client> {
-        Client::from_parts(self.config, self.tokens)
+        Client::from_parts(self)
     }
 }
 

@@ -56,12 +56,10 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::time::Duration;
 
-use conn_core::clock::{self, SharedClock};
+use conn_core::clock;
 use conn_core::credentials::env_var_name;
 use conn_core::env::Env;
-use conn_core::retry::RetryPolicy;
 use conn_core::secret::{AccessToken, ApiKey, ClientSecret};
 use conn_core::transport::TransportConfig;
 use conn_core::{Error, Result};
@@ -94,7 +92,6 @@ pub struct Config {
     profile: Profile,
     credentials: Credentials,
     transport: TransportConfig,
-    clock: SharedClock,
     /// The bearer token comes from a token manager given to [`crate::ClientBuilder`].
     managed_token: bool,
 }
@@ -153,7 +150,6 @@ impl Config {
             Some(env) => TransportConfig::from_env(env, base, Some(&var))?,
             None => TransportConfig::new(base)?,
         };
-        let clock = clock::system();
         if managed_token {
             if profile.auth != AuthScheme::Bearer {
                 return Err(Error::config_var(
@@ -166,13 +162,13 @@ impl Config {
                 ));
             }
         } else {
-            Authenticator::new(&profile, &credentials, clock.clone())?;
+            // Checks the credentials; the client builds its own with its clock.
+            Authenticator::new(&profile, &credentials, clock::system())?;
         }
         Ok(Self {
             profile,
             credentials,
             transport,
-            clock,
             managed_token,
         })
     }
@@ -264,7 +260,22 @@ impl Config {
         Ok(out)
     }
 
-    /// Replaces the transport settings; the base URL stays the profile's.
+    /// Replaces the transport settings (timeouts, retry policy, body cap); the base URL stays
+    /// the profile's. To change one setting, start from the current ones:
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use conn_content::{Config, Credentials, Profile};
+    /// let cfg = Config::new(
+    ///     Profile::zhihu().with_base_url("https://gw.example.com/zhihu"),
+    ///     Credentials::bearer("t"),
+    /// )?;
+    /// let t = cfg.transport().clone().with_attempt_timeout(Duration::from_secs(5));
+    /// let cfg = cfg.with_transport(t);
+    /// assert_eq!(cfg.transport().attempt_timeout, Duration::from_secs(5));
+    /// assert_eq!(cfg.transport().base_url.as_str(), "https://gw.example.com/zhihu");
+    /// # Ok::<(), conn_core::Error>(())
+    /// ```
     pub fn with_transport(mut self, transport: TransportConfig) -> Self {
         let base = self.transport.base_url.clone();
         self.transport = TransportConfig {
@@ -274,27 +285,18 @@ impl Config {
         self
     }
 
-    /// Sets the retry policy.
-    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
+    /// The fake's fast retries (crate-private: the public way is [`Config::with_transport`]).
+    #[cfg(feature = "fake")]
+    pub(crate) fn with_retry(mut self, retry: conn_core::retry::RetryPolicy) -> Self {
         self.transport.retry = retry;
         self
     }
 
-    /// Sets the per-attempt timeout.
-    pub fn with_attempt_timeout(mut self, d: Duration) -> Self {
+    /// The fake's attempt timeout (crate-private: the public way is
+    /// [`Config::with_transport`]).
+    #[cfg(feature = "fake")]
+    pub(crate) fn with_attempt_timeout(mut self, d: std::time::Duration) -> Self {
         self.transport.attempt_timeout = d;
-        self
-    }
-
-    /// Sets the whole-operation deadline.
-    pub fn with_operation_deadline(mut self, d: Option<Duration>) -> Self {
-        self.transport.operation_deadline = d;
-        self
-    }
-
-    /// Sets the clock used for signing timestamps.
-    pub fn with_clock(mut self, clock: SharedClock) -> Self {
-        self.clock = clock;
         self
     }
 
@@ -311,11 +313,6 @@ impl Config {
     /// The transport settings.
     pub fn transport(&self) -> &TransportConfig {
         &self.transport
-    }
-
-    /// The clock.
-    pub fn clock(&self) -> &SharedClock {
-        &self.clock
     }
 }
 
@@ -368,7 +365,6 @@ pub struct ConfigBuilder {
     credentials: Credentials,
     managed_token: bool,
     transport: Option<TransportConfig>,
-    clock: Option<SharedClock>,
 }
 
 impl ConfigBuilder {
@@ -396,12 +392,6 @@ impl ConfigBuilder {
         self
     }
 
-    /// The clock used for signing timestamps.
-    pub fn clock(mut self, clock: SharedClock) -> Self {
-        self.clock = Some(clock);
-        self
-    }
-
     /// The configuration, checked as [`Config::new`] checks it.
     pub fn build(self) -> Result<Config> {
         let profile = self
@@ -410,9 +400,6 @@ impl ConfigBuilder {
         let mut cfg = Config::build(profile, self.credentials, None, self.managed_token)?;
         if let Some(t) = self.transport {
             cfg = cfg.with_transport(t);
-        }
-        if let Some(c) = self.clock {
-            cfg = cfg.with_clock(c);
         }
         Ok(cfg)
     }

@@ -24,7 +24,7 @@
 //!   `sign = md5(method + "?appId=" + appId + "&timestamp=" + timestamp + "&version=" + version + appSecret)`
 //!   ([`auth::xhs_sign`]). Set `XIAOHONGSHU_APP_ID`, `XIAOHONGSHU_APP_SECRET` and
 //!   `XIAOHONGSHU_ACCESS_TOKEN`. The timestamp comes from an injectable clock
-//!   ([`Config::with_clock`]). ⚠ The timestamp is sent as a string of seconds.
+//!   ([`ClientBuilder::clock`]). ⚠ The timestamp is sent as a string of seconds.
 //! - **Toutiao** uses the ByteDance OAuth of the Douyin open platform, on
 //!   `https://open.snssdk.com`: the user opens `/oauth/authorize/` (`client_key`,
 //!   `response_type=code`, `scope`, `redirect_uri`, `state`); the code is exchanged at

@@ -20,10 +20,13 @@ const CANARIES: &[&str] = &[TOKEN];
 
 fn client(uri: &str) -> Client {
     let profile = Profile::custom("blog").with_base_url(uri);
-    let cfg = Config::new(profile, Credentials::bearer(TOKEN))
-        .unwrap()
-        .with_retry(common::fast_retry())
-        .with_attempt_timeout(Duration::from_millis(200));
+    let cfg = common::tuned(
+        Config::new(profile, Credentials::bearer(TOKEN)).unwrap(),
+        |t| {
+            t.with_retry(common::fast_retry())
+                .with_attempt_timeout(Duration::from_millis(200))
+        },
+    );
     let c = Client::new(cfg).unwrap();
     let dbg = format!("{c:?}");
     assert!(!dbg.contains(TOKEN), "client Debug: {dbg}");

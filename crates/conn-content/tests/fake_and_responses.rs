@@ -137,8 +137,8 @@ async fn zhihu_against(server: &MockServer) -> Client {
         Profile::zhihu().with_base_url(server.uri()),
         Credentials::bearer("t"),
     )
-    .unwrap()
-    .with_retry(common::fast_retry());
+    .unwrap();
+    let cfg = common::tuned(cfg, |t| t.with_retry(common::fast_retry()));
     Client::new(cfg).unwrap()
 }
 

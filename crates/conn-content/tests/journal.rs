@@ -19,10 +19,13 @@ fn client(server: &MockServer, keyed: bool) -> Client {
     if keyed {
         p = p.with_idempotency_header("Idempotency-Key");
     }
-    let cfg = Config::new(p, Credentials::bearer("blog-token"))
-        .unwrap()
-        .with_retry(common::fast_retry().with_max_retries(0))
-        .with_attempt_timeout(Duration::from_millis(500));
+    let cfg = common::tuned(
+        Config::new(p, Credentials::bearer("blog-token")).unwrap(),
+        |t| {
+            t.with_retry(common::fast_retry().with_max_retries(0))
+                .with_attempt_timeout(Duration::from_millis(500))
+        },
+    );
     Client::new(cfg).unwrap()
 }
 

@@ -28,9 +28,9 @@ fn publish_flow_logs_no_token() {
             let fake = FakeContent::start(profile.clone()).await;
             secrets.extend(common::secrets_of(fake.credentials()));
             let env = Env::from_source(fake.env_vars().into_iter().collect::<MapEnv>());
-            let cfg = Config::from_env_with(&env, &profile.name)
-                .unwrap()
-                .with_retry(common::fast_retry());
+            let cfg = common::tuned(Config::from_env_with(&env, &profile.name).unwrap(), |t| {
+                t.with_retry(common::fast_retry())
+            });
             let client = Client::new(cfg).unwrap();
             let c = Content::new("今年春天最值得去的地方", "正文").with_images(["u"]);
             fake.fail_next(FakeOp::Any, Fault::Status(429), 1);

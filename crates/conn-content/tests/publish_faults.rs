@@ -44,9 +44,11 @@ async fn timed_out_publish_is_sent_once_and_outcome_unknown() {
         Profile::zhihu().with_base_url(server.uri()),
         Credentials::bearer("zhihu-token"),
     )
-    .unwrap()
-    .with_retry(common::fast_retry())
-    .with_attempt_timeout(Duration::from_millis(100));
+    .unwrap();
+    let cfg = common::tuned(cfg, |t| {
+        t.with_retry(common::fast_retry())
+            .with_attempt_timeout(Duration::from_millis(100))
+    });
     let client = Client::new(cfg).unwrap();
     let err = client.publish(&article()).await.unwrap_err();
     assert!(err.is_outcome_unknown(), "{err:?}");
@@ -111,10 +113,9 @@ async fn timed_out_publish_with_key_is_retried_with_the_same_key_and_stored_once
     let fake = FakeContent::start(keyed()).await;
     // The first attempt is processed (stored) but answered too late for the client.
     fake.fail_next(FakeOp::Any, Fault::Delay(Duration::from_millis(400)), 1);
-    let client = Client::new(
-        fake.config()
-            .with_attempt_timeout(Duration::from_millis(100)),
-    )
+    let client = Client::new(common::tuned(fake.config(), |t| {
+        t.with_attempt_timeout(Duration::from_millis(100))
+    }))
     .unwrap();
     let published = client.publish(&article()).await.unwrap();
     assert_eq!(fake.publish_requests(), 2);
@@ -150,7 +151,7 @@ async fn server_errors_with_key_are_retried_and_each_publish_gets_its_own_key() 
 async fn exhausted_retries_with_key_give_outcome_unknown_and_resume_with_the_key() {
     let fake = FakeContent::start(keyed()).await;
     let policy = common::fast_retry().with_attempt_limit(3);
-    let client = Client::new(fake.config().with_retry(policy)).unwrap();
+    let client = Client::new(common::tuned(fake.config(), |t| t.with_retry(policy))).unwrap();
     fake.fail_next(FakeOp::Any, Fault::Status(502), 3);
     let err = client.publish(&article()).await.unwrap_err();
     assert!(err.is_outcome_unknown(), "{err:?}");

@@ -35,10 +35,13 @@ fn client(server: &MockServer, keyed: bool) -> Client {
     if keyed {
         p = p.with_idempotency_header("Idempotency-Key");
     }
-    let cfg = Config::new(p, Credentials::bearer("blog-token"))
-        .unwrap()
-        .with_retry(common::fast_retry().with_max_retries(4))
-        .with_attempt_timeout(Duration::from_millis(100));
+    let cfg = common::tuned(
+        Config::new(p, Credentials::bearer("blog-token")).unwrap(),
+        |t| {
+            t.with_retry(common::fast_retry().with_max_retries(4))
+                .with_attempt_timeout(Duration::from_millis(100))
+        },
+    );
     Client::new(cfg).unwrap()
 }
 

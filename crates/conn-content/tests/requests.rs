@@ -66,11 +66,10 @@ async fn xiaohongshu_bearer() {
 #[tokio::test]
 async fn xiaohongshu_xhs_sign_with_fixed_clock() {
     let fake = FakeContent::start(Profile::xiaohongshu().with_auth(AuthScheme::xhs_sign())).await;
-    let client = Client::new(
-        fake.config()
-            .with_clock(Arc::new(ManualClock::at_unix(1_700_000_000))),
-    )
-    .unwrap();
+    let client = Client::builder(fake.config())
+        .clock(Arc::new(ManualClock::at_unix(1_700_000_000)))
+        .build()
+        .unwrap();
     let v = publish_and_stats(&fake, &client, &note()).await;
     // The sign is a pure function of the fixed inputs:
     // printf '%s' 'content.publish?appId=fake-xiaohongshu-app&timestamp=1700000000&version=2.0fake-xiaohongshu-app-secret-c4b8e1' | md5sum
@@ -140,4 +139,25 @@ async fn custom_api_key_nested_with_idempotency_header() {
     let fake = FakeContent::start(profile).await;
     let v = publish_and_stats(&fake, &fake.client(), &note()).await;
     insta::assert_json_snapshot!("custom_api_key_nested", v);
+}
+
+#[tokio::test]
+async fn the_client_builder_shares_the_given_http_client() {
+    use conn_core::reexports::reqwest;
+    let fake = FakeContent::start(Builtin::Zhihu).await;
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert("x-shared-pool", "yes".parse().unwrap());
+    let http = reqwest::Client::builder()
+        .no_proxy()
+        .default_headers(headers)
+        .build()
+        .unwrap();
+    let client = Client::builder(fake.config())
+        .http_client(http)
+        .build()
+        .unwrap();
+    client.publish(&note()).await.unwrap();
+    let got = fake.server().received_requests().await.unwrap();
+    assert!(!got.is_empty());
+    assert!(got.iter().all(|r| r.headers.get("x-shared-pool").is_some()));
 }

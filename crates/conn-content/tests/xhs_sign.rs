@@ -81,7 +81,10 @@ fn note() -> Content {
 async fn fake_accepts_a_correct_signature_at_any_time() {
     let fake = FakeContent::start(xhs_profile()).await;
     let clock = ManualClock::at_unix(1_600_000_000);
-    let client = Client::new(fake.config().with_clock(Arc::new(clock.clone()))).unwrap();
+    let client = Client::builder(fake.config())
+        .clock(Arc::new(clock.clone()))
+        .build()
+        .unwrap();
     client.publish(&note()).await.unwrap();
     clock.advance(Duration::from_secs(3600));
     client.publish(&note()).await.unwrap();

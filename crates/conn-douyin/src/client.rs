@@ -98,6 +98,21 @@ impl fmt::Debug for Client {
 }
 
 /// Builds a [`Client`] with a token store, a clock or refresh timing of your choice.
+///
+/// ```
+/// use std::sync::Arc;
+/// use conn_core::clock;
+/// use conn_core::token::MemoryTokenStore;
+/// use conn_douyin::{Client, Config};
+/// let config = Config::builder().client_key("awx123").client_secret("s3cr3t").build()?;
+/// let client = Client::builder(config)
+///     .token_store(Arc::new(MemoryTokenStore::new()))
+///     .clock(clock::system())
+///     .http_client(reqwest::Client::new())
+///     .build()?;
+/// # let _ = client;
+/// # Ok::<(), conn_core::Error>(())
+/// ```
 pub struct ClientBuilder {
     config: Config,
     store: Option<Arc<dyn TokenStore>>,

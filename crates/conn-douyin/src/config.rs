@@ -362,6 +362,40 @@ mod tests {
     }
 
     #[test]
+    fn transport_defaults_and_override() {
+        // Without transport settings: conn-core's defaults, as the removed setters had.
+        let c = Config::builder().client_key("k").build().unwrap();
+        assert_eq!(c.transport.attempt_timeout, Duration::from_secs(30));
+        assert_eq!(c.transport.connect_timeout, Duration::from_secs(10));
+        assert_eq!(c.transport.operation_deadline, None);
+        // Given ones are kept, except the base URL, which is the builder's.
+        let t = TransportConfig::new("http://127.0.0.1:1")
+            .unwrap()
+            .with_attempt_timeout(Duration::from_secs(3))
+            .with_connect_timeout(Duration::from_secs(2))
+            .with_operation_deadline(Some(Duration::from_secs(9)));
+        let c = Config::builder()
+            .client_key("k")
+            .sandbox()
+            .transport(t)
+            .build()
+            .unwrap();
+        assert_eq!(c.transport.attempt_timeout, Duration::from_secs(3));
+        assert_eq!(c.transport.connect_timeout, Duration::from_secs(2));
+        assert_eq!(c.transport.operation_deadline, Some(Duration::from_secs(9)));
+        assert_eq!(
+            c.transport.base_url.as_str(),
+            "https://open-sandbox.douyin.com/"
+        );
+        let e = Config::builder()
+            .base_url("ftp://x")
+            .transport(TransportConfig::new("http://127.0.0.1:1").unwrap())
+            .build()
+            .unwrap_err();
+        assert!(e.to_string().contains("base_url"), "{e}");
+    }
+
+    #[test]
     fn builder_checks_upload_settings() {
         let e = Config::builder()
             .client_key("k")

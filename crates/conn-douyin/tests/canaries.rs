@@ -10,6 +10,7 @@ use std::time::Duration;
 use conn_core::retry::{Jitter, RetryPolicy};
 use conn_core::testing::{assert_error_free_of, LogCapture};
 use conn_core::token::TokenSet;
+use conn_core::transport::TransportConfig;
 use conn_douyin::{Client, Config, VideoPost};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -26,12 +27,16 @@ fn client(uri: &str) -> Client {
         .client_key("awx-canary")
         .client_secret(SECRET)
         .base_url(uri)
-        .attempt_timeout(Duration::from_millis(300))
-        .retry(
-            RetryPolicy::default()
-                .with_jitter(Jitter::None)
-                .with_attempt_limit(2)
-                .with_base_delay(Duration::from_millis(1)),
+        .transport(
+            TransportConfig::new(uri)
+                .unwrap()
+                .with_attempt_timeout(Duration::from_millis(300))
+                .with_retry(
+                    RetryPolicy::default()
+                        .with_jitter(Jitter::None)
+                        .with_attempt_limit(2)
+                        .with_base_delay(Duration::from_millis(1)),
+                ),
         )
         .build()
         .unwrap();

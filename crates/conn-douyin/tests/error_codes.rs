@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use conn_core::connector::{Connector, RawRequest};
 use conn_core::error::{ApiErrorKind, RetryClass};
+use conn_core::transport::TransportConfig;
 use conn_douyin::CODE_TABLE;
 use conn_douyin::{douyin_code, Client, Config, DouyinCode};
 use http::Method;
@@ -104,8 +105,12 @@ async fn every_code_maps_to_kind_retryability_and_log_id() {
                 .client_key("k")
                 .client_secret("s")
                 .base_url(server.uri())
-                .retry(fast_retry(2))
-                .attempt_timeout(Duration::from_secs(5))
+                .transport(
+                    TransportConfig::new(&server.uri())
+                        .unwrap()
+                        .with_retry(fast_retry(2))
+                        .with_attempt_timeout(Duration::from_secs(5)),
+                )
                 .build()
                 .unwrap();
             let client = Client::new(cfg).unwrap();
@@ -159,7 +164,11 @@ async fn config_error_category_for_bad_credentials_and_typed_meanings() {
         .client_key("k")
         .client_secret("s")
         .base_url(server.uri())
-        .retry(fast_retry(3))
+        .transport(
+            TransportConfig::new(&server.uri())
+                .unwrap()
+                .with_retry(fast_retry(3)),
+        )
         .build()
         .unwrap();
     let err = Client::new(cfg).unwrap().client_token().await.unwrap_err();

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use conn_core::clock::SharedClock;
 use conn_core::env::Env;
 use conn_core::retry::Idempotency;
 use conn_core::transport::{Body, Request, Response, Transport};
@@ -60,17 +61,75 @@ struct Inner {
     transport: Transport,
 }
 
-impl Client {
-    /// A client for a configuration.
-    pub fn new(config: Config) -> Result<Self> {
-        let transport = Transport::new(
-            PLATFORM,
-            config.transport.clone(),
-            config.envelope.clone().decoder(),
-        )?;
-        Ok(Self {
+/// Builds a [`Client`] with optional pieces: an HTTP client, a clock.
+///
+/// There is no `token_store`: the ERP profiles sign each request (API key, MD5 or HMAC
+/// signatures over a timestamp and nonce) and hold no token that could be stored.
+///
+/// ```
+/// use std::sync::Arc;
+/// use conn_core::clock::ManualClock;
+/// use conn_erp::{Client, Config};
+/// let config = Config::builder().base_url("http://localhost:8013").build()?;
+/// let erp = Client::builder(config)
+///     .http_client(conn_core::reexports::reqwest::Client::new())
+///     .clock(Arc::new(ManualClock::at_unix(1_700_000_000)))
+///     .build()?;
+/// # let _ = erp;
+/// # Ok::<(), conn_core::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct ClientBuilder {
+    config: Config,
+    http: Option<conn_core::reexports::reqwest::Client>,
+    clock: Option<SharedClock>,
+}
+
+impl ClientBuilder {
+    /// Shares an existing reqwest client (its connection pool, proxies and TLS settings); by
+    /// default one is built from the transport settings.
+    pub fn http_client(mut self, client: conn_core::reexports::reqwest::Client) -> Self {
+        self.http = Some(client);
+        self
+    }
+
+    /// The clock signing timestamps come from (default: the system clock). Each logical
+    /// call draws one timestamp, so every retry of it carries the same signature.
+    pub fn clock(mut self, clock: SharedClock) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
+    /// Builds the client.
+    pub fn build(self) -> Result<Client> {
+        let mut config = self.config;
+        if let Some(c) = self.clock {
+            config.clock = c;
+        }
+        let envelope = config.envelope.clone().decoder();
+        let transport = match self.http {
+            Some(c) => Transport::with_client(PLATFORM, config.transport.clone(), envelope, c),
+            None => Transport::new(PLATFORM, config.transport.clone(), envelope)?,
+        };
+        Ok(Client {
             inner: Arc::new(Inner { config, transport }),
         })
+    }
+}
+
+impl Client {
+    /// A client for a configuration, with the system clock and its own HTTP client.
+    pub fn new(config: Config) -> Result<Self> {
+        Self::builder(config).build()
+    }
+
+    /// A builder for the optional pieces (HTTP client, clock).
+    pub fn builder(config: Config) -> ClientBuilder {
+        ClientBuilder {
+            config,
+            http: None,
+            clock: None,
+        }
     }
 
     /// A client configured from the process environment.

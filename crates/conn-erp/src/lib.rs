@@ -69,7 +69,7 @@
 //!
 //! Known answers for all three come from running the vendors' public SDKs (`tests/vectors/`).
 //! Timestamps and nonces come from the configured clock and [`NonceSource`]
-//! ([`ConfigBuilder::clock`], [`ConfigBuilder::nonce_source`]), drawn once per logical call, so
+//! ([`ClientBuilder::clock`], [`ConfigBuilder::nonce_source`]), drawn once per logical call, so
 //! tests can pin them and every retry of a call carries the same signature.
 //!
 //! ### ⚠ Configurable details
@@ -182,7 +182,7 @@ pub use auth::signing::{
     SigningContext,
 };
 pub use auth::wdt::WdtSigner;
-pub use client::{Client, MAX_ORDER_ID_LEN};
+pub use client::{Client, ClientBuilder, MAX_ORDER_ID_LEN};
 pub use config::{Config, ConfigBuilder, Paths, DEFAULT_API_URL};
 pub use conn_core::envelope::{Code, Envelope};
 pub use conn_core::pointer::Pointer;

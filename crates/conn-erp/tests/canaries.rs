@@ -38,12 +38,18 @@ async fn no_error_config_or_log_holds_a_secret() {
         all_secrets.extend(secrets.iter().cloned());
         let cfg = fake
             .config_builder()
-            .attempt_timeout(Duration::from_millis(200))
-            .retry(
-                RetryPolicy::default()
-                    .with_max_retries(1)
-                    .with_base_delay(Duration::from_millis(1))
-                    .with_jitter(Jitter::None),
+            .transport(
+                fake.config()
+                    .unwrap()
+                    .transport()
+                    .clone()
+                    .with_attempt_timeout(Duration::from_millis(200))
+                    .with_retry(
+                        RetryPolicy::default()
+                            .with_max_retries(1)
+                            .with_base_delay(Duration::from_millis(1))
+                            .with_jitter(Jitter::None),
+                    ),
             )
             .build()
             .unwrap();

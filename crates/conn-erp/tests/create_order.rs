@@ -28,7 +28,13 @@ async fn a_create_without_key_that_times_out_is_sent_once_and_outcome_unknown() 
         .await;
     let erp = Client::new(
         fake.config_builder()
-            .attempt_timeout(ATTEMPT)
+            .transport(
+                fake.config()
+                    .unwrap()
+                    .transport()
+                    .clone()
+                    .with_attempt_timeout(ATTEMPT),
+            )
             .build()
             .unwrap(),
     )
@@ -66,7 +72,13 @@ async fn a_create_with_key_that_times_out_is_retried_with_the_same_key_and_store
         let fake = FakeErp::start(mode).await;
         let erp = Client::new(
             fake.config_builder()
-                .attempt_timeout(ATTEMPT)
+                .transport(
+                    fake.config()
+                        .unwrap()
+                        .transport()
+                        .clone()
+                        .with_attempt_timeout(ATTEMPT),
+                )
                 .build()
                 .unwrap(),
         )

@@ -27,10 +27,14 @@ fn retries(n: u32) -> RetryPolicy {
 }
 
 async fn client(fake: &FakeErp, idempotency: bool) -> Client {
-    let mut b = fake
-        .config_builder()
-        .attempt_timeout(ATTEMPT)
-        .retry(retries(4));
+    let mut b = fake.config_builder().transport(
+        fake.config()
+            .unwrap()
+            .transport()
+            .clone()
+            .with_attempt_timeout(ATTEMPT)
+            .with_retry(retries(4)),
+    );
     if !idempotency {
         b = b.idempotency_header(None);
     }
@@ -181,7 +185,14 @@ async fn three_retries_mean_four_attempts_at_most() {
             .profile(p)
             .start()
             .await;
-        let erp = Client::new(fake.config_builder().retry(retries(3)).build().unwrap()).unwrap();
+        let transport = fake.config().unwrap().transport().clone();
+        let erp = Client::new(
+            fake.config_builder()
+                .transport(transport.with_retry(retries(3)))
+                .build()
+                .unwrap(),
+        )
+        .unwrap();
         fake.fail_next(FakeOp::ListOrders, Fault::Status(503), 10);
         let e = erp
             .orders_page(&conn_erp::OrderQuery::new(), 0)

@@ -217,12 +217,10 @@ async fn stale_timestamps_are_refused() {
     for mode in [AuthMode::JstMd5, AuthMode::KingdeeHmac] {
         let fake = FakeErp::start(mode).await;
         let an_hour_ago = ManualClock::at_unix(chrono::Utc::now().timestamp() - 3600);
-        let cfg = fake
-            .config_builder()
+        let cfg = fake.config_builder().build().unwrap();
+        let err = Client::builder(cfg)
             .clock(Arc::new(an_hour_ago))
             .build()
-            .unwrap();
-        let err = Client::new(cfg)
             .unwrap()
             .orders_page(&OrderQuery::new(), 0)
             .await
@@ -461,4 +459,25 @@ async fn a_signed_flow_logs_no_secret() {
     assert!(logs.contains("retrying"), "the retry was logged");
     let refs: Vec<&str> = secrets.iter().map(String::as_str).collect();
     cap.assert_no_secrets(&refs);
+}
+
+#[tokio::test]
+async fn the_client_builder_shares_the_given_http_client() {
+    use conn_core::reexports::reqwest;
+    let fake = FakeErp::start(AuthMode::ApiKey).await;
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert("x-shared-pool", "yes".parse().unwrap());
+    let http = reqwest::Client::builder()
+        .no_proxy()
+        .default_headers(headers)
+        .build()
+        .unwrap();
+    let erp = Client::builder(fake.config().unwrap())
+        .http_client(http)
+        .build()
+        .unwrap();
+    erp.orders_page(&OrderQuery::new(), 0).await.unwrap();
+    let got = fake.received_requests().await;
+    assert!(!got.is_empty());
+    assert!(got.iter().all(|r| r.headers.get("x-shared-pool").is_some()));
 }

@@ -21,7 +21,13 @@ async fn a_slow_create_then_the_same_keyed_call_makes_one_order() {
     let fake = FakeErp::builder(AuthMode::ApiKey).start().await;
     let erp = Client::new(
         fake.config_builder()
-            .attempt_timeout(Duration::from_millis(300))
+            .transport(
+                fake.config()
+                    .unwrap()
+                    .transport()
+                    .clone()
+                    .with_attempt_timeout(Duration::from_millis(300)),
+            )
             .build()
             .unwrap(),
     )

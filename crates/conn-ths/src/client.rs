@@ -24,6 +24,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use conn_core::clock::{self, SharedClock};
 use conn_core::error::{ApiErrorKind, ReauthRequired};
 use conn_core::retry::Idempotency;
 use conn_core::secret::AccessToken;
@@ -83,14 +84,23 @@ impl fmt::Debug for Client {
     }
 }
 
-/// Builds a [`Client`] with optional pieces: a token store, a limiter, an HTTP client.
+/// Builds a [`Client`] with optional pieces: a token store, a limiter, an HTTP client, a
+/// clock.
 ///
 /// ```
+/// use conn_core::clock;
+/// use conn_core::token::MemoryTokenStore;
 /// use conn_ths::{Client, Config, RateLimit, RateLimiter};
 /// use std::sync::Arc;
 /// let config = Config::builder().refresh_token("rt").build().unwrap();
 /// let shared = Arc::new(RateLimiter::new(RateLimit::per_minute(300).unwrap()));
-/// let client = Client::builder(config).limiter(shared).build().unwrap();
+/// let client = Client::builder(config)
+///     .limiter(shared)
+///     .token_store(Arc::new(MemoryTokenStore::new()))
+///     .clock(clock::system())
+///     .http_client(conn_core::reexports::reqwest::Client::new())
+///     .build()
+///     .unwrap();
 /// # let _ = client;
 /// ```
 #[derive(Debug)]
@@ -99,6 +109,7 @@ pub struct ClientBuilder {
     store: Option<Arc<dyn TokenStore>>,
     limiter: Option<Arc<dyn Limiter>>,
     http: Option<conn_core::reexports::reqwest::Client>,
+    clock: Option<SharedClock>,
 }
 
 impl ClientBuilder {
@@ -123,9 +134,17 @@ impl ClientBuilder {
         self
     }
 
+    /// The clock for access-token expiry: when a fetched token expires and when it is due
+    /// for renewal (default: the system clock). The rate limiter keeps its own monotonic time.
+    pub fn clock(mut self, clock: SharedClock) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
     /// Builds the client.
     pub fn build(self) -> Result<Client> {
         let config = self.config;
+        let clock = self.clock.unwrap_or_else(clock::system);
         let limiter: Arc<dyn Limiter> = match self.limiter {
             Some(l) => l,
             None => Arc::new(RateLimiter::new(config.rate_limit)),
@@ -150,6 +169,7 @@ impl ClientBuilder {
             config.refresh_token.clone(),
             config.token_lifetime,
             config.account.clone(),
+            clock.clone(),
         ));
         let store = self
             .store
@@ -159,6 +179,7 @@ impl ClientBuilder {
             refresher.clone(),
             store,
         )
+        .with_clock(clock)
         .with_margin(config.refresh_margin)
         .with_jitter((config.refresh_margin / 5).min(Duration::from_secs(60)));
         Ok(Client {
@@ -186,6 +207,7 @@ impl Client {
             store: None,
             limiter: None,
             http: None,
+            clock: None,
         }
     }
 

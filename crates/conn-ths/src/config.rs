@@ -11,7 +11,6 @@ use std::fmt;
 use std::time::Duration;
 
 use conn_core::env::Env;
-use conn_core::retry::RetryPolicy;
 use conn_core::secret::RefreshToken;
 use conn_core::transport::{parse_base_url, TransportConfig};
 use conn_core::{Error, Result};
@@ -101,8 +100,6 @@ impl Config {
             token_lifetime: DEFAULT_TOKEN_LIFETIME,
             refresh_margin: DEFAULT_REFRESH_MARGIN,
             transport: None,
-            retry: None,
-            attempt_timeout: None,
         }
     }
 
@@ -291,8 +288,6 @@ pub struct ConfigBuilder {
     token_lifetime: Duration,
     refresh_margin: Duration,
     transport: Option<TransportConfig>,
-    retry: Option<RetryPolicy>,
-    attempt_timeout: Option<Duration>,
 }
 
 impl ConfigBuilder {
@@ -334,21 +329,9 @@ impl ConfigBuilder {
     }
 
     /// Sets the transport settings (timeouts, retry, body cap); its base URL is replaced by
-    /// [`ConfigBuilder::base_url`].
+    /// [`ConfigBuilder::base_url`]. Without it, [`TransportConfig::new`]'s defaults apply.
     pub fn transport(mut self, t: TransportConfig) -> Self {
         self.transport = Some(t);
-        self
-    }
-
-    /// Sets the retry policy (over the transport settings' own).
-    pub fn retry(mut self, policy: RetryPolicy) -> Self {
-        self.retry = Some(policy);
-        self
-    }
-
-    /// Sets the per-attempt timeout (over the transport settings' own).
-    pub fn attempt_timeout(mut self, d: Duration) -> Self {
-        self.attempt_timeout = Some(d);
         self
     }
 
@@ -369,7 +352,11 @@ impl ConfigBuilder {
         if self.account.trim().is_empty() {
             return Err(Error::validation("account", "must not be empty"));
         }
-        if self.attempt_timeout.is_some_and(|d| d.is_zero()) {
+        if self
+            .transport
+            .as_ref()
+            .is_some_and(|t| t.attempt_timeout.is_zero())
+        {
             return Err(Error::validation(
                 "attempt_timeout",
                 "must be longer than 0 seconds",
@@ -381,12 +368,6 @@ impl ConfigBuilder {
             None => TransportConfig::new(&base)?,
         };
         transport.base_url = parse_base_url(&base, None)?;
-        if let Some(r) = self.retry {
-            transport = transport.with_retry(r);
-        }
-        if let Some(d) = self.attempt_timeout {
-            transport = transport.with_attempt_timeout(d);
-        }
         Ok(Config {
             refresh_token,
             transport,
@@ -539,17 +520,29 @@ mod tests {
             Config::builder().refresh_token("rt").account(" "),
             Config::builder()
                 .refresh_token("rt")
-                .attempt_timeout(Duration::ZERO),
+                .transport(transport().with_attempt_timeout(Duration::ZERO)),
             Config::builder().refresh_token("rt").base_url("not a url"),
         ] {
             assert!(b.build().is_err());
         }
         let c = Config::builder()
             .refresh_token("rt")
-            .attempt_timeout(Duration::from_millis(150))
+            .transport(transport().with_attempt_timeout(Duration::from_millis(150)))
             .build()
             .unwrap();
         assert_eq!(c.transport().attempt_timeout, Duration::from_millis(150));
+        // The transport settings' base URL gives way to the builder's.
+        assert_eq!(
+            c.transport().base_url.as_str(),
+            "https://quantapi.51ifind.com/api/v1"
+        );
+        // Without transport settings: conn-core's defaults.
+        let c = Config::builder().refresh_token("rt").build().unwrap();
+        assert_eq!(c.transport().attempt_timeout, Duration::from_secs(30));
+    }
+
+    fn transport() -> TransportConfig {
+        TransportConfig::new("http://127.0.0.1:1").unwrap()
     }
 
     #[test]

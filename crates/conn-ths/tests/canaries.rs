@@ -26,8 +26,10 @@ fn client(uri: &str) -> Client {
     let cfg = Config::builder()
         .refresh_token(REFRESH)
         .base_url(uri)
-        .retry(common::fast_retry(1))
-        .attempt_timeout(Duration::from_millis(200))
+        .transport(
+            common::transport(common::fast_retry(1))
+                .with_attempt_timeout(Duration::from_millis(200)),
+        )
         .build()
         .unwrap();
     let dbg = format!("{cfg:?}");

@@ -62,8 +62,7 @@ async fn busy_then_timeout_after_send_is_outcome_unknown_with_both_causes() {
         .with_jitter(Jitter::None);
     let c = Client::new(
         fake.config_builder()
-            .retry(retry)
-            .attempt_timeout(Duration::from_millis(150))
+            .transport(common::transport(retry).with_attempt_timeout(Duration::from_millis(150)))
             .build()
             .unwrap(),
     )

@@ -122,7 +122,7 @@ async fn client_retries_exactly_the_retryable_codes() {
     let fake = common::fake().await;
     let c = Client::new(
         fake.config_builder()
-            .retry(common::fast_retry(1))
+            .transport(common::transport(common::fast_retry(1)))
             .build()
             .unwrap(),
     )

@@ -54,8 +54,10 @@ async fn a_lost_deal_answer_is_found_in_the_trade_log_not_recorded_twice() {
     let fake = Arc::new(common::fake().await);
     let c = Client::new(
         fake.config_builder()
-            .retry(common::fast_retry(3))
-            .attempt_timeout(Duration::from_millis(150))
+            .transport(
+                common::transport(common::fast_retry(3))
+                    .with_attempt_timeout(Duration::from_millis(150)),
+            )
             .build()
             .unwrap(),
     )

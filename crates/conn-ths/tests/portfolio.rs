@@ -19,8 +19,10 @@ async fn deal_timeout_is_sent_once_and_outcome_unknown() {
     let fake = common::fake().await;
     let c = Client::new(
         fake.config_builder()
-            .retry(common::fast_retry(3))
-            .attempt_timeout(Duration::from_millis(150))
+            .transport(
+                common::transport(common::fast_retry(3))
+                    .with_attempt_timeout(Duration::from_millis(150)),
+            )
             .build()
             .unwrap(),
     )
@@ -114,8 +116,10 @@ async fn an_unknown_deal_is_reconciled_through_the_trade_log() {
     let fake = common::fake().await;
     let c = Client::new(
         fake.config_builder()
-            .retry(common::fast_retry(3))
-            .attempt_timeout(Duration::from_millis(150))
+            .transport(
+                common::transport(common::fast_retry(3))
+                    .with_attempt_timeout(Duration::from_millis(150)),
+            )
             .build()
             .unwrap(),
     )

@@ -85,7 +85,7 @@ async fn calls_at_once_stay_within_the_fakes_limit() {
     let cfg = fake
         .config_builder()
         .rate_limit(RateLimit::new(80, Duration::from_secs(1)).unwrap())
-        .retry(common::fast_retry(3))
+        .transport(common::transport(common::fast_retry(3)))
         .build()
         .unwrap();
     let limiter = Arc::new(RateLimiter::new(cfg.rate_limit()));
@@ -157,7 +157,7 @@ async fn a_real_4400_penalizes_the_account_then_retries() {
         .base_url(fake.uri())
         .account("acct-7")
         .rate_limit(RateLimit::per_minute(600).unwrap())
-        .retry(common::fast_retry(3))
+        .transport(common::transport(common::fast_retry(3)))
         .build()
         .unwrap();
     let spy = Arc::new(Spy::default());

@@ -8,6 +8,7 @@ mod common;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use conn_core::clock::{Clock, ManualClock};
 use conn_core::token::{MemoryTokenStore, TokenKey, TokenStore};
 use conn_core::Error;
 
@@ -230,6 +231,27 @@ async fn missing_expired_time_means_seven_days() {
         left > week - Duration::from_secs(60) && left <= week,
         "{left:?}"
     );
+}
+
+#[tokio::test]
+async fn the_client_builders_clock_drives_token_expiry() {
+    let fake = common::fake_builder().without_expired_time().start().await;
+    let clock = ManualClock::at_unix(1_700_000_000);
+    let c = Client::builder(fake.config())
+        .clock(Arc::new(clock.clone()))
+        .build()
+        .unwrap();
+    c.check_credentials().await.unwrap();
+    // The assumed lifetime counts from the clock's now, not the system's.
+    let ts = c.tokens().current().await.unwrap().unwrap();
+    let week = Duration::from_secs(7 * 24 * 3600);
+    assert_eq!(ts.expires_at, Some(clock.now() + week));
+    c.real_time_quotation(&quote()).await.unwrap();
+    assert_eq!(fake.request_count("get_access_token"), 1);
+    // A week later by that clock the token is due, though the fake still takes it.
+    clock.advance(week);
+    c.real_time_quotation(&quote()).await.unwrap();
+    assert_eq!(fake.request_count("get_access_token"), 2);
 }
 
 #[tokio::test]

@@ -4,6 +4,7 @@ use std::time::{Duration, SystemTime};
 
 use conn_core::secret::{AccessToken, RefreshToken};
 use conn_core::token::TokenSet;
+use conn_core::transport::TransportConfig;
 use serde::Deserialize;
 
 use super::{
@@ -37,7 +38,11 @@ pub(crate) async fn build(op: Op, stack: Stack, base: &str) -> Result<Box<dyn Ca
                 .client_key("awbench0123456789")
                 .client_secret("bench-client-secret")
                 .base_url(base)
-                .attempt_timeout(TIMEOUT)
+                .transport(
+                    TransportConfig::new(base)
+                        .map_err(&err)?
+                        .with_attempt_timeout(TIMEOUT),
+                )
                 .build()
                 .map_err(&err)?;
             let client = conn_douyin::Client::new(cfg).map_err(&err)?;

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use conn_core::env::{Env, MapEnv};
+use conn_core::transport::TransportConfig;
 use serde::Deserialize;
 
 use super::{
@@ -37,9 +38,13 @@ pub(crate) async fn ths(stack: Stack, base: &str) -> Result<Box<dyn Case>, Bench
                 conn_ths::RateLimit::new(1_000_000_000, Duration::from_secs(1)).map_err(&err)?;
             let cfg = conn_ths::Config::builder()
                 .refresh_token(THS_REFRESH_TOKEN)
-                .base_url(base)
+                .base_url(base.as_str())
                 .rate_limit(limit)
-                .attempt_timeout(TIMEOUT)
+                .transport(
+                    TransportConfig::new(&base)
+                        .map_err(&err)?
+                        .with_attempt_timeout(TIMEOUT),
+                )
                 .build()
                 .map_err(&err)?;
             let client = conn_ths::Client::new(cfg).map_err(&err)?;
@@ -271,9 +276,9 @@ pub(crate) fn content(stack: Stack, base: &str) -> Result<Box<dyn Case>, BenchEr
                     .set("TOUTIAO_BASE_URL", base)
                     .set("TOUTIAO_ACCESS_TOKEN", TOUTIAO_TOKEN),
             );
-            let cfg = conn_content::Config::from_env_with(&env, "toutiao")
-                .map_err(&err)?
-                .with_attempt_timeout(TIMEOUT);
+            let cfg = conn_content::Config::from_env_with(&env, "toutiao").map_err(&err)?;
+            let transport = cfg.transport().clone().with_attempt_timeout(TIMEOUT);
+            let cfg = cfg.with_transport(transport);
             let client = conn_content::Client::new(cfg).map_err(&err)?;
             Ok(Box::new(ContentStack { client }))
         }

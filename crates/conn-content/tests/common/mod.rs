@@ -4,7 +4,17 @@
 use std::time::Duration;
 
 use conn_core::retry::{Jitter, RetryPolicy};
+use conn_core::transport::TransportConfig;
 use serde_json::Value;
+
+/// `cfg` with its transport settings changed by `f` (retry policy, timeouts).
+pub fn tuned(
+    cfg: conn_content::Config,
+    f: impl FnOnce(TransportConfig) -> TransportConfig,
+) -> conn_content::Config {
+    let t = f(cfg.transport().clone());
+    cfg.with_transport(t)
+}
 
 /// Headers left out of snapshots: they vary with the port, the crate version or the body size.
 /// A request as a snapshot value: conn-core's one redacting view, with the fake's secrets

@@ -6,7 +6,7 @@ use std::time::Duration;
 use conn_core::error::{Error, Result};
 use conn_core::retry::RetryPolicy;
 use conn_core::secret::{AccessToken, ClientSecret};
-use conn_core::transport::TransportConfig;
+use conn_core::transport::{parse_base_url, TransportConfig};
 
 use super::{check_redirect_uri, Config, UploadSettings, DEFAULT_AUTO_RENEW_BEFORE};
 use crate::endpoint::{DEFAULT_BASE_URL, SANDBOX_BASE_URL};
@@ -28,10 +28,9 @@ struct PartialConfig {
     default_open_id: Option<String>,
     base_url: String,
     redirect_uri: Option<String>,
-    retry: Option<RetryPolicy>,
-    attempt_timeout: Option<Duration>,
-    connect_timeout: Option<Duration>,
-    operation_deadline: Option<Duration>,
+    transport: Option<TransportConfig>,
+    /// Set only by the fake (crate-private), over the transport settings' retry policy.
+    fake_retry: Option<RetryPolicy>,
     upload: UploadSettings,
     limits: Limits,
     extra_scopes: Vec<String>,
@@ -60,10 +59,8 @@ impl Default for ConfigBuilder {
                 default_open_id: None,
                 base_url: DEFAULT_BASE_URL.to_owned(),
                 redirect_uri: None,
-                retry: None,
-                attempt_timeout: None,
-                connect_timeout: None,
-                operation_deadline: None,
+                transport: None,
+                fake_retry: None,
                 upload: UploadSettings::default(),
                 limits: Limits::default(),
                 extra_scopes: Vec::new(),
@@ -122,27 +119,38 @@ impl ConfigBuilder {
         self
     }
 
-    /// The retry policy (default: conn-core's, 3 retries with exponential backoff).
-    pub fn retry(mut self, policy: RetryPolicy) -> Self {
-        self.cfg.retry = Some(policy);
+    /// The transport settings: timeouts, retry policy, body cap, user agent (default:
+    /// [`TransportConfig::new`], so 30 s per attempt, 10 s to connect, conn-core's retry
+    /// policy and no whole-operation deadline). Its base URL is replaced by
+    /// [`ConfigBuilder::base_url`].
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use conn_core::transport::{parse_base_url, TransportConfig};
+    /// use conn_douyin::Config;
+    /// let cfg = Config::builder()
+    ///     .client_key("awx123")
+    ///     .sandbox()
+    ///     .transport(
+    ///         TransportConfig::new("https://open.douyin.com")?
+    ///             .with_attempt_timeout(Duration::from_secs(5))
+    ///             .with_operation_deadline(Some(Duration::from_secs(60))),
+    ///     )
+    ///     .build()?;
+    /// assert_eq!(cfg.transport.attempt_timeout, Duration::from_secs(5));
+    /// assert_eq!(cfg.transport.base_url.as_str(), "https://open-sandbox.douyin.com/");
+    /// # Ok::<(), conn_core::Error>(())
+    /// ```
+    pub fn transport(mut self, transport: TransportConfig) -> Self {
+        self.cfg.transport = Some(transport);
         self
     }
 
-    /// The per-attempt timeout of ordinary requests (default 30 s).
-    pub fn attempt_timeout(mut self, d: Duration) -> Self {
-        self.cfg.attempt_timeout = Some(d);
-        self
-    }
-
-    /// The connect timeout (default 10 s).
-    pub fn connect_timeout(mut self, d: Duration) -> Self {
-        self.cfg.connect_timeout = Some(d);
-        self
-    }
-
-    /// A limit on a whole operation, retries included.
-    pub fn operation_deadline(mut self, d: Duration) -> Self {
-        self.cfg.operation_deadline = Some(d);
+    /// The fake's fast retries, kept crate-private so the public way stays
+    /// [`ConfigBuilder::transport`].
+    #[cfg(feature = "fake")]
+    pub(crate) fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.cfg.fake_retry = Some(policy);
         self
     }
 
@@ -197,17 +205,16 @@ impl ConfigBuilder {
     /// Checks and builds the configuration.
     pub fn build(self) -> Result<Config> {
         let p = self.cfg;
-        let mut transport = TransportConfig::new(&p.base_url)?;
-        if let Some(r) = p.retry {
+        let mut transport = match p.transport {
+            Some(mut t) => {
+                t.base_url = parse_base_url(&p.base_url, None)?;
+                t
+            }
+            None => TransportConfig::new(&p.base_url)?,
+        };
+        if let Some(r) = p.fake_retry {
             transport = transport.with_retry(r);
         }
-        if let Some(t) = p.attempt_timeout {
-            transport = transport.with_attempt_timeout(t);
-        }
-        if let Some(t) = p.connect_timeout {
-            transport = transport.with_connect_timeout(t);
-        }
-        transport = transport.with_operation_deadline(p.operation_deadline);
         let redirect_uri = match p.redirect_uri {
             None => None,
             Some(s) => Some(

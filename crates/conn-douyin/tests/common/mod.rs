@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use conn_core::retry::{Jitter, RetryPolicy};
 use conn_core::token::{MemoryTokenStore, TokenKey, TokenStore};
+use conn_core::transport::TransportConfig;
 use conn_douyin::fake::{FakeDouyin, ALL_SCOPES};
 use conn_douyin::{Client, Config};
 
@@ -45,8 +46,12 @@ pub fn fixed_token_client(base: &str, attempt_timeout: Duration, retry: RetryPol
         .access_token("act.fixed-token-for-tests")
         .default_open_id("open-1")
         .base_url(base)
-        .attempt_timeout(attempt_timeout)
-        .retry(retry)
+        .transport(
+            TransportConfig::new(base)
+                .unwrap()
+                .with_attempt_timeout(attempt_timeout)
+                .with_retry(retry),
+        )
         .build()
         .unwrap();
     Client::new(cfg).unwrap()

@@ -192,8 +192,11 @@ pub struct ConfigBuilder {
     envelope: Envelope,
     period_params: (String, String),
     transport: Option<TransportConfig>,
-    retry: Option<RetryPolicy>,
-    attempt_timeout: Option<Duration>,
+    /// The fake's fast retries and attempt timeout (set crate-privately, used only when no
+    /// transport settings are given).
+    fake_retry: Option<RetryPolicy>,
+    fake_attempt_timeout: Option<Duration>,
+    /// The fake's clock (set crate-privately; users set theirs on the client builder).
     clock: SharedClock,
     nonce: Arc<dyn NonceSource>,
 }
@@ -226,8 +229,8 @@ impl ConfigBuilder {
             envelope: crate::envelope::generic(),
             period_params: ("start_date".to_owned(), "end_date".to_owned()),
             transport: None,
-            retry: None,
-            attempt_timeout: None,
+            fake_retry: None,
+            fake_attempt_timeout: None,
             clock: clock::system(),
             nonce: Arc::new(RandomNonce),
         }
@@ -358,26 +361,31 @@ impl ConfigBuilder {
         self
     }
 
-    /// Transport settings (their base URL is replaced by this builder's).
+    /// Transport settings: timeouts, retry policy, body cap (default:
+    /// [`TransportConfig::new`]'s). Their base URL is replaced by this builder's.
     pub fn transport(mut self, t: TransportConfig) -> Self {
         self.transport = Some(t);
         self
     }
 
-    /// The retry policy.
-    pub fn retry(mut self, p: RetryPolicy) -> Self {
-        self.retry = Some(p);
+    /// The fake's retry policy, used when no [`ConfigBuilder::transport`] is given.
+    #[cfg(feature = "fake")]
+    pub(crate) fn retry(mut self, p: RetryPolicy) -> Self {
+        self.fake_retry = Some(p);
         self
     }
 
-    /// The per-attempt timeout.
-    pub fn attempt_timeout(mut self, d: Duration) -> Self {
-        self.attempt_timeout = Some(d);
+    /// The fake's per-attempt timeout, used when no [`ConfigBuilder::transport`] is given.
+    #[cfg(feature = "fake")]
+    pub(crate) fn attempt_timeout(mut self, d: Duration) -> Self {
+        self.fake_attempt_timeout = Some(d);
         self
     }
 
-    /// The clock signing timestamps come from.
-    pub fn clock(mut self, c: SharedClock) -> Self {
+    /// The fake's clock, so a fake's config signs by the time the fake checks against;
+    /// [`ClientBuilder::clock`](crate::ClientBuilder::clock) overrides it.
+    #[cfg(feature = "fake")]
+    pub(crate) fn clock(mut self, c: SharedClock) -> Self {
         self.clock = c;
         self
     }
@@ -392,15 +400,18 @@ impl ConfigBuilder {
     pub fn build(self) -> Result<Config> {
         let mut transport = match self.transport {
             Some(t) => t,
-            None => TransportConfig::new(DEFAULT_API_URL)?,
+            None => {
+                let mut t = TransportConfig::new(DEFAULT_API_URL)?;
+                if let Some(r) = self.fake_retry {
+                    t.retry = r;
+                }
+                if let Some(d) = self.fake_attempt_timeout {
+                    t.attempt_timeout = d;
+                }
+                t
+            }
         };
         transport.base_url = parse_base_url(&self.base_url, self.base_url_var)?;
-        if let Some(r) = self.retry {
-            transport.retry = r;
-        }
-        if let Some(t) = self.attempt_timeout {
-            transport.attempt_timeout = t;
-        }
         check_path("ERP_ORDERS_PATH", &self.paths.orders)?;
         check_path("ERP_ORDER_PATH", &self.paths.order)?;
         check_path("ERP_CREATE_ORDER_PATH", &self.paths.create_order)?;

@@ -7,6 +7,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 use chrono::{FixedOffset, TimeZone};
+use conn_core::clock::SharedClock;
 use conn_core::error::{ApiErrorKind, ReauthRequired};
 use conn_core::retry::Idempotency;
 use conn_core::secret::{AccessToken, RefreshToken};
@@ -46,6 +47,8 @@ pub struct IfindRefresher {
     lifetime: Duration,
     fingerprint: String,
     account: String,
+    /// The clock a fetched token's expiry is counted from.
+    clock: SharedClock,
     /// Set when a freshly fetched token was still rejected: the next refresh that starts from
     /// exactly this token calls `update_access_token`.
     update_for: Mutex<Option<AccessToken>>,
@@ -67,6 +70,7 @@ impl IfindRefresher {
         refresh_token: RefreshToken,
         lifetime: Duration,
         account: String,
+        clock: SharedClock,
     ) -> Self {
         let fingerprint = fingerprint(&refresh_token);
         Self {
@@ -75,6 +79,7 @@ impl IfindRefresher {
             lifetime,
             fingerprint,
             account,
+            clock,
             update_for: Mutex::new(None),
         }
     }
@@ -132,14 +137,14 @@ impl IfindRefresher {
             }
             Err(e) => return Err(without_excerpts(e)),
         };
-        let mut ts = parse_token_response(endpoint, &resp.body, SystemTime::now(), self.lifetime)?;
+        let mut ts = parse_token_response(endpoint, &resp.body, self.clock.now(), self.lifetime)?;
         ts.extra
             .insert(FINGERPRINT_KEY.to_owned(), self.fingerprint.clone());
         tracing::info!(
             endpoint,
             expires_in_s = ts
                 .expires_at
-                .and_then(|e| e.duration_since(SystemTime::now()).ok())
+                .and_then(|e| e.duration_since(self.clock.now()).ok())
                 .map(|d| d.as_secs()),
             "iFinD access token obtained"
         );

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use conn_core::retry::{Jitter, RetryPolicy};
+use conn_core::transport::TransportConfig;
 use conn_ths::fake::FakeIfind;
 use conn_ths::Client;
 use serde_json::Value;
@@ -15,6 +16,13 @@ pub fn fast_retry(retries: u32) -> RetryPolicy {
         .with_base_delay(Duration::from_millis(2))
         .with_max_delay(Duration::from_millis(20))
         .with_jitter(Jitter::None)
+}
+
+/// Transport settings with `retry` (the builder replaces their base URL with its own).
+pub fn transport(retry: RetryPolicy) -> TransportConfig {
+    TransportConfig::new("http://127.0.0.1")
+        .unwrap()
+        .with_retry(retry)
 }
 
 /// A deal of 600519 (贵州茅台) in portfolio 10086, every required key set.
@@ -44,7 +52,13 @@ pub fn dec(x: f64) -> rust_decimal::Decimal {
 
 /// A client of the fake with fast retries.
 pub fn client(fake: &FakeIfind) -> Client {
-    Client::new(fake.config_builder().retry(fast_retry(3)).build().unwrap()).unwrap()
+    Client::new(
+        fake.config_builder()
+            .transport(transport(fast_retry(3)))
+            .build()
+            .unwrap(),
+    )
+    .unwrap()
 }
 
 /// A request as a snapshot value: conn-core's one redacting view (the token headers masked).
