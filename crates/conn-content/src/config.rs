@@ -285,21 +285,6 @@ impl Config {
         self
     }
 
-    /// The fake's fast retries (crate-private: the public way is [`Config::with_transport`]).
-    #[cfg(feature = "fake")]
-    pub(crate) fn with_retry(mut self, retry: conn_core::retry::RetryPolicy) -> Self {
-        self.transport.retry = retry;
-        self
-    }
-
-    /// The fake's attempt timeout (crate-private: the public way is
-    /// [`Config::with_transport`]).
-    #[cfg(feature = "fake")]
-    pub(crate) fn with_attempt_timeout(mut self, d: std::time::Duration) -> Self {
-        self.transport.attempt_timeout = d;
-        self
-    }
-
     /// The profile.
     pub fn profile(&self) -> &Profile {
         &self.profile

@@ -146,16 +146,21 @@ impl FakeContent {
         let server = FakeServer::start().await;
         let profile = target.into().into_profile().with_base_url(server.uri());
         let config = match Config::new(profile.clone(), credentials.clone()) {
-            Ok(c) => c
+            Ok(c) => {
                 // Fast retries so fault tests take milliseconds; per-attempt timeout generous
                 // enough for a loaded CI machine.
-                .with_retry(
-                    RetryPolicy::default()
-                        .with_base_delay(Duration::from_millis(1))
-                        .with_max_delay(Duration::from_millis(20))
-                        .with_jitter(Jitter::None),
-                )
-                .with_attempt_timeout(Duration::from_secs(10)),
+                let transport = c
+                    .transport()
+                    .clone()
+                    .with_retry(
+                        RetryPolicy::default()
+                            .with_base_delay(Duration::from_millis(1))
+                            .with_max_delay(Duration::from_millis(20))
+                            .with_jitter(Jitter::None),
+                    )
+                    .with_attempt_timeout(Duration::from_secs(10));
+                c.with_transport(transport)
+            }
             Err(e) => panic!("FakeContent: profile `{}` is not usable: {e}", profile.name),
         };
         let client = match Client::new(config.clone()) {

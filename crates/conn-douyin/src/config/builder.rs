@@ -4,7 +4,6 @@ use std::fmt;
 use std::time::Duration;
 
 use conn_core::error::{Error, Result};
-use conn_core::retry::RetryPolicy;
 use conn_core::secret::{AccessToken, ClientSecret};
 use conn_core::transport::{parse_base_url, TransportConfig};
 
@@ -29,8 +28,6 @@ struct PartialConfig {
     base_url: String,
     redirect_uri: Option<String>,
     transport: Option<TransportConfig>,
-    /// Set only by the fake (crate-private), over the transport settings' retry policy.
-    fake_retry: Option<RetryPolicy>,
     upload: UploadSettings,
     limits: Limits,
     extra_scopes: Vec<String>,
@@ -60,7 +57,6 @@ impl Default for ConfigBuilder {
                 base_url: DEFAULT_BASE_URL.to_owned(),
                 redirect_uri: None,
                 transport: None,
-                fake_retry: None,
                 upload: UploadSettings::default(),
                 limits: Limits::default(),
                 extra_scopes: Vec::new(),
@@ -146,14 +142,6 @@ impl ConfigBuilder {
         self
     }
 
-    /// The fake's fast retries, kept crate-private so the public way stays
-    /// [`ConfigBuilder::transport`].
-    #[cfg(feature = "fake")]
-    pub(crate) fn retry(mut self, policy: RetryPolicy) -> Self {
-        self.cfg.fake_retry = Some(policy);
-        self
-    }
-
     /// Upload settings.
     pub fn upload(mut self, upload: UploadSettings) -> Self {
         self.cfg.upload = upload;
@@ -205,16 +193,13 @@ impl ConfigBuilder {
     /// Checks and builds the configuration.
     pub fn build(self) -> Result<Config> {
         let p = self.cfg;
-        let mut transport = match p.transport {
+        let transport = match p.transport {
             Some(mut t) => {
                 t.base_url = parse_base_url(&p.base_url, None)?;
                 t
             }
             None => TransportConfig::new(&p.base_url)?,
         };
-        if let Some(r) = p.fake_retry {
-            transport = transport.with_retry(r);
-        }
         let redirect_uri = match p.redirect_uri {
             None => None,
             Some(s) => Some(

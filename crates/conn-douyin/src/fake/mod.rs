@@ -245,7 +245,11 @@ impl FakeDouyinBuilder {
             .client_secret(self.client_secret.clone())
             .base_url(uri.clone())
             .redirect_uri(DEFAULT_REDIRECT_URI)
-            .retry(fast_retry())
+            .transport(
+                conn_core::transport::TransportConfig::new(&uri)
+                    .map_err(|e| std::io::Error::other(e.to_string()))?
+                    .with_retry(fast_retry()),
+            )
             .build()
             .map_err(|e| std::io::Error::other(e.to_string()))?;
         let http = reqwest::Client::builder()

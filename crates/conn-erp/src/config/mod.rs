@@ -14,11 +14,9 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
 
 use conn_core::clock::{self, SharedClock};
 use conn_core::env::Env;
-use conn_core::retry::RetryPolicy;
 use conn_core::transport::{parse_base_url, TransportConfig};
 use conn_core::{Error, Result};
 use http::header::HeaderName;
@@ -192,10 +190,6 @@ pub struct ConfigBuilder {
     envelope: Envelope,
     period_params: (String, String),
     transport: Option<TransportConfig>,
-    /// The fake's fast retries and attempt timeout (set crate-privately, used only when no
-    /// transport settings are given).
-    fake_retry: Option<RetryPolicy>,
-    fake_attempt_timeout: Option<Duration>,
     /// The fake's clock (set crate-privately; users set theirs on the client builder).
     clock: SharedClock,
     nonce: Arc<dyn NonceSource>,
@@ -229,8 +223,6 @@ impl ConfigBuilder {
             envelope: crate::envelope::generic(),
             period_params: ("start_date".to_owned(), "end_date".to_owned()),
             transport: None,
-            fake_retry: None,
-            fake_attempt_timeout: None,
             clock: clock::system(),
             nonce: Arc::new(RandomNonce),
         }
@@ -368,20 +360,6 @@ impl ConfigBuilder {
         self
     }
 
-    /// The fake's retry policy, used when no [`ConfigBuilder::transport`] is given.
-    #[cfg(feature = "fake")]
-    pub(crate) fn retry(mut self, p: RetryPolicy) -> Self {
-        self.fake_retry = Some(p);
-        self
-    }
-
-    /// The fake's per-attempt timeout, used when no [`ConfigBuilder::transport`] is given.
-    #[cfg(feature = "fake")]
-    pub(crate) fn attempt_timeout(mut self, d: Duration) -> Self {
-        self.fake_attempt_timeout = Some(d);
-        self
-    }
-
     /// The fake's clock, so a fake's config signs by the time the fake checks against;
     /// [`ClientBuilder::clock`](crate::ClientBuilder::clock) overrides it.
     #[cfg(feature = "fake")]
@@ -400,16 +378,7 @@ impl ConfigBuilder {
     pub fn build(self) -> Result<Config> {
         let mut transport = match self.transport {
             Some(t) => t,
-            None => {
-                let mut t = TransportConfig::new(DEFAULT_API_URL)?;
-                if let Some(r) = self.fake_retry {
-                    t.retry = r;
-                }
-                if let Some(d) = self.fake_attempt_timeout {
-                    t.attempt_timeout = d;
-                }
-                t
-            }
+            None => TransportConfig::new(DEFAULT_API_URL)?,
         };
         transport.base_url = parse_base_url(&self.base_url, self.base_url_var)?;
         check_path("ERP_ORDERS_PATH", &self.paths.orders)?;

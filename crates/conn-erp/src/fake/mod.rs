@@ -436,14 +436,20 @@ impl FakeErp {
             })
             .page_size(s.page_size)
             .idempotency_header(s.idempotency_header.clone())
-            .clock(s.clock.clone())
-            .retry(
-                RetryPolicy::default()
-                    .with_base_delay(Duration::from_millis(5))
-                    .with_max_delay(Duration::from_millis(50))
-                    .with_jitter(Jitter::None),
-            )
-            .attempt_timeout(Duration::from_secs(5));
+            .clock(s.clock.clone());
+        // Fast retries so fault tests take milliseconds. The base URL is replaced by the
+        // builder's, so the default one parses.
+        if let Ok(t) = conn_core::transport::TransportConfig::new(crate::DEFAULT_API_URL) {
+            b = b.transport(
+                t.with_retry(
+                    RetryPolicy::default()
+                        .with_base_delay(Duration::from_millis(5))
+                        .with_max_delay(Duration::from_millis(50))
+                        .with_jitter(Jitter::None),
+                )
+                .with_attempt_timeout(Duration::from_secs(5)),
+            );
+        }
         if let Some(n) = &s.nonce {
             b = b.nonce_source(n.clone());
         }
