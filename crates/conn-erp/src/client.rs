@@ -218,7 +218,7 @@ impl Client {
     /// Financial figures for a period (`GET ERP_FINANCIAL_PATH?start_date=…&end_date=…`).
     ///
     /// With a built-in profile other than `own`, the period's orders are summed instead (see
-    /// [`crate::profile`]): `revenue` only, `raw` = `{"source":"orders","orders":n}`.
+    /// [`crate::Profile`]): `revenue` only, `raw` = `{"source":"orders","orders":n}`.
     #[tracing::instrument(name = "erp.financial_data", skip_all, fields(period = %period))]
     pub async fn financial_data(&self, period: &Period) -> Result<FinancialData> {
         let cfg = &self.inner.config;
@@ -274,7 +274,7 @@ impl Client {
         profile::flow(self.inner.config.profile)
     }
 
-    /// Every order, page after page, as a stream (see [`crate::pagination`]).
+    /// Every order, page after page, as a stream (see [`crate::Pagination`]).
     pub fn list_orders(&self, query: OrderQuery) -> OrderStream {
         order_stream(self.clone(), query)
     }

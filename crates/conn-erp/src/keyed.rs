@@ -1,14 +1,4 @@
-//! Exactly-once order creation through a conn-core [`Journal`].
-//!
-//! [`Client::create_order_once`] records the order under a caller-chosen [`OperationKey`]
-//! before sending and sends it with an idempotency key derived from it (the order's
-//! `external_id` when set, else the operation key): for 聚水潭 and 旺店通 that is the outer
-//! order number the ERP dedupes on, for a REST ERP the `Idempotency-Key` header.
-//!
-//! Reconciliation is a **replay with the same idempotency key**: conclusive as far as the ERP
-//! honours it (the outer order number is the ERP's own uniqueness rule; a REST ERP's
-//! idempotency header is the server's promise). Profiles that cannot dedupe (Kingdee,
-//! ERPNext) refuse a keyed create with a configuration error before anything is sent.
+//! Exactly-once order creation through a conn-core journal (see [`CREATE_ORDER_OP`]).
 
 use std::sync::Arc;
 
@@ -22,10 +12,22 @@ use crate::model::NewOrder;
 use crate::PLATFORM;
 
 /// The journal operation of a keyed order create.
+///
+/// Exactly-once order creation through a conn-core [`Journal`].
+///
+/// [`Client::create_order_once`] records the order under a caller-chosen [`OperationKey`]
+/// before sending and sends it with an idempotency key derived from it (the order's
+/// `external_id` when set, else the operation key): for 聚水潭 and 旺店通 that is the outer
+/// order number the ERP dedupes on, for a REST ERP the `Idempotency-Key` header.
+///
+/// Reconciliation is a **replay with the same idempotency key**: conclusive as far as the ERP
+/// honours it (the outer order number is the ERP's own uniqueness rule; a REST ERP's
+/// idempotency header is the server's promise). Profiles that cannot dedupe (Kingdee,
+/// ERPNext) refuse a keyed create with a configuration error before anything is sent.
 pub const CREATE_ORDER_OP: &str = "create_order";
 
 impl Client {
-    /// Creates `order` at most once per `key` (see the [module docs](self)); `Completed::id`
+    /// Creates `order` at most once per `key` (see [`CREATE_ORDER_OP`](crate::CREATE_ORDER_OP)); `Completed::id`
     /// is the order id.
     pub async fn create_order_once(
         &self,

@@ -5,7 +5,7 @@
 //! order detail, and order creation with an idempotency key. Authentication is pluggable: static
 //! headers (API key, Basic, ERPNext token, bearer) and request signing (聚水潭 and 旺店通旗舰版
 //! MD5, Kingdee K3Cloud WebAPI HMAC-SHA256, each checked against the vendor's own SDK), or a
-//! signer of your own. Built-in [`profile`]s speak each ERP's own requests and envelope
+//! signer of your own. Built-in [`Profile`]s speak each ERP's own requests and envelope
 //! (`ERP_PROFILE`: `own`, `jushuitan`, `wangdiantong`, `kingdee`, `erpnext`). Amounts are exact
 //! decimals ([`Money`]), never floats.
 //!
@@ -129,7 +129,7 @@
 //! (0-based `page_no/page_size`, answer with `total_count`), `limit_start`
 //! (ERPNext `limit_start/limit_page_length`) or `offset_limit` (`offset/limit`);
 //! `ERP_PAGE_SIZE` (100). [`Client::list_orders`] yields each order once; see
-//! [`pagination`] for the stop conditions.
+//! [`Pagination`] for the stop conditions.
 //!
 //! ## Idempotent creation
 //!
@@ -139,7 +139,7 @@
 //! `ERP_IDEMPOTENCY_HEADER=none` a create is never replayed once it may have been received: it
 //! fails with [`conn_core::Error::OutcomeUnknown`]. 聚水潭 and 旺店通 dedupe on the ERP's own outer
 //! number (`so_id`, `tid`: the order's `external_id`, or a fresh one per call), which is then the
-//! key; Kingdee (`FBillNo`) and ERPNext creates are never replayed (see [`profile`]).
+//! key; Kingdee (`FBillNo`) and ERPNext creates are never replayed (see [`Profile`]).
 //!
 //! ## Errors
 //!
@@ -160,13 +160,13 @@
 
 pub mod auth;
 mod client;
-pub mod config;
+mod config;
 mod connector;
 mod envelope;
-pub mod keyed;
-pub mod model;
-pub mod pagination;
-pub mod profile;
+mod keyed;
+mod model;
+mod pagination;
+mod profile;
 
 #[cfg(feature = "fake")]
 #[cfg_attr(docsrs, doc(cfg(feature = "fake")))]
@@ -183,14 +183,18 @@ pub use auth::signing::{
 };
 pub use auth::wdt::WdtSigner;
 pub use client::{Client, ClientBuilder, MAX_ORDER_ID_LEN};
-pub use config::{Config, ConfigBuilder, Paths, DEFAULT_API_URL};
+pub use config::{Config, ConfigBuilder, Paths, DEFAULT_API_URL, DEFAULT_IDEMPOTENCY_HEADER};
 pub use conn_core::envelope::{Code, Envelope};
 pub use conn_core::pointer::Pointer;
+pub use keyed::CREATE_ORDER_OP;
 pub use model::{
-    CreatedOrder, FinancialData, Money, NewOrder, NewOrderItem, Order, OrderFields, OrderItem,
-    Period,
+    months_of, CreatedOrder, FinancialData, Money, NewOrder, NewOrderItem, Order, OrderFields,
+    OrderItem, Period, MAX_ORDER_ITEMS,
 };
-pub use pagination::{OrderQuery, OrderStream, OrdersPage, Pagination, PaginationStyle};
+pub use pagination::{
+    OrderQuery, OrderStream, OrdersPage, Pagination, PaginationStyle, DEFAULT_PAGE_SIZE,
+    MAX_PAGE_SIZE,
+};
 pub use profile::{Profile, ProfileOptions};
 
 /// The platform name in errors, logs and counters.

@@ -1,18 +1,4 @@
-//! Pagination styles and the order stream.
-//!
-//! | style (`ERP_PAGINATION`) | parameters of page *k* (0-based) | stops when |
-//! |---|---|---|
-//! | `page_index` | `page_index=k+1&page_size=s` (1-based) | empty or short page, or `total` reached |
-//! | `page_no` | `page_no=k&page_size=s` (0-based) | `total_count` reached, or empty/short page |
-//! | `limit_start` | `limit_start=k·s&limit_page_length=s` (ERPNext) | empty or short page |
-//! | `offset_limit` | `offset=k·s&limit=s` | empty or short page, or `total` reached |
-//!
-//! "Total reached" applies to any style whose answer carries a total at the configured pointer
-//! (`/total_count` by default). Every order is yielded once: ids already seen (an order that
-//! moved to a later page while paging) are skipped, a full page bringing nothing new ends the
-//! stream (a server ignoring the paging parameters would otherwise loop), and `max_pages`
-//! bounds the walk. ⚠ A server that silently caps the page size below the one asked for looks
-//! like a short last page to the styles without a total: keep `page_size` within the ERP's cap.
+//! Pagination styles and the order stream; the rules are on [`Pagination`].
 
 use std::collections::HashSet;
 use std::fmt;
@@ -108,6 +94,22 @@ impl FromStr for PaginationStyle {
 }
 
 /// Pagination settings.
+///
+/// Pagination styles and the order stream.
+///
+/// | style (`ERP_PAGINATION`) | parameters of page *k* (0-based) | stops when |
+/// |---|---|---|
+/// | `page_index` | `page_index=k+1&page_size=s` (1-based) | empty or short page, or `total` reached |
+/// | `page_no` | `page_no=k&page_size=s` (0-based) | `total_count` reached, or empty/short page |
+/// | `limit_start` | `limit_start=k·s&limit_page_length=s` (ERPNext) | empty or short page |
+/// | `offset_limit` | `offset=k·s&limit=s` | empty or short page, or `total` reached |
+///
+/// "Total reached" applies to any style whose answer carries a total at the configured pointer
+/// (`/total_count` by default). Every order is yielded once: ids already seen (an order that
+/// moved to a later page while paging) are skipped, a full page bringing nothing new ends the
+/// stream (a server ignoring the paging parameters would otherwise loop), and `max_pages`
+/// bounds the walk. ⚠ A server that silently caps the page size below the one asked for looks
+/// like a short last page to the styles without a total: keep `page_size` within the ERP's cap.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pagination {
     /// The style.

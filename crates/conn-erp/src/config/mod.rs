@@ -1,16 +1,4 @@
-//! Configuration: a builder, and [`Config::from_env`] reading the `ERP_*` variables listed in
-//! [`crate::ENV_VARS`].
-//!
-//! The auth mode comes from `ERP_AUTH_MODE`. When it is unset it is inferred: `ERP_API_KEY`
-//! alone → `api_key`; `ERP_USERNAME` + `ERP_PASSWORD` → `basic`; nothing → `none`. Settings that
-//! contradict each other (both an API key and a username, a credential the chosen mode does not
-//! use, signing keys without a mode) are a configuration error naming the variables, never a
-//! silent choice.
-//!
-//! Signing schemes (`jst_md5`, `wdt_md5`, `kingdee_hmac`) take their own pair,
-//! `ERP_APP_KEY`/`ERP_APP_SECRET`, rather than reusing `ERP_API_KEY`: the vendors call them app
-//! key and app secret, and keeping them apart means a leftover API key is reported instead of
-//! being signed with.
+//! Configuration: a builder, and `Config::from_env` (its rules are on [`Config`]).
 
 use std::fmt;
 use std::sync::Arc;
@@ -74,6 +62,20 @@ impl Default for Paths {
 ///     .unwrap();
 /// assert!(!format!("{cfg:?}").contains("k-123"));
 /// ```
+///
+/// Configuration: a builder, and [`Config::from_env`] reading the `ERP_*` variables listed in
+/// [`crate::ENV_VARS`].
+///
+/// The auth mode comes from `ERP_AUTH_MODE`. When it is unset it is inferred: `ERP_API_KEY`
+/// alone → `api_key`; `ERP_USERNAME` + `ERP_PASSWORD` → `basic`; nothing → `none`. Settings that
+/// contradict each other (both an API key and a username, a credential the chosen mode does not
+/// use, signing keys without a mode) are a configuration error naming the variables, never a
+/// silent choice.
+///
+/// Signing schemes (`jst_md5`, `wdt_md5`, `kingdee_hmac`) take their own pair,
+/// `ERP_APP_KEY`/`ERP_APP_SECRET`, rather than reusing `ERP_API_KEY`: the vendors call them app
+/// key and app secret, and keeping them apart means a leftover API key is reported instead of
+/// being signed with.
 #[derive(Clone)]
 pub struct Config {
     pub(crate) profile: Profile,

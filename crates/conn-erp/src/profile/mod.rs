@@ -1,37 +1,4 @@
-//! Built-in ERP profiles: for each ERP, the requests of the seed's operations (list orders,
-//! financial data, create an order), how its answers map to [`Order`], and its error envelope.
-//!
-//! | profile (`ERP_PROFILE`) | auth | list orders | create an order | duplicates |
-//! |---|---|---|---|---|
-//! | `own` (default) | any | `GET ERP_ORDERS_PATH` | `POST ERP_CREATE_ORDER_PATH` | `Idempotency-Key` header |
-//! | `jushuitan` 聚水潭 | `jst_md5` | `POST /open/orders/single/query` | `POST /open/jushuitan/orders/upload` | `so_id`: a re-upload updates the order |
-//! | `wangdiantong` 旺店通旗舰版 | `wdt_md5` | `sales.TradeQuery.queryWithDetail` | `sales.RawTrade.pushSelf` | `tid`: a re-push updates the raw trade |
-//! | `kingdee` 金蝶云星空 | `kingdee_hmac` | `ExecuteBillQuery` on `SAL_SaleOrder` | `Save` on `SAL_SaleOrder` | ⚠ `FBillNo` (when the numbering rule takes manual numbers): a second save is *refused*, so a create is not replayed; an unknown outcome carries the number (`bill_no`) to look the order up |
-//! | `erpnext` | `token` | `GET /api/resource/Sales Order` | `POST /api/resource/Sales Order` | none: a create that may have been received is never replayed |
-//!
-//! Sources: 聚水潭 — the open platform's API pages (`openapi.jushuitan.com`, `/open/orders/single/query`
-//! and `/open/jushuitan/orders/upload`) and github.com/zmoyi/jushuitan's route table; 旺店通 —
-//! the 旗舰版 API pages (`sales.TradeQuery.queryWithDetail`, `sales.RawTrade.pushSelf`) and
-//! github.com/westng/wangdian-sdk-php's examples; Kingdee — the PyPI SDK `kingdee.cdp.webapi.sdk`
-//! (`K3CloudApiSdk.ExecuteBillQuery`, `Save`: service names and body shapes); ERPNext — the
-//! Frappe REST API documentation (`/api/resource/{DocType}`).
-//!
-//! Order detail ([`crate::Client::order`]) asks each ERP's list call for the one order
-//! (聚水潭 `so_ids: [id]`, 旺店通 `src_tid`, Kingdee `FilterString` `FBillNo='id'`), and
-//! ERPNext's `GET /api/resource/Sales Order/{name}` (Frappe REST documentation); an empty
-//! answer is `ApiErrorKind::NotFound`.
-//!
-//! ⚠ What no source confirms, and is configurable or stated:
-//! - The detail filters `so_ids` (聚水潭) and `src_tid` (旺店通) are the names the vendors'
-//!   API pages give; no public SDK run here confirms them.
-//! - No profile but `own` has a financial endpoint that a public source confirms: financial data
-//!   is the period's orders summed (revenue only; expenses and profit stay empty), fetched in
-//!   windows of `ERP_PERIOD_WINDOW_DAYS` days (聚水潭 7: its query spans at most 7 days;
-//!   旺店通 1 ⚠; the others: the whole period).
-//! - Kingdee's field keys (`FID, FBillNo, FDate, FCustId.FNumber, FBillAllAmount,
-//!   FDocumentStatus`), bill type `XSDD01_SYS` and sale organisation (`ERP_KINGDEE_SALE_ORG`,
-//!   default `100`) are the standard demo account's; real accounts may differ.
-//! - 聚水潭 `shop_id` and 旺店通 `shop_no` come from `ERP_SHOP` (required for creates).
+//! The built-in ERP profiles; what each speaks is on [`Profile`].
 
 pub(crate) mod erpnext;
 pub(crate) mod jst;
@@ -53,6 +20,41 @@ use crate::pagination::{OrderQuery, OrdersPage, PaginationStyle};
 use conn_core::envelope::Envelope;
 
 /// A built-in ERP profile.
+///
+/// Built-in ERP profiles: for each ERP, the requests of the seed's operations (list orders,
+/// financial data, create an order), how its answers map to [`Order`], and its error envelope.
+///
+/// | profile (`ERP_PROFILE`) | auth | list orders | create an order | duplicates |
+/// |---|---|---|---|---|
+/// | `own` (default) | any | `GET ERP_ORDERS_PATH` | `POST ERP_CREATE_ORDER_PATH` | `Idempotency-Key` header |
+/// | `jushuitan` 聚水潭 | `jst_md5` | `POST /open/orders/single/query` | `POST /open/jushuitan/orders/upload` | `so_id`: a re-upload updates the order |
+/// | `wangdiantong` 旺店通旗舰版 | `wdt_md5` | `sales.TradeQuery.queryWithDetail` | `sales.RawTrade.pushSelf` | `tid`: a re-push updates the raw trade |
+/// | `kingdee` 金蝶云星空 | `kingdee_hmac` | `ExecuteBillQuery` on `SAL_SaleOrder` | `Save` on `SAL_SaleOrder` | ⚠ `FBillNo` (when the numbering rule takes manual numbers): a second save is *refused*, so a create is not replayed; an unknown outcome carries the number (`bill_no`) to look the order up |
+/// | `erpnext` | `token` | `GET /api/resource/Sales Order` | `POST /api/resource/Sales Order` | none: a create that may have been received is never replayed |
+///
+/// Sources: 聚水潭 — the open platform's API pages (`openapi.jushuitan.com`, `/open/orders/single/query`
+/// and `/open/jushuitan/orders/upload`) and github.com/zmoyi/jushuitan's route table; 旺店通 —
+/// the 旗舰版 API pages (`sales.TradeQuery.queryWithDetail`, `sales.RawTrade.pushSelf`) and
+/// github.com/westng/wangdian-sdk-php's examples; Kingdee — the PyPI SDK `kingdee.cdp.webapi.sdk`
+/// (`K3CloudApiSdk.ExecuteBillQuery`, `Save`: service names and body shapes); ERPNext — the
+/// Frappe REST API documentation (`/api/resource/{DocType}`).
+///
+/// Order detail ([`crate::Client::order`]) asks each ERP's list call for the one order
+/// (聚水潭 `so_ids: [id]`, 旺店通 `src_tid`, Kingdee `FilterString` `FBillNo='id'`), and
+/// ERPNext's `GET /api/resource/Sales Order/{name}` (Frappe REST documentation); an empty
+/// answer is `ApiErrorKind::NotFound`.
+///
+/// ⚠ What no source confirms, and is configurable or stated:
+/// - The detail filters `so_ids` (聚水潭) and `src_tid` (旺店通) are the names the vendors'
+///   API pages give; no public SDK run here confirms them.
+/// - No profile but `own` has a financial endpoint that a public source confirms: financial data
+///   is the period's orders summed (revenue only; expenses and profit stay empty), fetched in
+///   windows of `ERP_PERIOD_WINDOW_DAYS` days (聚水潭 7: its query spans at most 7 days;
+///   旺店通 1 ⚠; the others: the whole period).
+/// - Kingdee's field keys (`FID, FBillNo, FDate, FCustId.FNumber, FBillAllAmount,
+///   FDocumentStatus`), bill type `XSDD01_SYS` and sale organisation (`ERP_KINGDEE_SALE_ORG`,
+///   default `100`) are the standard demo account's; real accounts may differ.
+/// - 聚水潭 `shop_id` and 旺店通 `shop_no` come from `ERP_SHOP` (required for creates).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Profile {
     /// The team's own service (the seed's setup): configurable paths and pointers.
