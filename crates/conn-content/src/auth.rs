@@ -1,5 +1,4 @@
-//! Credentials and the three ways a request is authenticated: bearer token, API-key header,
-//! Xiaohongshu open-platform md5 signing.
+//! Credentials and request signing (see [`Credentials`]).
 
 use std::fmt;
 
@@ -17,6 +16,9 @@ use crate::profile::{AuthScheme, Profile};
 /// The secrets a profile may need. Which ones are required depends on its [`AuthScheme`]:
 /// bearer → `access_token`; API key → `api_key`; `xhs_sign` → `app_id`, `app_secret` and
 /// `access_token`. `Debug` shows which are set, never their values.
+///
+/// Credentials and the three ways a request is authenticated: bearer token, API-key header,
+/// Xiaohongshu open-platform md5 signing.
 #[derive(Clone, Default)]
 pub struct Credentials {
     /// `<P>_ACCESS_TOKEN` (`XIAOHONGSHU_ACCESS_TOKEN`, `ZHIHU_ACCESS_TOKEN`, `TOUTIAO_ACCESS_TOKEN`).
@@ -82,7 +84,7 @@ impl fmt::Debug for Credentials {
 /// `md5(method + "?appId=" + appId + "&timestamp=" + timestamp + "&version=" + version + appSecret)`.
 ///
 /// ```
-/// use conn_content::auth::xhs_sign;
+/// use conn_content::xhs_sign;
 /// use conn_core::secret::Secret;
 /// // printf '%s' 'a.b?appId=1&timestamp=2&version=2.0s' | md5sum
 /// assert_eq!(
@@ -112,7 +114,7 @@ pub fn xhs_sign(
 /// Signs JSON bodies the Xiaohongshu open-platform way, with an injectable clock.
 ///
 /// ```
-/// use conn_content::auth::XhsSigner;
+/// use conn_content::XhsSigner;
 /// use conn_core::clock::ManualClock;
 /// use std::sync::Arc;
 /// let s = XhsSigner::new("app-1", "secret", "token", "2.0")

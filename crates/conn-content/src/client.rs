@@ -171,7 +171,7 @@ impl Client {
     }
 
     /// A client for the named profile from the process environment
-    /// (see [`crate::config`]).
+    /// (see [`Config`](crate::Config)).
     pub fn from_env(profile: &str) -> Result<Self> {
         Self::new(Config::from_env(profile)?)
     }

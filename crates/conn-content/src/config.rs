@@ -1,58 +1,4 @@
-//! Configuration: a [`Profile`], its [`Credentials`] and transport settings, from code or from
-//! environment variables.
-//!
-//! ## Variables of a profile
-//!
-//! `<P>` is the profile name upper-cased with `-` as `_` (`xiaohongshu` → `XIAOHONGSHU`,
-//! `my-blog` → `MY_BLOG`).
-//!
-//! | variable | default | meaning |
-//! |---|---|---|
-//! | `<P>_BASE_URL` | **none** | the endpoint's base URL; required |
-//! | `<P>_AUTH` | inferred, see below | `bearer`, `api_key`, `xhs_sign` or `none` |
-//! | `<P>_ACCESS_TOKEN` | | bearer token; also `accessToken` for `xhs_sign` |
-//! | `<P>_API_KEY` | | API key |
-//! | `<P>_API_KEY_HEADER` | `X-API-Key` | header carrying the API key |
-//! | `<P>_APP_ID`, `<P>_APP_SECRET` | | Xiaohongshu open-platform `appId` / `appSecret` for `xhs_sign` |
-//! | `<P>_PUBLISH_PATH` | the profile's | publish path |
-//! | `<P>_STATS_PATH` | the profile's | stats path (`{id}` is replaced by the id) |
-//! | `<P>_STATS_METHOD` | the profile's | `GET` or `POST` |
-//! | `<P>_IDEMPOTENCY_HEADER` | none | header for a per-publish idempotency key, if the endpoint honours one |
-//!
-//! Without `<P>_AUTH` the scheme is inferred: `<P>_APP_ID` and `<P>_APP_SECRET` set →
-//! `xhs_sign`; else the profile's own scheme when its credential is set; else `api_key` when
-//! `<P>_API_KEY` is set; else `bearer` when `<P>_ACCESS_TOKEN` is set; else the profile's
-//! scheme, and the missing credential is reported by name. `API_TIMEOUT`, `API_MAX_RETRIES`,
-//! `API_RETRY_DELAY` and `API_RETRY_STRATEGY` apply as everywhere.
-//!
-//! ## Custom profiles
-//!
-//! - `CONTENT_PROFILES=name1,name2` declares profiles of the generic shape
-//!   ([`Profile::custom`]), configured by the variables above.
-//! - `CONTENT_PROFILES_FILE=/path/profiles.json` defines profiles in full. Each entry is a JSON
-//!   merge patch over the built-in of the same name, or over the generic profile, so it only
-//!   says what differs. Secrets never go in the file: they come from the variables.
-//!
-//! ```json
-//! {"profiles": [
-//!   {"name": "myblog",
-//!    "base_url": "https://blog.example.com/api",
-//!    "auth": {"type": "api_key", "header": "X-Blog-Key"},
-//!    "publish": {"method": "POST", "path": "/posts"},
-//!    "stats": {"method": "GET", "path": "/posts/{id}/stats"},
-//!    "mapping": {"title": "/post/title", "body": "/post/html",
-//!                "images": {"pointer": "/post/images", "shape": {"objects": "url"}},
-//!                "tags": {"pointer": "/post/tags", "shape": {"joined": ","}},
-//!                "fixed": {"/post/status": "published"}},
-//!    "response": {"id": "/data/post/id", "stats": {"views": "/data/reads"}},
-//!    "envelope": {"code": "/code", "success": 0, "message": "/message", "auth_codes": [401]},
-//!    "limits": {"title_max_chars": 80, "max_images": 4},
-//!    "idempotency_header": "Idempotency-Key"},
-//!   {"name": "zhihu", "limits": {"max_tags": 5}}
-//! ]}
-//! ```
-//!
-//! The variables still override a file's base URL, paths and auth.
+//! Configuration: the builder and the environment (the rules are on [`Config`]).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -87,6 +33,62 @@ pub const PROFILES_FILE_VAR: &str = "CONTENT_PROFILES_FILE";
 /// let err = Config::new(Profile::zhihu(), Credentials::bearer("t")).unwrap_err();
 /// assert!(err.to_string().contains("ZHIHU_BASE_URL"));
 /// ```
+///
+/// Configuration: a [`Profile`], its [`Credentials`] and transport settings, from code or from
+/// environment variables.
+///
+/// ## Variables of a profile
+///
+/// `<P>` is the profile name upper-cased with `-` as `_` (`xiaohongshu` → `XIAOHONGSHU`,
+/// `my-blog` → `MY_BLOG`).
+///
+/// | variable | default | meaning |
+/// |---|---|---|
+/// | `<P>_BASE_URL` | **none** | the endpoint's base URL; required |
+/// | `<P>_AUTH` | inferred, see below | `bearer`, `api_key`, `xhs_sign` or `none` |
+/// | `<P>_ACCESS_TOKEN` | | bearer token; also `accessToken` for `xhs_sign` |
+/// | `<P>_API_KEY` | | API key |
+/// | `<P>_API_KEY_HEADER` | `X-API-Key` | header carrying the API key |
+/// | `<P>_APP_ID`, `<P>_APP_SECRET` | | Xiaohongshu open-platform `appId` / `appSecret` for `xhs_sign` |
+/// | `<P>_PUBLISH_PATH` | the profile's | publish path |
+/// | `<P>_STATS_PATH` | the profile's | stats path (`{id}` is replaced by the id) |
+/// | `<P>_STATS_METHOD` | the profile's | `GET` or `POST` |
+/// | `<P>_IDEMPOTENCY_HEADER` | none | header for a per-publish idempotency key, if the endpoint honours one |
+///
+/// Without `<P>_AUTH` the scheme is inferred: `<P>_APP_ID` and `<P>_APP_SECRET` set →
+/// `xhs_sign`; else the profile's own scheme when its credential is set; else `api_key` when
+/// `<P>_API_KEY` is set; else `bearer` when `<P>_ACCESS_TOKEN` is set; else the profile's
+/// scheme, and the missing credential is reported by name. `API_TIMEOUT`, `API_MAX_RETRIES`,
+/// `API_RETRY_DELAY` and `API_RETRY_STRATEGY` apply as everywhere.
+///
+/// ## Custom profiles
+///
+/// - `CONTENT_PROFILES=name1,name2` declares profiles of the generic shape
+///   ([`Profile::custom`]), configured by the variables above.
+/// - `CONTENT_PROFILES_FILE=/path/profiles.json` defines profiles in full. Each entry is a JSON
+///   merge patch over the built-in of the same name, or over the generic profile, so it only
+///   says what differs. Secrets never go in the file: they come from the variables.
+///
+/// ```json
+/// {"profiles": [
+///   {"name": "myblog",
+///    "base_url": "https://blog.example.com/api",
+///    "auth": {"type": "api_key", "header": "X-Blog-Key"},
+///    "publish": {"method": "POST", "path": "/posts"},
+///    "stats": {"method": "GET", "path": "/posts/{id}/stats"},
+///    "mapping": {"title": "/post/title", "body": "/post/html",
+///                "images": {"pointer": "/post/images", "shape": {"objects": "url"}},
+///                "tags": {"pointer": "/post/tags", "shape": {"joined": ","}},
+///                "fixed": {"/post/status": "published"}},
+///    "response": {"id": "/data/post/id", "stats": {"views": "/data/reads"}},
+///    "envelope": {"code": "/code", "success": 0, "message": "/message", "auth_codes": [401]},
+///    "limits": {"title_max_chars": 80, "max_images": 4},
+///    "idempotency_header": "Idempotency-Key"},
+///   {"name": "zhihu", "limits": {"max_tags": 5}}
+/// ]}
+/// ```
+///
+/// The variables still override a file's base URL, paths and auth.
 #[derive(Clone)]
 pub struct Config {
     profile: Profile,
@@ -173,7 +175,7 @@ impl Config {
         })
     }
 
-    /// The named profile from the process environment (see the [module docs](self)).
+    /// The named profile from the process environment (see [`Config`]).
     pub fn from_env(name: &str) -> Result<Self> {
         Self::from_env_with(&Env::process(), name)
     }

@@ -1,10 +1,4 @@
-//! Exactly-once publishing through a conn-core [`Journal`].
-//!
-//! [`Client::publish_once`] records the post under a caller-chosen [`OperationKey`]
-//! before sending and sends it with that key as its idempotency key; an interrupted publish is
-//! reconciled by **replaying with the same key**, which the platform dedupes. That is as
-//! conclusive as the platform's idempotency support: a profile without an idempotency header
-//! refuses a keyed publish with a configuration error before anything is sent.
+//! Exactly-once publishing (see [`PUBLISH_OP`]).
 
 use std::sync::Arc;
 
@@ -19,10 +13,18 @@ use crate::model::Content;
 /// The journal platform of content profiles.
 pub const CONTENT_PLATFORM: &str = "content";
 /// The journal operation of a keyed publish.
+///
+/// Exactly-once publishing through a conn-core [`Journal`].
+///
+/// [`Client::publish_once`] records the post under a caller-chosen [`OperationKey`]
+/// before sending and sends it with that key as its idempotency key; an interrupted publish is
+/// reconciled by **replaying with the same key**, which the platform dedupes. That is as
+/// conclusive as the platform's idempotency support: a profile without an idempotency header
+/// refuses a keyed publish with a configuration error before anything is sent.
 pub const PUBLISH_OP: &str = "publish";
 
 impl Client {
-    /// Publishes `content` at most once per `key` (see the [module docs](self));
+    /// Publishes `content` at most once per `key` (see [`PUBLISH_OP`](crate::PUBLISH_OP));
     /// `Completed::id` is the content id.
     pub async fn publish_once(
         &self,

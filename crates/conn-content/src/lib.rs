@@ -13,7 +13,7 @@
 //! endpoint **you** have access to (a partner API, your own gateway or publishing service, a
 //! platform agreement), with `<P>_BASE_URL`. The built-in profiles have no base URL; using one
 //! without it is a configuration error naming the variable. Their paths, field names, envelopes
-//! and limits are conventions of this crate (marked ⚠ in [`profile`]) meant to be overridden
+//! and limits are conventions of this crate (marked ⚠ on [`Profile`]) meant to be overridden
 //! to match your endpoint.
 //!
 //! What the platforms do document, and what this crate supports:
@@ -84,7 +84,7 @@
 //! Build one in code ([`Profile::custom`] plus the `with_*` methods, or patch a built-in with
 //! [`Profile::patched`]), or declare it in configuration: `CONTENT_PROFILES=name1,name2` for
 //! profiles of the generic shape configured by variables, and `CONTENT_PROFILES_FILE` for a
-//! JSON file of full definitions. [`config`] documents both and every variable.
+//! JSON file of full definitions. [`Config`] documents both and every variable.
 //!
 //! ## Publishing is not idempotent
 //!
@@ -104,27 +104,32 @@
 // On docs.rs, feature-gated items say which feature they need.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-pub mod auth;
+mod auth;
 mod client;
-pub mod config;
+mod config;
 mod connector;
-pub mod keyed;
-pub mod model;
-pub mod profile;
+mod keyed;
+mod model;
+mod profile;
 pub mod toutiao;
 
 #[cfg(feature = "fake")]
 #[cfg_attr(docsrs, doc(cfg(feature = "fake")))]
 pub mod fake;
 
-pub use auth::Credentials;
+pub use auth::{xhs_sign, Credentials, XhsSigner};
 pub use client::{Client, ClientBuilder};
-pub use config::{Config, ConfigBuilder};
+pub use config::{
+    credentials_from_env, profile_from_env, profile_names, Config, ConfigBuilder,
+    PROFILES_FILE_VAR, PROFILES_VAR,
+};
 pub use connector::CREDENTIAL_CHECK_ID;
+pub use keyed::{CONTENT_PLATFORM, PUBLISH_OP};
 pub use model::{Content, ContentStats, Published};
 pub use profile::{
     AuthScheme, Builtin, Endpoint, Envelope, FieldMapping, HttpMethod, Limits, ListField,
     ListShape, Pointer, Profile, ResponseMapping, StatsEndpoint, StatsMapping,
+    DEFAULT_API_KEY_HEADER, DEFAULT_PUBLISH_API_METHOD, DEFAULT_STATS_API_METHOD, XHS_SIGN_VERSION,
 };
 
 use conn_core::env::EnvVarDoc;

@@ -4,8 +4,8 @@
 
 mod common;
 
-use conn_content::config::{credentials_from_env, profile_from_env, profile_names};
 use conn_content::fake::FakeContent;
+use conn_content::{credentials_from_env, profile_from_env, profile_names};
 use conn_content::{
     AuthScheme, Builtin, Client, Config, Content, FieldMapping, ListField, ListShape, Profile,
 };

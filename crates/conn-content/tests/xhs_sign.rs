@@ -7,8 +7,8 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use conn_content::auth::{xhs_sign, XhsSigner};
 use conn_content::fake::FakeContent;
+use conn_content::{xhs_sign, XhsSigner};
 use conn_content::{AuthScheme, Client, Content, Credentials, Profile};
 use conn_core::clock::ManualClock;
 use conn_core::connector::{Connector, RawRequest};

@@ -1,22 +1,4 @@
-//! Platform profiles: one adapter, several platforms described as data.
-//!
-//! A [`Profile`] says where a platform's endpoints are, how it authenticates, how [`Content`]
-//! maps into the publish request, where the results sit in the responses, what its envelope
-//! looks like and which limits it enforces. The built-in ones ([`Builtin`]) are starting points,
-//! not documented contracts: none of these platforms documents a server-side publishing API,
-//! so every default below is a convention of this crate (⚠) that a profile file or the
-//! `<P>_*` variables override. Built-ins have **no base URL**.
-//!
-//! | profile | publish | stats | title / body / images / tags | id | envelope (code, success, message) | limits |
-//! |---|---|---|---|---|---|---|
-//! | `xiaohongshu` | `POST /note/publish` | `POST /note/stats` (`note_id` in body) | `/title` `/desc` `/image_urls` `/topics` | `/data/note_id` | ark: `/error_code` = 0 and `/success` ≠ false, `/error_msg` (HTTP 200) | title 1–20, body 1–1000, 1–18 images, ≤10 tags |
-//! | `zhihu` | `POST /articles` | `GET /articles/{id}/stats` | `/title` `/content` `/image_urls` `/topics` | `/id` | `/error/code` absent, `/error/message` | title 1–100, body ≥1, ≤20 images, ≤3 tags |
-//! | `toutiao` | `POST /article/create/` | `GET /article/stats/?item_id=` | `/title` `/content` `/cover_images` `/tags` | `/data/item_id` | `/data/error_code` = 0, `/data/description` (HTTP 200) | title 5–30, body ≥1, ≤3 images, ≤5 tags |
-//! | custom (generic) | `POST /content/publish` | `GET /content/{id}/stats` | `/title` `/body` `/images` `/tags` | `/data/id` | `/code` = 0, `/message` | title and body required |
-//!
-//! The limits of the built-ins are the apps' user-facing rules as commonly stated (Xiaohongshu
-//! notes: 20-character titles, 1000-character text, up to 18 images; Toutiao articles: 5–30
-//! character titles, one or three covers; Zhihu articles: up to 3 topics), not API facts.
+//! Content profiles (the built-ins and the rules are on [`Profile`]).
 
 mod builtin;
 mod limits;
@@ -185,8 +167,8 @@ fn default_id_field() -> String {
     "content_id".to_owned()
 }
 
-/// A platform profile. See the [module docs](self) for the built-ins and
-/// [`crate::config`] for profile files and environment variables.
+/// A platform profile: the built-ins are below, and [`Config`](crate::Config) describes
+/// profile files and environment variables.
 ///
 /// ```
 /// use conn_content::{AuthScheme, Profile};
@@ -198,6 +180,26 @@ fn default_id_field() -> String {
 /// p.validate().unwrap();
 /// assert_eq!(p.env_var("BASE_URL"), "MYBLOG_BASE_URL");
 /// ```
+///
+/// Platform profiles: one adapter, several platforms described as data.
+///
+/// A [`Profile`] says where a platform's endpoints are, how it authenticates, how [`Content`]
+/// maps into the publish request, where the results sit in the responses, what its envelope
+/// looks like and which limits it enforces. The built-in ones ([`Builtin`]) are starting points,
+/// not documented contracts: none of these platforms documents a server-side publishing API,
+/// so every default below is a convention of this crate (⚠) that a profile file or the
+/// `<P>_*` variables override. Built-ins have **no base URL**.
+///
+/// | profile | publish | stats | title / body / images / tags | id | envelope (code, success, message) | limits |
+/// |---|---|---|---|---|---|---|
+/// | `xiaohongshu` | `POST /note/publish` | `POST /note/stats` (`note_id` in body) | `/title` `/desc` `/image_urls` `/topics` | `/data/note_id` | ark: `/error_code` = 0 and `/success` ≠ false, `/error_msg` (HTTP 200) | title 1–20, body 1–1000, 1–18 images, ≤10 tags |
+/// | `zhihu` | `POST /articles` | `GET /articles/{id}/stats` | `/title` `/content` `/image_urls` `/topics` | `/id` | `/error/code` absent, `/error/message` | title 1–100, body ≥1, ≤20 images, ≤3 tags |
+/// | `toutiao` | `POST /article/create/` | `GET /article/stats/?item_id=` | `/title` `/content` `/cover_images` `/tags` | `/data/item_id` | `/data/error_code` = 0, `/data/description` (HTTP 200) | title 5–30, body ≥1, ≤3 images, ≤5 tags |
+/// | custom (generic) | `POST /content/publish` | `GET /content/{id}/stats` | `/title` `/body` `/images` `/tags` | `/data/id` | `/code` = 0, `/message` | title and body required |
+///
+/// The limits of the built-ins are the apps' user-facing rules as commonly stated (Xiaohongshu
+/// notes: 20-character titles, 1000-character text, up to 18 images; Toutiao articles: 5–30
+/// character titles, one or three covers; Zhihu articles: up to 3 topics), not API facts.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Profile {
     /// Name: lowercase ASCII letters, digits, `-` and `_`; it is the connector's platform name

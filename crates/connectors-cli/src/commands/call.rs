@@ -60,7 +60,7 @@ fn known_platforms(ctx: &Ctx) -> Vec<String> {
         .iter()
         .map(|s| (*s).to_owned())
         .collect();
-    match connectors::content::config::profile_names(&ctx.env) {
+    match connectors::content::profile_names(&ctx.env) {
         Ok(names) => v.extend(names),
         Err(_) => v.extend(
             ["xiaohongshu", "zhihu", "toutiao"]

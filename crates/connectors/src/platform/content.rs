@@ -4,7 +4,7 @@
 use std::any::Any;
 use std::sync::Arc;
 
-use conn_content::config::{profile_from_env, profile_names};
+use conn_content::{profile_from_env, profile_names};
 use conn_content::{AuthScheme, Client, Config, Profile, ENV_VARS};
 use conn_core::env::Env;
 use conn_core::token::TokenStore;
