@@ -276,7 +276,13 @@ impl Client {
 
     /// Every order, page after page, as a stream (see [`crate::Pagination`]).
     pub fn list_orders(&self, query: OrderQuery) -> OrderStream {
-        order_stream(self.clone(), query)
+        let pagination = self.inner.config.pagination.clone();
+        let client = self.clone();
+        let q = query.clone();
+        order_stream(pagination, &query, move |page| {
+            let (client, q) = (client.clone(), q.clone());
+            async move { client.orders_page(&q, page).await }
+        })
     }
 
     fn list_request(&self, query: &OrderQuery, page: u64, size: u32) -> Result<Request> {

@@ -2,13 +2,13 @@
 
 use std::collections::HashSet;
 use std::fmt;
+use std::future::Future;
 use std::str::FromStr;
 
 use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
 
 use conn_core::{Error, Result};
 
-use crate::client::Client;
 use crate::model::Order;
 
 /// How an ERP pages its lists.
@@ -207,9 +207,10 @@ impl OrderQuery {
 /// A stream of orders.
 pub type OrderStream = BoxStream<'static, Result<Order>>;
 
-struct Walk {
-    client: Client,
-    query: OrderQuery,
+/// A walk over the pages: `fetch(page)` asks for one page of the listing.
+struct Walk<F> {
+    fetch: F,
+    pagination: Pagination,
     page: u64,
     fetched: u64,
     seen: HashSet<String>,
@@ -227,27 +228,35 @@ pub(crate) fn is_last_page(
     n == 0 || n < page_size as usize || fresh == 0 || total.is_some_and(|t| fetched >= t)
 }
 
-/// Every order of a listing, page after page.
-pub(crate) fn order_stream(client: Client, query: OrderQuery) -> OrderStream {
-    let style = client.config().pagination.style;
-    if let Err(e) = query.validate(style) {
+/// Every order of a listing, page after page, by `pagination`'s rules; `fetch(page)` asks for
+/// one page (0-based). The walk knows the stop rules, not the client: the client hands it the
+/// one call that fetches a page.
+pub(crate) fn order_stream<F, Fut>(
+    pagination: Pagination,
+    query: &OrderQuery,
+    fetch: F,
+) -> OrderStream
+where
+    F: Fn(u64) -> Fut + Send + 'static,
+    Fut: Future<Output = Result<OrdersPage>> + Send,
+{
+    if let Err(e) = query.validate(pagination.style) {
         return stream::once(async move { Err(e) }).boxed();
     }
     let limit = query.limit;
     let walk = Walk {
-        client,
-        query,
+        fetch,
+        pagination,
         page: 0,
         fetched: 0,
         seen: HashSet::new(),
         done: false,
     };
     let pages = stream::try_unfold(walk, |mut w| async move {
-        let cfg = &w.client.config().pagination;
-        if w.done || w.page >= cfg.max_pages {
+        if w.done || w.page >= w.pagination.max_pages {
             return Ok::<_, Error>(None);
         }
-        let page = w.client.orders_page(&w.query, w.page).await?;
+        let page = (w.fetch)(w.page).await?;
         let n = page.orders.len();
         w.fetched += n as u64;
         let fresh: Vec<Order> = page
@@ -255,7 +264,13 @@ pub(crate) fn order_stream(client: Client, query: OrderQuery) -> OrderStream {
             .into_iter()
             .filter(|o| w.seen.insert(o.id.clone()))
             .collect();
-        if is_last_page(n, fresh.len(), w.fetched, page.total, cfg.page_size) {
+        if is_last_page(
+            n,
+            fresh.len(),
+            w.fetched,
+            page.total,
+            w.pagination.page_size,
+        ) {
             if n > 0 && fresh.is_empty() {
                 tracing::warn!(
                     page = w.page,
