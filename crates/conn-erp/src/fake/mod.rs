@@ -28,6 +28,7 @@
 //! ```
 
 mod profiles;
+mod responder;
 mod routes;
 mod verify;
 
@@ -54,7 +55,8 @@ use crate::pagination::PaginationStyle;
 use crate::profile::{Profile, ProfileOptions};
 use crate::Config;
 
-use routes::{OpMatcher, Responder, State};
+use responder::Responder;
+use routes::{OpMatcher, State};
 
 pub use conn_core::fake::Fault;
 

@@ -12,7 +12,7 @@ use rust_decimal::Decimal;
 use serde_json::{json, Value};
 use wiremock::Request;
 
-use super::routes::{decimal, number, Responder};
+use super::responder::{decimal, number, Responder};
 use super::verify::{query_pairs, Business};
 use super::FakeOp;
 use crate::profile::{self, Profile};

@@ -11,6 +11,7 @@ use rust_decimal::Decimal;
 use serde_json::{json, Map, Value};
 use wiremock::{Match, Request, Respond, ResponseTemplate};
 
+use super::responder::{decimal, number, Responder};
 use super::verify::{header, Business};
 use super::{profiles, FakeOp, Shared};
 use crate::pagination::PaginationStyle;
@@ -88,9 +89,6 @@ impl Match for OpMatcher {
     }
 }
 
-/// The responder shared by every mock of the fake.
-pub(crate) struct Responder(pub(crate) Arc<Shared>);
-
 fn answer(status: u16, body: Value) -> ResponseTemplate {
     ResponseTemplate::new(status).set_body_json(body)
 }
@@ -121,16 +119,6 @@ pub(crate) fn route(shared: &Shared, req: &Request) -> Option<(FakeOp, Option<St
         }
     }
     None
-}
-
-/// A count sent as a number or a numeric string; the rule is conn-core's, as in the client.
-pub(super) fn number(v: Option<&Value>) -> Option<u64> {
-    conn_core::lenient::opt_u64(v?).ok().flatten()
-}
-
-/// An amount sent as a number or a decimal string; the rule is conn-core's, as in the client.
-pub(super) fn decimal(v: Option<&Value>) -> Option<Decimal> {
-    conn_core::lenient::opt_decimal(v?).ok().flatten()
 }
 
 fn invalid(msg: &str) -> (u16, Value) {

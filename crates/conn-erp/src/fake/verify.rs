@@ -9,7 +9,7 @@ use http::Method;
 use serde_json::{json, Map, Value};
 use wiremock::Request;
 
-use super::routes::Responder;
+use super::responder::Responder;
 use crate::auth::{
     hmac_signature, kingdee_string_to_sign, md5_signature, wdt_signature, Auth, KingdeeHmacSigner,
     WdtSigner, WDT_EPOCH,

@@ -4,6 +4,7 @@
 use chrono::{Datelike, Duration as Days, NaiveDate, NaiveDateTime, NaiveTime, Weekday};
 use serde_json::{json, Map, Value};
 
+use super::market::fnv1a;
 use crate::params::{parse_date, parse_datetime};
 
 /// The odd shapes real iFinD answers have been seen in; the fake produces them on demand
@@ -23,22 +24,6 @@ pub enum Shape {
     /// The first indicator column of each table (in name order) is one value short (a broken
     /// answer).
     MismatchedColumn,
-}
-
-/// FNV-1a, 64 bits: stable across platforms and releases (unlike `DefaultHasher`).
-pub fn fnv1a(parts: &[&str]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for (i, p) in parts.iter().enumerate() {
-        if i > 0 {
-            h ^= u64::from(b'|');
-            h = h.wrapping_mul(0x0100_0000_01b3);
-        }
-        for b in p.bytes() {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-    h
 }
 
 /// The value the fake answers for `indicator` of `code` at `key` (a date such as

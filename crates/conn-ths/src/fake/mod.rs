@@ -56,9 +56,9 @@ use wiremock::{Mock, MockServer, Respond, ResponseTemplate};
 
 pub use conn_core::fake::Fault;
 pub use data::{
-    bar_times, by_period, fake_text, fake_value, fnv1a, is_text_indicator, offset_days, weekdays,
-    Shape,
+    bar_times, by_period, fake_text, fake_value, is_text_indicator, offset_days, weekdays, Shape,
 };
+pub use market::fnv1a;
 pub use state::{RecordedDeal, ANY_DATA_ENDPOINT};
 
 use crate::config::{Config, ConfigBuilder};

@@ -14,7 +14,8 @@ use chrono::{DateTime, FixedOffset, NaiveDateTime, Utc};
 use conn_core::fake::{Fault, FaultTarget, Faults};
 use serde_json::{json, Map, Value};
 
-use super::data::{apply_shapes, fnv1a, Shape};
+use super::data::{apply_shapes, Shape};
+use super::market::fnv1a;
 use super::schema;
 
 /// Endpoints the fake serves.

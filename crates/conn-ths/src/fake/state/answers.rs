@@ -5,10 +5,9 @@ use chrono::NaiveDateTime;
 use serde_json::{json, Map, Value};
 
 use super::State;
-use crate::fake::data::{
-    bar_times, by_period, cell, entry, fnv1a, market_cell, offset_days, weekdays,
-};
+use crate::fake::data::{bar_times, by_period, cell, entry, market_cell, offset_days, weekdays};
 use crate::fake::market;
+use crate::fake::market::fnv1a;
 use crate::fake::schema::Refusal;
 use crate::params::{parse_date, parse_datetime};
 use crate::security_codes::SecurityCode;
