@@ -65,7 +65,7 @@ impl fmt::Debug for Client {
 }
 
 impl Client {
-    /// A client for the configuration. A [`Config::with_managed_token`] configuration needs
+    /// A client for the configuration. A configuration with a managed token ([`ConfigBuilder::managed_token`](crate::ConfigBuilder::managed_token)) needs
     /// its token manager: use [`Client::builder`].
     pub fn new(config: Config) -> Result<Self> {
         Self::builder(config).build()
@@ -80,7 +80,7 @@ impl Client {
     /// use std::sync::Arc;
     /// let oauth = ToutiaoOAuth::builder("tt-key", "tt-secret").build()?;
     /// let tokens = oauth.token_manager(Arc::new(MemoryTokenStore::new()), "my-account");
-    /// let cfg = Config::with_managed_token(Profile::toutiao().with_base_url("https://gw.example.com"))?;
+    /// let cfg = Config::builder().profile(Profile::toutiao().with_base_url("https://gw.example.com")).managed_token().build()?;
     /// let client = Client::builder(cfg).token_manager(tokens).build()?;
     /// # let _ = client; Ok::<(), conn_core::Error>(())
     /// ```
@@ -118,7 +118,7 @@ impl Client {
             (Some(_), false) => {
                 return Err(Error::config(format!(
                     "profile `{}` has fixed credentials; build the configuration with \
-                     Config::with_managed_token to use a token manager",
+                     ConfigBuilder::managed_token to use a token manager",
                     profile.name
                 )))
             }
@@ -387,12 +387,13 @@ impl Client {
 /// use std::sync::Arc;
 /// use conn_content::{AuthScheme, Client, Config, Credentials, Profile};
 /// use conn_core::clock::ManualClock;
-/// let cfg = Config::new(
-///     Profile::xiaohongshu()
-///         .with_base_url("https://gw.example.com")
-///         .with_auth(AuthScheme::xhs_sign()),
-///     Credentials::xhs("app", "secret", "token"),
-/// )?;
+/// let profile = Profile::xiaohongshu()
+///     .with_base_url("https://gw.example.com")
+///     .with_auth(AuthScheme::xhs_sign());
+/// let cfg = Config::builder()
+///     .profile(profile)
+///     .credentials(Credentials::xhs("app", "secret", "token"))
+///     .build()?;
 /// let client = Client::builder(cfg)
 ///     .clock(Arc::new(ManualClock::at_unix(1_700_000_000)))
 ///     .http_client(conn_core::reexports::reqwest::Client::new())
@@ -409,7 +410,7 @@ pub struct ClientBuilder {
 }
 
 impl ClientBuilder {
-    /// The token manager bearer tokens come from (a [`Config::with_managed_token`]
+    /// The token manager bearer tokens come from (a [`ConfigBuilder::managed_token`](crate::ConfigBuilder::managed_token)
     /// configuration needs one).
     pub fn token_manager(mut self, tokens: TokenManager) -> Self {
         self.tokens = Some(tokens);

@@ -24,13 +24,13 @@ pub const PROFILES_FILE_VAR: &str = "CONTENT_PROFILES_FILE";
 ///
 /// ```
 /// use conn_content::{Config, Credentials, Profile};
-/// let cfg = Config::new(
-///     Profile::zhihu().with_base_url("https://gateway.example.com/zhihu"),
-///     Credentials::bearer("my-token"),
-/// ).unwrap();
+/// let cfg = Config::builder()
+///     .profile(Profile::zhihu().with_base_url("https://gateway.example.com/zhihu"))
+///     .credentials(Credentials::bearer("my-token"))
+///     .build().unwrap();
 /// assert!(!format!("{cfg:?}").contains("my-token"));
 /// // A built-in has no base URL: the error names the variable to set.
-/// let err = Config::new(Profile::zhihu(), Credentials::bearer("t")).unwrap_err();
+/// let err = Config::builder().profile(Profile::zhihu()).credentials(Credentials::bearer("t")).build().unwrap_err();
 /// assert!(err.to_string().contains("ZHIHU_BASE_URL"));
 /// ```
 ///
@@ -109,30 +109,8 @@ impl fmt::Debug for Config {
 }
 
 impl Config {
-    /// A configuration with default transport settings. Fails when the profile is invalid, has
-    /// no base URL (naming `<P>_BASE_URL`) or lacks a credential its scheme needs (naming it).
-    pub fn new(profile: Profile, credentials: Credentials) -> Result<Self> {
-        Self::build(profile, credentials, None, false)
-    }
-
-    /// A configuration whose bearer token comes from a [`conn_core::token::TokenManager`]
-    /// (OAuth, such as [`crate::toutiao::ToutiaoOAuth::token_manager`]) instead of a fixed
-    /// `<P>_ACCESS_TOKEN`: the client is then built with
-    /// [`crate::Client::builder`]`(config).token_manager(manager)`. The profile must use
-    /// bearer auth.
-    ///
-    /// ```
-    /// use conn_content::{Config, Profile};
-    /// let cfg = Config::with_managed_token(Profile::toutiao().with_base_url("https://gw.example.com"))?;
-    /// assert!(cfg.has_managed_token());
-    /// assert!(conn_content::Client::new(cfg).is_err(), "needs the token manager");
-    /// # Ok::<(), conn_core::Error>(())
-    /// ```
-    pub fn with_managed_token(profile: Profile) -> Result<Self> {
-        Self::build(profile, Credentials::new(), None, true)
-    }
-
-    /// True for a [`Config::with_managed_token`] configuration.
+    /// True for a configuration whose bearer token comes from a token manager
+    /// ([`ConfigBuilder::managed_token`]).
     pub fn has_managed_token(&self) -> bool {
         self.managed_token
     }
@@ -268,10 +246,10 @@ impl Config {
     /// ```
     /// use std::time::Duration;
     /// use conn_content::{Config, Credentials, Profile};
-    /// let cfg = Config::new(
-    ///     Profile::zhihu().with_base_url("https://gw.example.com/zhihu"),
-    ///     Credentials::bearer("t"),
-    /// )?;
+    /// let cfg = Config::builder()
+    ///     .profile(Profile::zhihu().with_base_url("https://gw.example.com/zhihu"))
+    ///     .credentials(Credentials::bearer("t"))
+    ///     .build()?;
     /// let t = cfg.transport().clone().with_attempt_timeout(Duration::from_secs(5));
     /// let cfg = cfg.with_transport(t);
     /// assert_eq!(cfg.transport().attempt_timeout, Duration::from_secs(5));
@@ -367,7 +345,21 @@ impl ConfigBuilder {
         self
     }
 
-    /// The bearer token comes from a token manager ([`Config::with_managed_token`]).
+    /// The bearer token comes from a [`conn_core::token::TokenManager`] (OAuth, such as
+    /// [`crate::toutiao::ToutiaoOAuth::token_manager`]) instead of a fixed `<P>_ACCESS_TOKEN`:
+    /// the client is then built with [`crate::Client::builder`]`(config).token_manager(manager)`.
+    /// The profile must use bearer auth.
+    ///
+    /// ```
+    /// use conn_content::{Config, Profile};
+    /// let cfg = Config::builder()
+    ///     .profile(Profile::toutiao().with_base_url("https://gw.example.com"))
+    ///     .managed_token()
+    ///     .build()?;
+    /// assert!(cfg.has_managed_token());
+    /// assert!(conn_content::Client::new(cfg).is_err(), "needs the token manager");
+    /// # Ok::<(), conn_core::Error>(())
+    /// ```
     pub fn managed_token(mut self) -> Self {
         self.managed_token = true;
         self
@@ -379,7 +371,8 @@ impl ConfigBuilder {
         self
     }
 
-    /// The configuration, checked as [`Config::new`] checks it.
+    /// The configuration. Fails when the profile is invalid, has no base URL (naming
+    /// `<P>_BASE_URL`) or lacks a credential its scheme needs (naming it).
     pub fn build(self) -> Result<Config> {
         let profile = self
             .profile

@@ -33,7 +33,7 @@
 //!   `POST /oauth/renew_refresh_token/` the refresh token. Access tokens live 15 days, refresh
 //!   tokens 30 days; errors come as HTTP 200 with `data.error_code`. [`toutiao::ToutiaoOAuth`]
 //!   implements it on conn-core's token manager (`TOUTIAO_CLIENT_KEY`,
-//!   `TOUTIAO_CLIENT_SECRET`): build the client with [`Config::with_managed_token`] and
+//!   `TOUTIAO_CLIENT_SECRET`): build the client with [`ConfigBuilder::managed_token`] and
 //!   [`Client::builder`]`(config).token_manager(oauth.token_manager(store, account))`, and
 //!   publish/stats refresh the token before it expires, refresh once and replay once when the
 //!   platform rejects it, and answer `ReauthRequired` when the refresh token is dead. A fixed
@@ -60,10 +60,10 @@
 //!
 //! ```
 //! use conn_content::{Client, Config, Credentials, Profile};
-//! let cfg = Config::new(
-//!     Profile::toutiao().with_base_url("https://gateway.example.com/toutiao"),
-//!     Credentials::bearer("token-from-bytedance-oauth"),
-//! )?;
+//! let cfg = Config::builder()
+//!     .profile(Profile::toutiao().with_base_url("https://gateway.example.com/toutiao"))
+//!     .credentials(Credentials::bearer("token-from-bytedance-oauth"))
+//!     .build()?;
 //! let client = Client::new(cfg)?;
 //! # Ok::<(), conn_core::Error>(())
 //! ```

@@ -21,7 +21,11 @@ const CANARIES: &[&str] = &[TOKEN];
 fn client(uri: &str) -> Client {
     let profile = Profile::custom("blog").with_base_url(uri);
     let cfg = common::tuned(
-        Config::new(profile, Credentials::bearer(TOKEN)).unwrap(),
+        Config::builder()
+            .profile(profile)
+            .credentials(Credentials::bearer(TOKEN))
+            .build()
+            .unwrap(),
         |t| {
             t.with_retry(common::fast_retry())
                 .with_attempt_timeout(Duration::from_millis(200))

@@ -42,7 +42,11 @@ fn builtins_have_no_base_url_and_say_which_variable_to_set() {
         assert!(msg.contains("an endpoint you have access to"), "{msg}");
     }
     // The same from code.
-    let e = Config::new(Profile::toutiao(), conn_content::Credentials::bearer("t")).unwrap_err();
+    let e = Config::builder()
+        .profile(Profile::toutiao())
+        .credentials(conn_content::Credentials::bearer("t"))
+        .build()
+        .unwrap_err();
     assert_eq!(config_var(&e).as_deref(), Some("TOUTIAO_BASE_URL"));
 }
 

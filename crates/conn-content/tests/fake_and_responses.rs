@@ -58,7 +58,11 @@ async fn auth_errors_come_in_each_platforms_envelope() {
         (Builtin::Toutiao, 200, "10008"),
     ] {
         let fake = FakeContent::start(b).await;
-        let cfg = Config::new(fake.profile().clone(), Credentials::bearer("wrong")).unwrap();
+        let cfg = Config::builder()
+            .profile(fake.profile().clone())
+            .credentials(Credentials::bearer("wrong"))
+            .build()
+            .unwrap();
         let client = Client::new(cfg).unwrap();
         let e = client.publish(&post_for(b)).await.unwrap_err();
         assert_eq!(
@@ -133,11 +137,11 @@ async fn ids_in_path_are_percent_encoded() {
 }
 
 async fn zhihu_against(server: &MockServer) -> Client {
-    let cfg = Config::new(
-        Profile::zhihu().with_base_url(server.uri()),
-        Credentials::bearer("t"),
-    )
-    .unwrap();
+    let cfg = Config::builder()
+        .profile(Profile::zhihu().with_base_url(server.uri()))
+        .credentials(Credentials::bearer("t"))
+        .build()
+        .unwrap();
     let cfg = common::tuned(cfg, |t| t.with_retry(common::fast_retry()));
     Client::new(cfg).unwrap()
 }

@@ -53,7 +53,14 @@ fn publish_flow_logs_no_token() {
                 _ => Credentials::bearer("wrong-token-000"),
             };
             secrets.extend(common::secrets_of(&wrong));
-            let bad = Client::new(Config::new(fake.profile().clone(), wrong).unwrap()).unwrap();
+            let bad = Client::new(
+                Config::builder()
+                    .profile(fake.profile().clone())
+                    .credentials(wrong)
+                    .build()
+                    .unwrap(),
+            )
+            .unwrap();
             assert!(bad.publish(&c).await.is_err());
         }
         secrets

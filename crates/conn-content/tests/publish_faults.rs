@@ -40,11 +40,11 @@ async fn timed_out_publish_is_sent_once_and_outcome_unknown() {
         .mount(&server)
         .await;
     conn_core::testing::mount_catch_all(&server).await;
-    let cfg = Config::new(
-        Profile::zhihu().with_base_url(server.uri()),
-        Credentials::bearer("zhihu-token"),
-    )
-    .unwrap();
+    let cfg = Config::builder()
+        .profile(Profile::zhihu().with_base_url(server.uri()))
+        .credentials(Credentials::bearer("zhihu-token"))
+        .build()
+        .unwrap();
     let cfg = common::tuned(cfg, |t| {
         t.with_retry(common::fast_retry())
             .with_attempt_timeout(Duration::from_millis(100))

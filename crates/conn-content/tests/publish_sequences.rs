@@ -36,7 +36,11 @@ fn client(server: &MockServer, keyed: bool) -> Client {
         p = p.with_idempotency_header("Idempotency-Key");
     }
     let cfg = common::tuned(
-        Config::new(p, Credentials::bearer("blog-token")).unwrap(),
+        Config::builder()
+            .profile(p)
+            .credentials(Credentials::bearer("blog-token"))
+            .build()
+            .unwrap(),
         |t| {
             t.with_retry(common::fast_retry().with_max_retries(4))
                 .with_attempt_timeout(Duration::from_millis(100))

@@ -102,7 +102,11 @@ async fn wrong_app_secret_gets_the_auth_envelope() {
         app_secret: Some("not-the-secret".into()),
         ..good
     };
-    let cfg = conn_content::Config::new(fake.profile().clone(), wrong).unwrap();
+    let cfg = conn_content::Config::builder()
+        .profile(fake.profile().clone())
+        .credentials(wrong)
+        .build()
+        .unwrap();
     let client = Client::new(cfg).unwrap();
     let err = client.publish(&note()).await.unwrap_err();
     assert_eq!(

@@ -145,7 +145,11 @@ impl FakeContent {
     pub async fn start_with(target: impl Into<FakeTarget>, credentials: Credentials) -> Self {
         let server = FakeServer::start().await;
         let profile = target.into().into_profile().with_base_url(server.uri());
-        let config = match Config::new(profile.clone(), credentials.clone()) {
+        let config = match Config::builder()
+            .profile(profile.clone())
+            .credentials(credentials.clone())
+            .build()
+        {
             Ok(c) => {
                 // Fast retries so fault tests take milliseconds; per-attempt timeout generous
                 // enough for a loaded CI machine.
@@ -210,7 +214,10 @@ impl FakeContent {
     /// # Panics
     /// When the profile does not use bearer auth (a test fixture fails loudly).
     pub fn managed_client(&self, tokens: conn_core::token::TokenManager) -> Client {
-        let cfg = Config::with_managed_token(self.profile.clone())
+        let cfg = Config::builder()
+            .profile(self.profile.clone())
+            .managed_token()
+            .build()
             .map(|c| c.with_transport(self.config.transport().clone()));
         match cfg.and_then(|c| Client::builder(c).token_manager(tokens).build()) {
             Ok(c) => c,
