@@ -10,6 +10,7 @@
 //! | [`journal`] | exactly-once creates: operation keys, the [`journal::Journal`] trait, the [`journal::run_once`] driver |
 //! | [`lenient`] | serde helpers for numbers that arrive as strings, booleans as 0/1; bounded durations from wire numbers |
 //! | [`envelope`] | the configurable response envelope (code, message, success flag, log id → typed error) and, with [`error::ApiErrorKind::of_status`], the one status→kind table |
+//! | `fake` (feature `fake`) | what every platform's fake shares: the loopback server, the one fault model queued per operation, poison-tolerant state, the redacting request view |
 //! | [`pointer`](mod@pointer) | JSON pointers that say where a field sits in a body |
 //! | [`code_scan`] | one pass over a body proving every error code in it is zero (envelope fast path) |
 //! | [`redact`] | masking of secret values in body excerpts and serde messages, by structure |
