@@ -77,6 +77,19 @@ pub fn is_secret_key(key: &str) -> bool {
     words(key).any(|w| SECRET_WORDS.iter().any(|s| w.eq_ignore_ascii_case(s)))
 }
 
+/// True when the value under `key` is a secret: its key names one ([`is_secret_key`]), or it
+/// is an authorization `code` that is not a plain integer (envelopes use an integer `code` for
+/// the platform's error code, the one thing an error must show).
+///
+/// ```
+/// use conn_core::redact::is_secret_field;
+/// assert!(is_secret_field("code", "0aB9xQ") && is_secret_field("refresh_token", "1"));
+/// assert!(!is_secret_field("code", "40001") && !is_secret_field("open_id", "ou_1"));
+/// ```
+pub fn is_secret_field(key: &str, value: &str) -> bool {
+    is_secret_key(key) || (is_code_key(key) && !is_integer(value))
+}
+
 /// The words of a key: split at `_ - .` and at lower→upper case changes.
 fn words(key: &str) -> impl Iterator<Item = &str> {
     let b = key.as_bytes();

@@ -2,7 +2,7 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::redact::is_secret_key;
+use crate::redact::{is_secret_field, is_secret_key};
 
 /// What replaces a secret value.
 pub const SECRET: &str = "[secret]";
@@ -23,8 +23,9 @@ const NOISE_HEADERS: [&str; 6] = [
 /// a signature covers), `headers` (sorted, noise left out) and `body` (JSON, form pairs, or
 /// text), with secrets masked.
 ///
-/// A value is masked as [`SECRET`] when its key looks secret ([`is_secret_key`]: tokens,
-/// secrets, signatures, keys) or when it contains one of [`Describe::secrets`]; a value under
+/// A value is masked as [`SECRET`] when its key looks secret
+/// ([`is_secret_field`](crate::redact::is_secret_field): tokens, secrets, signatures, keys, an
+/// authorization `code`) or when it contains one of [`Describe::secrets`]; a value under
 /// a [`Describe::varying`] key (an idempotency key, a nonce) is [`VARIES`]. Keys in
 /// [`Describe::shown`] are shown though their names look secret: a signature pinned under a
 /// fixed clock and nonce is the thing a request snapshot exists to check.
@@ -74,7 +75,7 @@ impl Describe<'_> {
     fn text(&self, key: &str, value: &str) -> String {
         if Self::has(self.varying, key) {
             VARIES.to_owned()
-        } else if (is_secret_key(key) && !Self::has(self.shown, key))
+        } else if (is_secret_field(key, value) && !Self::has(self.shown, key))
             || self
                 .secrets
                 .iter()

@@ -145,32 +145,34 @@ pub struct RecordedRequest {
 const REDACTED: &str = "[redacted]";
 
 impl RecordedRequest {
-    /// A copy with every secret replaced by `[redacted]`: the `access-token` header, and
-    /// `client_secret`, `code`, `refresh_token`, `access_token` in forms and JSON.
+    /// A copy with every secret replaced by `[redacted]`, by conn-core's one rule
+    /// ([`is_secret_field`](conn_core::redact::is_secret_field): the `access-token` header,
+    /// `client_secret`, an authorization `code`, `refresh_token`, `access_token`, …) in headers,
+    /// forms and JSON. `client_key`, the app's public id, is shown.
     pub fn redacted(&self) -> Self {
-        let secret_field = |k: &str| {
-            matches!(
-                k,
-                "client_secret" | "code" | "refresh_token" | "access_token"
-            )
-        };
+        let secret =
+            |k: &str, v: &str| k != "client_key" && conn_core::redact::is_secret_field(k, v);
         let mut r = self.clone();
         for (k, v) in r.headers.iter_mut() {
-            if k == "access-token" || k == "authorization" {
+            if secret(k, v) {
                 *v = REDACTED.to_owned();
             }
         }
         match &mut r.body {
             RecordedBody::Form(pairs) => {
                 for (k, v) in pairs.iter_mut() {
-                    if secret_field(k) {
+                    if secret(k, v) {
                         *v = REDACTED.to_owned();
                     }
                 }
             }
             RecordedBody::Json(Value::Object(m)) => {
                 for (k, v) in m.iter_mut() {
-                    if secret_field(k) {
+                    let text = v
+                        .as_str()
+                        .map(str::to_owned)
+                        .unwrap_or_else(|| v.to_string());
+                    if secret(k, &text) {
                         *v = Value::from(REDACTED);
                     }
                 }
