@@ -124,15 +124,12 @@ impl Client {
             }
         };
         let envelope = profile.envelope.clone().decoder();
-        let transport = match http {
-            Some(c) => Transport::with_client(
-                profile.name.clone(),
-                config.transport().clone(),
-                envelope,
-                c,
-            ),
-            None => Transport::new(profile.name.clone(), config.transport().clone(), envelope)?,
-        };
+        let transport = Transport::with_optional_client(
+            profile.name.clone(),
+            config.transport().clone(),
+            envelope,
+            http,
+        )?;
         Ok(Self {
             inner: Arc::new(Inner {
                 profile,

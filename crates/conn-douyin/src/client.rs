@@ -166,12 +166,12 @@ impl ClientBuilder {
     /// Builds the client.
     pub fn build(self) -> Result<Client> {
         self.config.validate()?;
-        let transport = match self.http {
-            Some(c) => {
-                Transport::with_client(PLATFORM, self.config.transport.clone(), DouyinEnvelope, c)
-            }
-            None => Transport::new(PLATFORM, self.config.transport.clone(), DouyinEnvelope)?,
-        };
+        let transport = Transport::with_optional_client(
+            PLATFORM,
+            self.config.transport.clone(),
+            DouyinEnvelope,
+            self.http,
+        )?;
         let oauth = OAuth::new(transport.clone(), &self.config);
         let store = self
             .store

@@ -107,10 +107,12 @@ impl ClientBuilder {
             config.clock = c;
         }
         let envelope = config.envelope.clone().decoder();
-        let transport = match self.http {
-            Some(c) => Transport::with_client(PLATFORM, config.transport.clone(), envelope, c),
-            None => Transport::new(PLATFORM, config.transport.clone(), envelope)?,
-        };
+        let transport = Transport::with_optional_client(
+            PLATFORM,
+            config.transport.clone(),
+            envelope,
+            self.http,
+        )?;
         Ok(Client {
             inner: Arc::new(Inner { config, transport }),
         })

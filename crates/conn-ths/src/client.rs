@@ -151,10 +151,12 @@ impl ClientBuilder {
         };
         let signal = RateSignal::default();
         let envelope = IfindEnvelope::with_signal(signal.clone());
-        let transport = match self.http {
-            Some(c) => Transport::with_client(PLATFORM, config.transport.clone(), envelope, c),
-            None => Transport::new(PLATFORM, config.transport.clone(), envelope)?,
-        };
+        let transport = Transport::with_optional_client(
+            PLATFORM,
+            config.transport.clone(),
+            envelope,
+            self.http,
+        )?;
         // Every attempt, retries and token fetches included, takes a permit of the account;
         // a -4400 holds the account back for one limiter window first.
         let hook = LimiterHook::new(

@@ -81,6 +81,21 @@ impl Transport {
         Ok(Self::with_client(platform, cfg, envelope, client))
     }
 
+    /// Builds the transport over `client` when one is given (a platform `ClientBuilder`'s
+    /// `http_client`), else with a client of its own ([`Transport::new`]): the one place the
+    /// platform clients make that choice.
+    pub fn with_optional_client(
+        platform: impl Into<Cow<'static, str>>,
+        cfg: TransportConfig,
+        envelope: impl EnvelopeDecoder + 'static,
+        client: Option<reqwest::Client>,
+    ) -> Result<Self> {
+        match client {
+            Some(c) => Ok(Self::with_client(platform, cfg, envelope, c)),
+            None => Self::new(platform, cfg, envelope),
+        }
+    }
+
     /// Builds the transport over an existing client (to share a connection pool).
     pub fn with_client(
         platform: impl Into<Cow<'static, str>>,
