@@ -136,7 +136,7 @@ impl State {
     }
 
     pub(crate) fn serve_stale_tokens(&mut self, times: usize) {
-        self.stale_tokens += times;
+        self.stale_tokens = self.stale_tokens.saturating_add(times);
     }
 
     pub(crate) fn clear_faults(&mut self) {
